@@ -1,0 +1,77 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// One set of settings for every Swift target (Swift 6 mode is the tools-version default).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Vigie",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "vigie", targets: ["vigie"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries, as Debian ships them. Only Media imports CFFmpeg; only Console will import CNcursesw.
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev"])]
+        ),
+        .systemLibrary(
+            name: "CNcursesw",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        .target(
+            name: "Media",
+            dependencies: ["CFFmpeg", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Simulation",
+            dependencies: ["Media"],
+            // Renders every pixel of the simulated footage: optimised even in debug builds,
+            // so tests and first runs do not wait on unoptimised loops.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
+        .target(
+            name: "RecorderCore",
+            dependencies: [
+                "Media", "Simulation",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "vigie",
+            dependencies: [
+                "Media", "RecorderCore", "Simulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Media"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Media", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RecorderCoreTests",
+            dependencies: ["RecorderCore", "Media", "Simulation", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,263 @@
+public import Foundation
+public import Media
+import Yams
+
+/// The site a camera inventory describes.
+public struct Site: Sendable, Hashable {
+    public let name: String
+    /// The zone times are shown in (storage is UTC).
+    public let timeZone: TimeZone
+    /// Days footage is kept, when the file sets it (the recorder enforces it).
+    public let retentionDays: Int?
+}
+
+/// One camera of the inventory.
+public struct Camera: Sendable, Hashable, Identifiable {
+    /// Short stable identifier (`plumereau-nord`): what operators type and logs show.
+    public let id: String
+    /// 1-based position in the inventory: operators also call cameras by number.
+    public let number: Int
+    public let name: String
+    /// Street or place the camera watches.
+    public let location: String
+    /// Full-resolution stream: recording and the full pane. May hold credentials: show
+    /// `displayMainURL`, never this.
+    public let mainURL: String
+    /// Low-resolution stream for wall tiles, when the camera has one.
+    public let subURL: String?
+    /// Cameras reachable from this one by street, to follow someone from camera to camera.
+    public let neighbours: [String]
+    public let notes: String?
+    public let transport: RTSPTransport
+
+    public var displayMainURL: String { Redaction.redactCredentials(in: mainURL) }
+    public var displaySubURL: String? { subURL.map(Redaction.redactCredentials(in:)) }
+}
+
+/// A site's cameras, read from a YAML file and checked as a whole.
+///
+/// Checks report `file:line:column` and what is wrong: unknown keys, missing values,
+/// duplicate ids, malformed addresses, neighbours that do not exist. All problems are
+/// reported at once.
+public struct CameraInventory: Sendable {
+    public let file: String
+    public let site: Site
+    public let cameras: [Camera]
+    /// Warnings found while reading (the file is usable).
+    public let warnings: [Diagnostic]
+
+    static let topKeys = ["site", "cameras"]
+    static let siteKeys = ["name", "timezone", "retention_days"]
+    static let cameraKeys = ["id", "name", "location", "main", "sub", "neighbours", "notes", "transport"]
+    /// The legal ceiling: recordings are kept at most one month.
+    public static let maximumRetentionDays = 30
+
+    /// Reads and checks the file at `path`.
+    public static func load(path: String) throws(ConfigurationError) -> CameraInventory {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError([
+                Diagnostic(.error, SourceLocation(file: path, line: 1, column: 1), "cannot read the file: \(describe(error))")
+            ])
+        }
+        return try parse(yaml: text, file: path)
+    }
+
+    /// Checks YAML text; `file` names it in diagnostics.
+    public static func parse(yaml text: String, file: String) throws(ConfigurationError) -> CameraInventory {
+        let document = try YAMLDocument(text: text, file: file)
+        var checker = YAMLChecker(document: document)
+        guard let root = document.root else {
+            throw ConfigurationError([Diagnostic(.error, SourceLocation(file: file, line: 1, column: 1), "the file is empty")])
+        }
+        let top = checker.entries(of: root, allowed: topKeys, what: "the inventory")
+
+        var site = Site(name: "Vigie", timeZone: TimeZone(identifier: "Europe/Paris")!, retentionDays: nil)
+        if let siteEntry = top["site"] {
+            let entries = checker.entries(of: siteEntry.value, allowed: siteKeys, what: "site")
+            let name = checker.text(entries, "name", in: "site", required: true)?.0 ?? site.name
+            var zone = site.timeZone
+            if let (identifier, node) = checker.text(entries, "timezone", in: "site", required: true) {
+                if let found = TimeZone(identifier: identifier) { zone = found } else {
+                    checker.error(node, "unknown time zone `\(identifier)` (use an IANA name such as Europe/Paris)")
+                }
+            }
+            var retention: Int? = nil
+            if let (value, node) = checker.text(entries, "retention_days", in: "site", required: true) {
+                if let days = Int(value), days >= 1, days <= maximumRetentionDays {
+                    retention = days
+                } else {
+                    checker.error(node, "retention_days must be a whole number of days from 1 to \(maximumRetentionDays) (the law allows at most one month)")
+                }
+            }
+            site = Site(name: name, timeZone: zone, retentionDays: retention)
+        } else {
+            checker.error(root, "missing `site:` block (name and time zone of the centre)")
+        }
+
+        var cameras: [Camera] = []
+        var idNodes: [String: Node] = [:]
+        var neighbourReferences: [(camera: String, neighbour: String, node: Node)] = []
+        if let camerasEntry = top["cameras"] {
+            if let sequence = camerasEntry.value.sequence {
+                if sequence.isEmpty { checker.error(camerasEntry.value, "the camera list is empty") }
+                for item in sequence {
+                    guard item.mapping != nil else {
+                        checker.error(item, "each camera is a block of `key: value` lines starting with `- id:`")
+                        continue
+                    }
+                    let entries = checker.entries(of: item, allowed: cameraKeys, what: "a camera")
+                    guard let (id, idNode) = checker.text(entries, "id", in: "a camera", required: true) else {
+                        if entries["id"] == nil { checker.error(item, "camera without `id`") }
+                        continue
+                    }
+                    let what = "camera \(id)"
+                    var valid = true
+                    if !isValidID(id) {
+                        checker.error(idNode, "camera id `\(id)` must be lowercase letters, digits, - or _ (at most 64), starting with a letter or digit")
+                        valid = false
+                    }
+                    if let first = idNodes[id] {
+                        checker.error(idNode, "duplicate camera id `\(id)` (first at line \(document.location(of: first).line))")
+                        valid = false
+                    } else {
+                        idNodes[id] = idNode
+                    }
+                    let name = checker.text(entries, "name", in: what, required: true)
+                    let location = checker.text(entries, "location", in: what, required: true)
+                    if entries["name"] == nil { checker.error(item, "\(what) has no `name`"); valid = false }
+                    if entries["location"] == nil { checker.error(item, "\(what) has no `location`"); valid = false }
+                    let main = checker.text(entries, "main", in: what, required: true)
+                    if entries["main"] == nil { checker.error(item, "\(what) has no `main` stream address"); valid = false }
+                    if let (url, node) = main, let problem = CameraURL.problem(with: url) {
+                        checker.error(node, "main stream: \(problem)")
+                        valid = false
+                    }
+                    let sub = checker.text(entries, "sub", in: what, required: true)
+                    if let (url, node) = sub, let problem = CameraURL.problem(with: url) {
+                        checker.error(node, "sub stream: \(problem)")
+                        valid = false
+                    }
+                    var transport = RTSPTransport.tcp
+                    if let (value, node) = checker.text(entries, "transport", in: what, required: true) {
+                        if let parsed = RTSPTransport(rawValue: value.lowercased()) { transport = parsed } else {
+                            checker.error(node, "transport must be tcp or udp, not `\(value)`")
+                            valid = false
+                        }
+                    }
+                    var neighbours: [String] = []
+                    if let entry = entries["neighbours"] {
+                        if let list = entry.value.sequence {
+                            for neighbour in list {
+                                guard let value = neighbour.scalar?.string, !value.isEmpty else {
+                                    checker.error(neighbour, "a neighbour is a camera id")
+                                    continue
+                                }
+                                if value == id {
+                                    checker.error(neighbour, "camera \(id) lists itself as a neighbour")
+                                } else if neighbours.contains(value) {
+                                    checker.warning(neighbour, "neighbour `\(value)` listed twice")
+                                } else {
+                                    neighbours.append(value)
+                                    neighbourReferences.append((id, value, neighbour))
+                                }
+                            }
+                        } else if entry.value.scalar?.string.isEmpty == false {
+                            checker.error(entry.value, "neighbours is a list: [camera-a, camera-b]")
+                        }
+                    }
+                    let notes = checker.text(entries, "notes", in: what, required: false)?.0
+                    guard valid, let name, let location, let main else { continue }
+                    cameras.append(
+                        Camera(
+                            id: id, number: cameras.count + 1, name: name.0, location: location.0, mainURL: main.0,
+                            subURL: sub?.0, neighbours: neighbours, notes: notes?.isEmpty == true ? nil : notes,
+                            transport: transport))
+                }
+            } else {
+                checker.error(camerasEntry.value, "`cameras:` is a list of cameras, each starting with `- id:`")
+            }
+        } else {
+            checker.error(root, "missing `cameras:` list")
+        }
+
+        for reference in neighbourReferences where idNodes[reference.neighbour] == nil {
+            checker.error(reference.node, "camera \(reference.camera): neighbour `\(reference.neighbour)` is not a camera of this inventory")
+        }
+        // One-way links are legal (a one-way street) but usually a slip: say so.
+        let listed = Set(neighbourReferences.map { "\($0.camera)>\($0.neighbour)" })
+        for reference in neighbourReferences where idNodes[reference.neighbour] != nil && !listed.contains("\(reference.neighbour)>\(reference.camera)") {
+            checker.warning(reference.node, "camera \(reference.camera) lists \(reference.neighbour), which does not list it back")
+        }
+        // A sim:// address must name its own camera: the simulator draws that camera.
+        for camera in cameras {
+            for url in [camera.mainURL, camera.subURL].compactMap({ $0 }) {
+                if let simulated = SimulatedAddress.parse(url), idNodes[simulated.camera] == nil {
+                    checker.error(idNodes[camera.id], "camera \(camera.id): \(url) names no camera of this inventory")
+                }
+            }
+        }
+
+        let sorted = checker.diagnostics.sorted {
+            ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column)
+        }
+        if sorted.contains(where: { $0.severity == .error }) { throw ConfigurationError(sorted) }
+        return CameraInventory(file: file, site: site, cameras: cameras, warnings: sorted)
+    }
+
+    static func isValidID(_ id: String) -> Bool {
+        guard (1...64).contains(id.count), let first = id.unicodeScalars.first,
+            (first >= "a" && first <= "z") || (first >= "0" && first <= "9")
+        else { return false }
+        return id.unicodeScalars.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "-" || $0 == "_" }
+    }
+
+    /// The camera with this id, or with this number ("12").
+    public func camera(_ idOrNumber: String) -> Camera? {
+        if let camera = cameras.first(where: { $0.id == idOrNumber }) { return camera }
+        if let number = Int(idOrNumber), number >= 1, number <= cameras.count { return cameras[number - 1] }
+        return nil
+    }
+
+    /// Cameras whose id matches a shell-style pattern (`plumereau-*`, `gare-?`).
+    public func cameras(matching pattern: String) -> [Camera] {
+        cameras.filter { Glob.matches(pattern, $0.id) }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError { return "no such file" }
+        return nsError.localizedDescription
+    }
+}
+
+/// Shell-style patterns on camera ids: `*` any run, `?` one character.
+public enum Glob {
+    public static func matches(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern), t = Array(text)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) {
+                pi += 1
+                ti += 1
+            } else if pi < p.count && p[pi] == "*" {
+                star = pi
+                mark = ti
+                pi += 1
+            } else if star >= 0 {
+                pi = star + 1
+                mark += 1
+                ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count && p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}

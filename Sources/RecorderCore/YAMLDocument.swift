@@ -1,0 +1,123 @@
+import Foundation
+import Yams
+
+/// A YAML file read into nodes that remember where they stand, so every check can say
+/// `file:line:column`. Shared by the camera inventory and (later) the layout files.
+struct YAMLDocument {
+    let file: String
+    let root: Node?
+
+    /// Parses `text`; syntax errors become diagnostics at the place libyaml stopped.
+    init(text: String, file: String) throws(ConfigurationError) {
+        self.file = file
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigurationError([YAMLDocument.diagnostic(for: error, file: file)])
+        } catch {
+            throw ConfigurationError([Diagnostic(.error, SourceLocation(file: file, line: 1, column: 1), "\(error)")])
+        }
+    }
+
+    static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return Diagnostic(.error, SourceLocation(file: file, line: mark.line, column: mark.column), "YAML syntax: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return Diagnostic(
+                .error, SourceLocation(file: file, line: context.mark.line, column: context.mark.column),
+                "duplicate key \(duplicates.joined(separator: ", ")) in the same block")
+        case .reader(let problem, _, _, _):
+            return Diagnostic(.error, SourceLocation(file: file, line: 1, column: 1), "cannot read the file: \(problem)")
+        default:
+            return Diagnostic(.error, SourceLocation(file: file, line: 1, column: 1), "\(error)")
+        }
+    }
+
+    func location(of node: Node?) -> SourceLocation {
+        guard let mark = node?.mark else { return SourceLocation(file: file, line: 1, column: 1) }
+        return SourceLocation(file: file, line: mark.line, column: mark.column)
+    }
+}
+
+/// Collects diagnostics while a YAML tree is checked, and reads typed values from nodes.
+struct YAMLChecker {
+    let document: YAMLDocument
+    var diagnostics: [Diagnostic] = []
+
+    init(document: YAMLDocument) { self.document = document }
+
+    mutating func error(_ node: Node?, _ message: String) {
+        diagnostics.append(Diagnostic(.error, document.location(of: node), message))
+    }
+
+    mutating func warning(_ node: Node?, _ message: String) {
+        diagnostics.append(Diagnostic(.warning, document.location(of: node), message))
+    }
+
+    /// The mapping's entries as (key text, key node, value node); reports keys that are
+    /// not in `allowed` and keys given twice.
+    mutating func entries(of node: Node, allowed: [String], what: String) -> [String: (key: Node, value: Node)] {
+        guard let mapping = node.mapping else {
+            error(node, "\(what) must be a block of `key: value` lines")
+            return [:]
+        }
+        var result: [String: (key: Node, value: Node)] = [:]
+        for (key, value) in mapping {
+            guard let name = key.scalar?.string else {
+                error(key, "keys of \(what) must be plain words")
+                continue
+            }
+            if !allowed.contains(name) {
+                let hint = closest(to: name, in: allowed).map { " (did you mean `\($0)`?)" } ?? ""
+                error(key, "unknown key `\(name)` in \(what)\(hint); allowed: \(allowed.joined(separator: ", "))")
+                continue
+            }
+            if let first = result[name] {
+                error(key, "`\(name)` given twice in \(what) (first at line \(document.location(of: first.key).line))")
+                continue
+            }
+            result[name] = (key, value)
+        }
+        return result
+    }
+
+    /// A required or optional text value.
+    mutating func text(_ entries: [String: (key: Node, value: Node)], _ key: String, in what: String, required: Bool)
+        -> (String, Node)?
+    {
+        guard let entry = entries[key] else {
+            return nil
+        }
+        guard let scalar = entry.value.scalar else {
+            error(entry.value, "`\(key)` in \(what) must be a single value")
+            return nil
+        }
+        let value = scalar.string.trimmingCharacters(in: .whitespaces)
+        if required && value.isEmpty {
+            error(entry.value, "`\(key)` in \(what) must not be empty")
+            return nil
+        }
+        return (value, entry.value)
+    }
+
+    /// The nearest allowed word, for "did you mean" hints on typos.
+    private func closest(to word: String, in candidates: [String]) -> String? {
+        let scored = candidates.map { ($0, editDistance(word, $0)) }.min { $0.1 < $1.1 }
+        guard let (best, distance) = scored, distance <= max(2, word.count / 3) else { return nil }
+        return best
+    }
+
+    private func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Media
+import RecorderCore
+import Simulation
+
+/// CPU time used by this process so far (user + system), in seconds.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+        + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks of the media layer (see bench/ for the side-by-side scripts).",
+        subcommands: [Decode.self, Receive.self]
+    )
+
+    struct Decode: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Demux and decode every frame of a file; print frames per CPU-second.")
+
+        @Argument(help: "A video file.")
+        var file: String
+
+        @Option(help: "Decoder threads (1 compares with ffmpeg -threads 1).")
+        var threads: Int = 1
+
+        @Option(help: "Also scale each frame to WxH RGB (the wall's work), e.g. 160x90.")
+        var scale: String?
+
+        func run() throws {
+            FFmpegLog.install(level: .error)
+            var scaler: Scaler? = nil
+            if let scale {
+                let parts = scale.split(separator: "x").compactMap { Int($0) }
+                guard parts.count == 2 else { throw ValidationError("--scale is WxH") }
+                scaler = try Scaler(outputWidth: parts[0], outputHeight: parts[1])
+            }
+            let cpuStart = processCPUSeconds()
+            let wallStart = Date()
+            let source = try DemuxerSource(url: file)
+            let decoder = try Decoder(parameters: source.video.parameters, timeBase: source.video.timeBase, threads: threads)
+            var frames = 0
+            func drain() throws {
+                while let frame = try decoder.receive() {
+                    frames += 1
+                    if let scaler { _ = try scaler.scale(frame) }
+                }
+            }
+            while let packet = try source.read() {
+                while !(try decoder.send(packet)) { try drain() }
+                try drain()
+            }
+            _ = try decoder.send(nil)
+            try drain()
+            let cpu = processCPUSeconds() - cpuStart
+            let wall = Date().timeIntervalSince(wallStart)
+            print(String(format: "frames=%d cpu_s=%.3f wall_s=%.3f frames_per_cpu_s=%.1f", frames, cpu, wall, Double(frames) / cpu))
+        }
+    }
+
+    struct Receive: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Receive N simulated cameras' main streams (as the recorder does) and print the CPU used.")
+
+        @OptionGroup var siteOptions: SiteOptions
+
+        @Option(help: "How many cameras (the first N of the inventory).")
+        var cameras: Int = 16
+
+        @Option(help: "Seconds to receive.")
+        var seconds: Double = 60
+
+        @Option(help: "Stream: main or sub.")
+        var stream: String = "main"
+
+        func run() throws {
+            LogSetup.toStandardError(level: siteOptions.level)
+            let inventory = try SiteLocator.load(siteOptions.site)
+            let core = RecorderCore(inventory: inventory)
+            let choice = StreamChoice(rawValue: stream) ?? .main
+            let selected = Array(inventory.cameras.prefix(cameras))
+            if let simulation = core.simulation {
+                // Footage is built before the measure: building is a one-off, receiving is the steady cost.
+                for camera in selected where SimulatedAddress.parse(camera.mainURL) != nil {
+                    _ = try simulation.cache.footage(
+                        city: simulation.city, camera: camera.id, stream: choice == .main ? .main : .sub, timeZone: simulation.timeZone)
+                }
+            }
+            let cpuStart = processCPUSeconds()
+            let subscriptions = selected.compactMap { core.feed(camera: $0.id, stream: choice)?.subscribePackets(capacity: 1000) }
+            let counter = PacketCounter()
+            let threads = subscriptions.map { subscription in
+                let thread = Thread {
+                    while let event = subscription.next(timeout: 1) {
+                        if case .packet(let packet) = event { counter.add(packet.size) }
+                    }
+                }
+                thread.start()
+                return thread
+            }
+            _ = threads
+            Thread.sleep(forTimeInterval: seconds)
+            let cpu = processCPUSeconds() - cpuStart
+            let dropped = subscriptions.map(\.droppedCount).reduce(0, +)
+            let live = core.statuses().filter { $0.state.isLive }.count
+            for subscription in subscriptions { subscription.cancel() }
+            core.shutdown()
+            let (packets, bytes) = counter.totals
+            print(
+                String(
+                    format: "cameras=%d live=%d seconds=%.0f packets=%d mbit_per_s=%.2f dropped=%d cpu_s=%.3f cpu_percent_of_one_core=%.2f per_camera_percent=%.3f",
+                    selected.count, live, seconds, packets, Double(bytes * 8) / seconds / 1e6, dropped, cpu, cpu / seconds * 100,
+                    cpu / seconds * 100 / Double(max(1, selected.count))))
+        }
+    }
+}
+
+/// Counts packets from several threads.
+final class PacketCounter: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var packets = 0
+    private var bytes = 0
+
+    func add(_ size: Int) {
+        lock.lock()
+        packets += 1
+        bytes += size
+        lock.unlock()
+    }
+
+    var totals: (Int, Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (packets, bytes)
+    }
+}

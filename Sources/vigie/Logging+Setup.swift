@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import Media
+import Synchronization
+
+/// Sets up swift-log once: to standard error, or into memory for full-screen views.
+enum LogSetup {
+    static let recent = RecentLog(capacity: 6)
+
+    static func toStandardError(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        FFmpegLog.install(level: level)
+    }
+
+    static func toMemory(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = MemoryLogHandler(label: label, sink: recent)
+            handler.logLevel = level
+            return handler
+        }
+        FFmpegLog.install(level: level)
+    }
+}
+
+/// The last few log lines, for views that own the screen.
+final class RecentLog: Sendable {
+    private let lines: Mutex<[String]>
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        lines = Mutex([])
+    }
+
+    func append(_ line: String) {
+        lines.withLock { lines in
+            lines.append(line)
+            if lines.count > capacity { lines.removeFirst(lines.count - capacity) }
+        }
+    }
+
+    var snapshot: [String] { lines.withLock { $0 } }
+}
+
+struct MemoryLogHandler: LogHandler {
+    let label: String
+    let sink: RecentLog
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm:ss"
+        sink.append("\(formatter.string(from: Date())) \(event.level) \(event.message)")
+    }
+}

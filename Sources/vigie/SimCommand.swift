@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import Media
+import RecorderCore
+import Simulation
+
+struct Sim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "The simulated city: build its footage, print its ground truth.",
+        subcommands: [Prepare.self, Truth.self]
+    )
+
+    static func city(_ options: SiteOptions) throws -> (CameraInventory, SimulatedCityRuntime) {
+        let inventory = try SiteLocator.load(options.site)
+        let core = RecorderCore(inventory: inventory)
+        guard let simulation = core.simulation else {
+            printError("vigie sim: \(inventory.file) has no sim:// camera")
+            throw ExitCode(64)
+        }
+        return (inventory, simulation)
+    }
+
+    struct Prepare: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Render and encode the simulated cameras' footage now (else it is built on first use).")
+
+        @OptionGroup var siteOptions: SiteOptions
+
+        @Option(help: "Only cameras whose id matches this pattern (* and ?).")
+        var cameras: String = "*"
+
+        @Option(help: "Which streams: main, sub or all.")
+        var stream: String = "all"
+
+        func validate() throws {
+            if !["main", "sub", "all"].contains(stream) { throw ValidationError("--stream is main, sub or all") }
+        }
+
+        func run() throws {
+            LogSetup.toStandardError(level: siteOptions.level)
+            let (inventory, simulation) = try Sim.city(siteOptions)
+            let streams: [SimulatedStream] = stream == "all" ? [.sub, .main] : [SimulatedStream(rawValue: stream)!]
+            let selected = inventory.cameras(matching: cameras).filter { SimulatedAddress.parse($0.mainURL) != nil }
+            print("footage folder: \(simulation.cache.directory.path)")
+            for camera in selected {
+                for stream in streams {
+                    let start = Date()
+                    let existed = FileManager.default.fileExists(
+                        atPath: simulation.cache.path(city: simulation.city, camera: camera.id, stream: stream).path)
+                    do {
+                        let file = try simulation.cache.footage(
+                            city: simulation.city, camera: camera.id, stream: stream, timeZone: simulation.timeZone)
+                        let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+                        let what = existed ? "cached" : String(format: "built in %.1f s", Date().timeIntervalSince(start))
+                        print("\(camera.id.padded(28)) \(stream.rawValue.padded(4)) \(String(size / 1024).leftPadded(6)) KiB  \(what)")
+                    } catch {
+                        printError("vigie sim prepare: \(camera.id) \(stream.rawValue): \(error)")
+                        throw ExitCode(1)
+                    }
+                }
+            }
+        }
+    }
+
+    struct Truth: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print what the simulated cameras showed: which vehicle or pedestrian, colour, camera, when.",
+            discussion: "Times are read and printed in the site's time zone unless --utc. Output is CSV or JSON lines.")
+
+        @OptionGroup var siteOptions: SiteOptions
+
+        @Option(help: "Start, \"YYYY-MM-DD HH:MM:SS\" local time (default: 10 minutes ago).")
+        var from: String?
+
+        @Option(help: "End, \"YYYY-MM-DD HH:MM:SS\" local time (default: now).")
+        var to: String?
+
+        @Option(help: "Only this camera.")
+        var camera: String?
+
+        @Option(help: "Only this colour (red, white, black, blue, grey, silver, green, yellow, brown, orange).")
+        var color: String?
+
+        @Option(help: "csv or jsonl.")
+        var format: String = "csv"
+
+        @Flag(help: "Print times in UTC.")
+        var utc = false
+
+        func validate() throws {
+            if !["csv", "jsonl"].contains(format) { throw ValidationError("--format is csv or jsonl") }
+            if let color, SimulatedColor(rawValue: color) == nil {
+                throw ValidationError("unknown colour \(color); known: \(SimulatedColor.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+
+        func run() throws {
+            let (inventory, simulation) = try Sim.city(siteOptions)
+            let zone = inventory.site.timeZone
+            let parser = DateFormatter()
+            parser.timeZone = zone
+            parser.dateFormat = "yyyy-MM-dd HH:mm:ss"
+            func parse(_ text: String?, _ fallback: Date) throws -> Date {
+                guard let text else { return fallback }
+                guard let date = parser.date(from: text) else { throw ValidationError("`\(text)` is not YYYY-MM-DD HH:MM:SS") }
+                return date
+            }
+            let end = try parse(to, Date())
+            let start = try parse(from, end.addingTimeInterval(-600))
+            if let camera, inventory.camera(camera) == nil { throw ValidationError("no camera \(camera)") }
+            let printer = ISO8601DateFormatter()
+            printer.timeZone = utc ? TimeZone(identifier: "UTC")! : zone
+            printer.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            var rows = simulation.city.sightings(from: start, to: end, camera: camera.flatMap { inventory.camera($0)?.id })
+            if let color { rows = rows.filter { $0.agent.color.rawValue == color } }
+            if format == "csv" { print("start,end,camera,agent,kind,color,direction,previous_camera") }
+            for row in rows {
+                let fields = [
+                    printer.string(from: row.start), printer.string(from: row.end), row.cameraID, row.agent.id,
+                    row.agent.kind.rawValue, row.agent.color.rawValue, row.direction.rawValue, row.previousCameraID ?? "",
+                ]
+                if format == "csv" {
+                    print(fields.joined(separator: ","))
+                } else {
+                    let keys = ["start", "end", "camera", "agent", "kind", "color", "direction", "previous_camera"]
+                    let body = zip(keys, fields).map { "\"\($0)\":\"\($1)\"" }.joined(separator: ",")
+                    print("{\(body)}")
+                }
+            }
+        }
+    }
+}
