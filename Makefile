@@ -1,0 +1,35 @@
+# Vigie: the two set-up commands are `make demo` and `make test`.
+SWIFT ?= swift
+JOBS ?= 2
+VIGIE = .build/release/vigie
+
+.PHONY: demo test build release deps deps-test bench clean
+
+## demo: install what is missing, build, watch the simulated Tours centre's feeds live
+demo: release
+	$(VIGIE) monitor
+
+## test: install what is missing, build, run the whole suite against real FFmpeg and a real RTSP server
+test: deps-test
+	$(SWIFT) build --build-tests -j $(JOBS)
+	$(SWIFT) test --skip-build
+
+build: deps
+	$(SWIFT) build -j $(JOBS)
+
+release: deps
+	$(SWIFT) build -c release -j $(JOBS)
+
+deps:
+	@scripts/install-deps build
+
+deps-test:
+	@scripts/install-deps test
+
+## bench: the side-by-side benchmarks (numbers go in the issues' closing notes)
+bench: release
+	bench/decode.sh
+	bench/receive.sh
+
+clean:
+	rm -rf .build
