@@ -198,6 +198,7 @@ public final class Demuxer {
 enum MediaLibrary {
     private static let initialized: Bool = {
         avformat_network_init()
+        FFmpegLog.quietUnlessInstalled()
         return true
     }()
 

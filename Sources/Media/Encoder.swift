@@ -145,6 +145,8 @@ public final class Encoder {
             let result = avcodec_receive_packet(context, packet.pointer)
             if result == FFmpegCode.again || result == FFmpegCode.endOfFile { break }
             if result < 0 { throw MediaError(code: result, operation: "encode (receive packet)") }
+            // One frame per packet: containers that need durations (MP4) get them.
+            if packet.pointer.pointee.duration == 0 { packet.pointer.pointee.duration = 1 }
             packets.append(packet)
         }
         return packets

@@ -1,5 +1,6 @@
 internal import CFFmpeg
 public import Logging
+import Synchronization
 
 /// Routes FFmpeg's own log lines into swift-log, credentials removed.
 ///
@@ -8,9 +9,17 @@ public import Logging
 /// `install(level:)` has run, every line goes through `Redaction` first.
 public enum FFmpegLog {
     static let logger = Logger(label: "vigie.ffmpeg")
+    static let installed = Atomic<Bool>(false)
+
+    /// Without `install`, FFmpeg only prints errors (libx264's statistics and the like
+    /// are not for operators).
+    static func quietUnlessInstalled() {
+        if !installed.load(ordering: .acquiring) { av_log_set_level(AV_LOG_ERROR) }
+    }
 
     /// Installs the callback and sets the most verbose FFmpeg level passed on.
     public static func install(level: Logger.Level = .warning) {
+        installed.store(true, ordering: .releasing)
         av_log_set_level(avLevel(for: level))
         av_log_set_callback(ffmpegLogCallback)
     }

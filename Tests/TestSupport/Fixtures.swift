@@ -1,1 +1,110 @@
-// placeholder
+public import Foundation
+
+/// Where the repository and the test scratch space are.
+public enum TestPaths {
+    /// The repository's root folder (found from this file's path).
+    public static let repository: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    /// A scratch folder kept between runs (clips and simulated footage are reused).
+    public static let scratch: URL = {
+        let url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("vigie-tests")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
+    /// A new empty folder for one test.
+    public static func temporaryFolder(_ name: String) -> URL {
+        let url = scratch.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// Runs a program and returns its exit status and output.
+@discardableResult
+public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Read both pipes while the program runs, so neither can fill up and block it.
+    let errData = LockedData()
+    let errThread = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
+    errThread.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    while !errData.isSet { usleep(1000) }
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.value, as: UTF8.self))
+}
+
+final class LockedData: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var data: Data?
+    func set(_ value: Data) { lock.lock(); data = value; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return data != nil }
+    var value: Data { lock.lock(); defer { lock.unlock() }; return data ?? Data() }
+}
+
+/// Test clips made with FFmpeg's command-line tools (never committed), cached by name.
+public enum Clips {
+    /// A clip of FFmpeg's `testsrc2` (or any lavfi source) encoded with libx264.
+    public static func make(
+        _ name: String, source: String = "testsrc2", size: String = "320x240", seconds: Int = 2, fps: Int = 25, gop: Int = 25,
+        extension fileExtension: String = "mkv"
+    ) throws -> URL {
+        let url = TestPaths.scratch.appendingPathComponent("\(name).\(fileExtension)")
+        if FileManager.default.fileExists(atPath: url.path) { return url }
+        let partial = TestPaths.scratch.appendingPathComponent("\(name).partial.\(fileExtension)")
+        let result = try runProgram(
+            "/usr/bin/ffmpeg",
+            [
+                "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "\(source)\(source.contains("=") ? ":" : "=")size=\(size):rate=\(fps)", "-t", "\(seconds)",
+                "-c:v", "libx264", "-preset", "ultrafast", "-g", "\(gop)", "-keyint_min", "\(gop)", "-sc_threshold", "0",
+                "-bf", "0", "-pix_fmt", "yuv420p", partial.path,
+            ])
+        guard result.status == 0 else { throw FixtureError("ffmpeg failed: \(result.stderr)") }
+        try FileManager.default.moveItem(at: partial, to: url)
+        return url
+    }
+}
+
+/// `ffprobe` answers, for checking what Vigie wrote with an independent reader.
+public enum FFprobe {
+    /// Stream fields of the first video stream (codec_name, width, height, nb_read_frames...).
+    public static func videoStream(_ path: String, countFrames: Bool = false) throws -> [String: String] {
+        var arguments = ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name,width,height,nb_read_frames,r_frame_rate:format=format_name,duration", "-of", "default=noprint_wrappers=1"]
+        if countFrames { arguments.insert("-count_frames", at: 0) }
+        let result = try runProgram("/usr/bin/ffprobe", arguments + [path])
+        guard result.status == 0 else { throw FixtureError("ffprobe failed on \(path): \(result.stderr)") }
+        var fields: [String: String] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+        }
+        return fields
+    }
+}
+
+public struct FixtureError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` until it holds or `timeout` seconds pass; returns whether it held.
+public func eventually(timeout: Double, every interval: Double = 0.05, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: interval)
+    }
+    return condition()
+}
