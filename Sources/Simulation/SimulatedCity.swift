@@ -169,6 +169,7 @@ public struct SimulatedCity: Sendable {
             }
         }
         visits.sort { ($0.cameraID, $0.enter, $0.agent.id) < ($1.cameraID, $1.enter, $1.agent.id) }
+        visits = SimulatedCity.separateLanes(visits, loop: loop)
 
         var parked: [ParkedVehicle] = []
         for camera in cameras {
@@ -189,6 +190,31 @@ public struct SimulatedCity: Sendable {
         self.visits = visits
         self.parked = parked
         self.visitsByCamera = Dictionary(grouping: visits, by: \.cameraID)
+    }
+
+    /// Vehicles do not drive through each other: a passage takes the lane that is free
+    /// for its whole crossing (the lane sets the direction); pedestrians likewise on the
+    /// two pavements. When both are taken the passage keeps its lane.
+    private static func separateLanes(_ visits: [Visit], loop: Double) -> [Visit] {
+        func overlap(_ a: Visit, _ b: Visit) -> Bool {
+            let margin = 0.3
+            return [-loop, 0, loop].contains { shift in
+                a.enter - margin < b.exit + shift && b.enter + shift - margin < a.exit
+            }
+        }
+        var result: [Visit] = []
+        for visit in visits {
+            let sameKind = result.filter {
+                $0.cameraID == visit.cameraID && ($0.agent.kind == .pedestrian) == (visit.agent.kind == .pedestrian)
+            }
+            let preferred = [visit.lane, 1 - visit.lane]
+            let lane = preferred.first { lane in !sameKind.contains { $0.lane == lane && overlap($0, visit) } } ?? visit.lane
+            result.append(
+                Visit(
+                    agent: visit.agent, cameraID: visit.cameraID, enter: visit.enter, exit: visit.exit,
+                    direction: lane == 1 ? .leftToRight : .rightToLeft, previousCameraID: visit.previousCameraID, lane: lane))
+        }
+        return result
     }
 
     /// The colour mix of French traffic, with a red car early on so every city has some.
