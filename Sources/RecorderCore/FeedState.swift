@@ -77,7 +77,8 @@ public struct ReconnectPolicy: Sendable, Equatable {
 public struct FeedStateMachine: Sendable {
     public private(set) var state: FeedState = .stopped
     public let policy: ReconnectPolicy
-    private var failures = 0
+    /// Failed attempts since the feed was last live for good.
+    public private(set) var failures = 0
     private var liveSince: Date?
 
     public init(policy: ReconnectPolicy = ReconnectPolicy()) { self.policy = policy }

@@ -26,6 +26,8 @@ public struct FeedStatus: Sendable {
     public let packetSubscribers: Int
     public let packetsReceived: Int
     public let framesDecoded: Int
+    /// Connection attempts that failed since the feed was last live for good.
+    public let failures: Int
 }
 
 /// One camera stream's live feed: a receive thread that connects, reads packets, hands
@@ -150,7 +152,8 @@ public final class LiveFeed: Sendable {
                 transport: shared.transportName,
                 frameSubscribers: shared.frames.filter { $0.subscription != nil }.count,
                 packetSubscribers: shared.packets.filter { $0.subscription != nil }.count,
-                packetsReceived: shared.packetsReceived, framesDecoded: shared.framesDecoded)
+                packetsReceived: shared.packetsReceived, framesDecoded: shared.framesDecoded,
+                failures: shared.machine.failures)
         }
     }
 

@@ -21,8 +21,13 @@ struct YAMLDocument {
 
     static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return Diagnostic(.error, SourceLocation(file: file, line: mark.line, column: mark.column), "YAML syntax: \(problem)")
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            var message = "YAML syntax: \(problem)"
+            if let context {
+                message += " (\(context.text) started at line \(context.mark.line), column \(context.mark.column))"
+            }
+            return Diagnostic(.error, SourceLocation(file: file, line: mark.line, column: mark.column), message)
         case .duplicatedKeysInMapping(let duplicates, let context):
             return Diagnostic(
                 .error, SourceLocation(file: file, line: context.mark.line, column: context.mark.column),

@@ -1,0 +1,136 @@
+import Foundation
+import Media
+import RecorderCore
+import Simulation
+import TestSupport
+import Testing
+
+/// Feeds against real sources: GStreamer's RTSP server on loopback and the simulated city.
+/// Serialized: they share the machine's two cores with real servers and decoders.
+@Suite(.serialized) struct LiveFeedTests {
+    static let fastPolicy = ReconnectPolicy(initialDelay: 0.2, multiplier: 2, maximumDelay: 1, jitter: 0.1)
+    static let footage = SimulatedFootageCache(directory: TestPaths.scratch.appendingPathComponent("sim-footage"))
+
+    func inventory(_ cameras: [(id: String, main: String, transport: String)]) throws -> CameraInventory {
+        var yaml = "site:\n  name: Test\n  timezone: Europe/Paris\ncameras:\n"
+        for camera in cameras {
+            yaml += "  - id: \(camera.id)\n    name: \(camera.id)\n    location: test\n    main: \(camera.main)\n    transport: \(camera.transport)\n"
+        }
+        return try CameraInventory.parse(yaml: yaml, file: "test.yaml")
+    }
+
+    func randomBasePort() -> Int { 20_000 + Int.random(in: 0..<900) * 10 }
+
+    @Test func decodesFramesFromARealRTSPServerOverTCPAndUDP() throws {
+        let fixture = try RTSPFixture(cameras: 2, basePort: randomBasePort())
+        defer { fixture.stopAll() }
+        // Credentials in the address are sent if the camera asks, and shown nowhere.
+        let withCredentials = fixture.urls[0].replacingOccurrences(of: "rtsp://", with: "rtsp://operator:hunter2@")
+        let core = RecorderCore(
+            inventory: try inventory([("cam-tcp", withCredentials, "tcp"), ("cam-udp", fixture.urls[1], "udp")]),
+            footageCache: LiveFeedTests.footage, policy: LiveFeedTests.fastPolicy, readTimeout: .seconds(3))
+        defer { core.shutdown() }
+        let tcp = try #require(core.subscribeFrames(camera: "cam-tcp", width: 80, height: 60))
+        let udp = try #require(core.subscribeFrames(camera: "cam-udp", width: 80, height: 60))
+        #expect(eventually(timeout: 20) { (tcp.latest()?.sequence ?? 0) >= 10 && (udp.latest()?.sequence ?? 0) >= 10 })
+        let frame = try #require(tcp.latest())
+        #expect(frame.image.width == 80 && frame.image.height == 60)
+        // A real picture, not a flat one: the test pattern has many levels.
+        #expect(Set(frame.image.pixels).count > 16)
+
+        let statuses = Dictionary(uniqueKeysWithValues: core.statuses().map { ($0.cameraID, $0) })
+        #expect(statuses["cam-tcp"]?.state.isLive == true)
+        #expect(statuses["cam-tcp"]?.transport == "rtsp/tcp")
+        #expect(statuses["cam-udp"]?.transport == "rtsp/udp")
+        #expect(statuses["cam-tcp"]?.codec == "h264" && statuses["cam-tcp"]?.width == 320)
+        #expect((statuses["cam-tcp"]?.receivedFramesPerSecond ?? 0) > 10)
+        #expect((statuses["cam-tcp"]?.bitsPerSecond ?? 0) > 10_000)
+        #expect(core.feed(camera: "cam-tcp", stream: .main)?.displayURL.contains("hunter2") == false)
+        tcp.cancel()
+        udp.cancel()
+    }
+
+    @Test func followsACameraThroughLossAndBackToLive() throws {
+        let fixture = try RTSPFixture(cameras: 1, basePort: randomBasePort())
+        defer { fixture.stopAll() }
+        let core = RecorderCore(
+            inventory: try inventory([("cam0", fixture.urls[0], "tcp")]), footageCache: LiveFeedTests.footage,
+            policy: LiveFeedTests.fastPolicy, connectTimeout: .seconds(3), readTimeout: .seconds(2))
+        defer { core.shutdown() }
+        let feed = try #require(core.feed(camera: "cam0", stream: .main))
+        let frames = feed.subscribeFrames(width: 64, height: 48)
+        let packets = feed.subscribePackets(capacity: 10_000)
+        #expect(eventually(timeout: 20) { feed.state.isLive && frames.latest() != nil })
+
+        let stoppedAt = Date()
+        try fixture.stop(0)
+        #expect(eventually(timeout: 10) { feed.state.lostSince != nil })
+        let lostSince = try #require(feed.state.lostSince)
+        #expect(lostSince >= stoppedAt.addingTimeInterval(-0.5))
+        #expect(feed.status.receivedFramesPerSecond == 0)
+        // While the camera is away the feed keeps trying, with backoff.
+        #expect(eventually(timeout: 5) { feed.status.failures >= 3 })
+
+        let before = frames.latest()?.sequence ?? 0
+        try fixture.restart(0)
+        #expect(eventually(timeout: 25) { feed.state.isLive && (frames.latest()?.sequence ?? 0) > before + 5 })
+
+        // The recorder's view of the same story: started, packets, lost, started again.
+        var sawLoss = false, startsAfterLoss = 0, packetCount = 0
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, !(sawLoss && startsAfterLoss >= 1 && packetCount > 20), let event = packets.next(timeout: 1) {
+            switch event {
+            case .streamStarted: if sawLoss { startsAfterLoss += 1 }
+            case .packet: packetCount += 1
+            case .streamLost: sawLoss = true
+            }
+        }
+        #expect(sawLoss && startsAfterLoss >= 1 && packetCount > 20)
+        frames.cancel()
+        packets.cancel()
+    }
+
+    @Test func aSimulatedCameraIsDecodedOnlyWhileWatched() throws {
+        let core = RecorderCore(
+            inventory: try inventory([("a", "sim://a/main", "tcp"), ("b", "sim://b/main", "tcp")]),
+            footageCache: LiveFeedTests.footage, policy: LiveFeedTests.fastPolicy)
+        defer { core.shutdown() }
+        let feed = try #require(core.feed(camera: "a", stream: .main))
+        let packets = feed.subscribePackets(capacity: 5)
+        #expect(eventually(timeout: 60) { feed.status.packetsReceived >= 30 })
+        #expect(feed.status.framesDecoded == 0)
+        #expect(feed.status.transport == "sim")
+
+        // Nobody reads: the queue keeps the newest packets and counts the rest as dropped.
+        #expect(packets.droppedCount >= 20)
+
+        let frames = feed.subscribeFrames(width: 64, height: 36)
+        #expect(eventually(timeout: 10) { (frames.latest()?.sequence ?? 0) >= 5 })
+        #expect(feed.status.framesDecoded >= 5)
+        frames.cancel()
+        Thread.sleep(forTimeInterval: 0.3)
+        let decoded = feed.status.framesDecoded
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(feed.status.framesDecoded == decoded)
+        #expect(feed.status.packetsReceived > 40)
+        packets.cancel()
+    }
+
+    @Test func aFeedNobodyWantsStops() throws {
+        let runtime = SimulatedCityRuntime(
+            city: SimulatedCity(cameras: [SimulatedCameraSpec(id: "a", name: "A", location: "L", neighbours: [])]),
+            cache: LiveFeedTests.footage, timeZone: TimeZone(identifier: "UTC")!)
+        let feed = LiveFeed(
+            cameraID: "a", stream: "sub", url: "sim://a/sub",
+            opener: { url, _, interrupt throws(MediaError) in try runtime.open(url: url, interrupt: interrupt) }, linger: 0.2)
+        let frames = feed.subscribeFrames(width: 32, height: 18)
+        #expect(eventually(timeout: 60) { frames.latest() != nil })
+        frames.cancel()
+        #expect(eventually(timeout: 5) { feed.state == .stopped })
+        // And starts again for the next viewer.
+        let again = feed.subscribeFrames(width: 32, height: 18)
+        #expect(eventually(timeout: 10) { again.latest() != nil })
+        feed.stop()
+        #expect(feed.state == .stopped)
+    }
+}
