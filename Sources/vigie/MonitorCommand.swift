@@ -58,7 +58,7 @@ struct Monitor: ParsableCommand {
         clock.dateFormat = "yyyy-MM-dd HH:mm:ss"
         if interactive { writeOut("\u{1B}[?25l\u{1B}[2J") }
         defer {
-            if interactive { writeOut("\u{1B}[?25h") }
+            if interactive { writeOut("\u{1B}[?25h\n") }
             for subscription in subscriptions.values { subscription.cancel() }
             core.shutdown()
         }
@@ -90,7 +90,10 @@ struct Monitor: ParsableCommand {
             }
             if interactive {
                 lines.append("")
-                lines.append("Ctrl-C quits. First run: simulated footage is built camera by camera (about 2 s each), then cached.")
+                lines.append(
+                    core.simulation == nil
+                        ? "Ctrl-C quits."
+                        : "Ctrl-C quits. First run: simulated footage is built camera by camera (about 2 s each), then cached.")
                 for line in LogSetup.recent.snapshot { lines.append("  \(line.truncated(150))") }
                 writeOut("\u{1B}[H" + lines.map { $0 + "\u{1B}[K" }.joined(separator: "\n") + "\u{1B}[J")
             } else {
