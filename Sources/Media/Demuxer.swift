@@ -154,7 +154,11 @@ public final class Demuxer {
         interrupt.arm(timeout: options.readTimeout)
         let result = av_read_frame(context, packet)
         interrupt.disarm()
-        if result == FFmpegCode.endOfFile {
+        // Input that stops in the middle of a unit (a truncated file, an MJPEG stream
+        // without a closing boundary) ends the stream too: FFmpeg reports it as invalid
+        // data with the input at its end.
+        let atEnd = result == FFmpegCode.invalidData && context.pointee.pb.map { avio_feof($0) != 0 } == true
+        if result == FFmpegCode.endOfFile || atEnd {
             var owned: UnsafeMutablePointer<AVPacket>? = packet
             av_packet_free(&owned)
             return nil

@@ -118,7 +118,7 @@ struct Probe: ParsableCommand {
         if let interval = measurement.keyframeInterval {
             print(String(format: "keyframes   every %.0f frames (%.2f s)", interval.frames, interval.seconds))
         } else {
-            print("keyframes   \(measurement.keyframes) in \(measurement.packets) frames (interval longer than the measure)")
+            print("keyframes   \(measurement.keyframes) in \(measurement.pictures) frames (interval longer than the measure)")
         }
         if let (width, height) = decodedSize {
             print("decoding    ok (\(width)x\(height))")
@@ -140,6 +140,10 @@ struct StreamMeasurement {
     var lastTime: Double?
     var keyframeTimes: [Double] = []
     var keyframePacketIndices: [Int] = []
+    /// Pictures, counted by distinct timestamps: some servers send parameter sets as
+    /// packets of their own with the picture's timestamp.
+    var pictures = 0
+    private var seenTimes = Set<Double>()
 
     init(timeBase: Rational) { self.timeBase = timeBase }
 
@@ -147,20 +151,21 @@ struct StreamMeasurement {
         packets += 1
         bytes += packet.size
         guard let time = (packet.pts ?? packet.dts).map({ packet.timeBase.seconds($0) }) else { return }
+        if seenTimes.insert(time).inserted { pictures += 1 }
         firstTime = min(firstTime ?? time, time)
         lastTime = max(lastTime ?? time, time)
         if packet.isKeyframe {
             keyframes += 1
             keyframeTimes.append(time)
-            keyframePacketIndices.append(packets - 1)
+            keyframePacketIndices.append(pictures - 1)
         }
     }
 
     var span: Double { (lastTime ?? 0) - (firstTime ?? 0) }
 
-    var framesPerSecond: Double? { span > 0 && packets > 1 ? Double(packets - 1) / span : nil }
+    var framesPerSecond: Double? { span > 0 && pictures > 1 ? Double(pictures - 1) / span : nil }
 
-    var bitsPerSecond: Double? { span > 0 ? Double(bytes * 8) * Double(packets - 1) / Double(packets) / span : nil }
+    var bitsPerSecond: Double? { span > 0 && pictures > 1 ? Double(bytes * 8) * Double(pictures - 1) / Double(pictures) / span : nil }
 
     var keyframeInterval: (frames: Double, seconds: Double)? {
         guard keyframeTimes.count >= 2 else { return nil }

@@ -1,0 +1,88 @@
+import Foundation
+import Media
+import TestSupport
+import Testing
+
+/// HTTP sources as cameras and video servers offer them: HLS playlists and MJPEG
+/// (multipart JPEG) streams, served by a real HTTP server on loopback.
+@Suite(.serialized) struct HTTPSourceTests {
+    /// Python's http.server on a folder, stopped when the test ends. `.mjpg` files go out as
+    /// `multipart/x-mixed-replace`, as MJPEG cameras send them.
+    static let serverScript = """
+        import functools, http.server, sys
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                              ".mjpg": "multipart/x-mixed-replace;boundary=ffmpeg"}
+            def log_message(self, *args): pass
+        handler = functools.partial(Handler, directory=sys.argv[2])
+        http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), handler).serve_forever()
+        """
+
+    final class HTTPServer {
+        let process = Process()
+        let port = 30_000 + Int.random(in: 0..<5_000)
+
+        init(folder: URL) throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = ["-c", HTTPSourceTests.serverScript, "\(port)", folder.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let port = self.port
+            guard eventually(timeout: 10, { HTTPServer.accepts(port: port) }) else { throw FixtureError("http.server did not start") }
+        }
+
+        static func accepts(port: Int) -> Bool {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            } == 0
+        }
+
+        deinit {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    func makeStreams() throws -> URL {
+        let folder = TestPaths.scratch.appendingPathComponent("http-streams")
+        let playlist = folder.appendingPathComponent("index.m3u8")
+        let mjpeg = folder.appendingPathComponent("camera.mjpg")
+        if FileManager.default.fileExists(atPath: playlist.path) && FileManager.default.fileExists(atPath: mjpeg.path) { return folder }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let lavfi = ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "4"]
+        var result = try runProgram(
+            "/usr/bin/ffmpeg", lavfi + ["-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0", playlist.path])
+        guard result.status == 0 else { throw FixtureError(result.stderr) }
+        result = try runProgram("/usr/bin/ffmpeg", lavfi + ["-c:v", "mjpeg", "-q:v", "5", "-f", "mpjpeg", mjpeg.path])
+        guard result.status == 0 else { throw FixtureError(result.stderr) }
+        return folder
+    }
+
+    @Test(arguments: [("index.m3u8", "h264", "hls"), ("camera.mjpg", "mjpeg", "mpjpeg")])
+    func readsAndDecodesOverHTTP(path: String, codec: String, format: String) throws {
+        let server = try HTTPServer(folder: try makeStreams())
+        let source = try DemuxerSource(url: "http://127.0.0.1:\(server.port)/\(path)")
+        #expect(source.video.parameters.codecName == codec)
+        #expect(source.demuxer.formatName == format)
+        #expect(source.transport == "http")
+        let decoder = try Decoder(parameters: source.video.parameters, timeBase: source.video.timeBase)
+        var frames = 0
+        while let packet = try source.read() {
+            try decoder.send(packet)
+            while let frame = try decoder.receive() {
+                #expect(frame.width == 320 && frame.height == 240)
+                frames += 1
+            }
+        }
+        try decoder.send(nil)
+        while try decoder.receive() != nil { frames += 1 }
+        #expect(frames == 100)
+    }
+}
