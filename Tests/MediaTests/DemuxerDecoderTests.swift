@@ -24,24 +24,12 @@ import Testing
 
     @Test func decodesAndScalesEveryFrame() throws {
         let clip = try Clips.make("testsrc2-320x240-2s")
-        let source = try DemuxerSource(url: clip.path)
-        let decoder = try Decoder(parameters: source.video.parameters, timeBase: source.video.timeBase)
         let scaler = try Scaler(outputWidth: 80, outputHeight: 60)
-        var frames = 0
         var last: RGBImage?
-        func drain() throws {
-            while let frame = try decoder.receive() {
-                #expect(frame.width == 320 && frame.height == 240)
-                last = try scaler.scale(frame)
-                frames += 1
-            }
+        let frames = try decodeEveryFrame(try DemuxerSource(url: clip.path)) { frame, _ in
+            #expect(frame.width == 320 && frame.height == 240)
+            last = try scaler.scale(frame)
         }
-        while let packet = try source.read() {
-            try decoder.send(packet)
-            try drain()
-        }
-        try decoder.send(nil)
-        try drain()
         #expect(frames == 50)
         let image = try #require(last)
         #expect(image.width == 80 && image.height == 60 && image.pixels.count == 80 * 60 * 3)
@@ -66,18 +54,9 @@ import Testing
 
     @Test func keyframeOnlyModeSkipsTheRest() throws {
         let clip = try Clips.make("testsrc2-320x240-2s")
-        let source = try DemuxerSource(url: clip.path)
-        let decoder = try Decoder(parameters: source.video.parameters, timeBase: source.video.timeBase, keyframesOnly: true)
-        var frames = 0
-        while let packet = try source.read() {
-            try decoder.send(packet)
-            while let frame = try decoder.receive() {
-                #expect(frame.isKeyframe)
-                frames += 1
-            }
+        let frames = try decodeEveryFrame(try DemuxerSource(url: clip.path), keyframesOnly: true) { frame, _ in
+            #expect(frame.isKeyframe)
         }
-        try decoder.send(nil)
-        while try decoder.receive() != nil { frames += 1 }
         #expect(frames == 2)
     }
 

@@ -72,17 +72,9 @@ import Testing
         #expect(source.video.parameters.codecName == codec)
         #expect(source.demuxer.formatName == format)
         #expect(source.transport == "http")
-        let decoder = try Decoder(parameters: source.video.parameters, timeBase: source.video.timeBase)
-        var frames = 0
-        while let packet = try source.read() {
-            try decoder.send(packet)
-            while let frame = try decoder.receive() {
-                #expect(frame.width == 320 && frame.height == 240)
-                frames += 1
-            }
+        let frames = try decodeEveryFrame(source) { frame, _ in
+            #expect(frame.width == 320 && frame.height == 240)
         }
-        try decoder.send(nil)
-        while try decoder.receive() != nil { frames += 1 }
         #expect(frames == 100)
     }
 }

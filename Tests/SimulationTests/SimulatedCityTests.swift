@@ -123,24 +123,12 @@ let townCameras = [
         }
         #expect(expectations.count >= 2, "vehicle visits at \(camera): \(city.visits(camera: camera).map { "\($0.agent.id) \($0.agent.kind) \($0.enter)-\($0.exit) lane \($0.lane) box \(String(describing: scene.bodyRectangle(of: $0, atLoopTime: ($0.enter + $0.exit) / 2)))" })")
 
-        let source = try DemuxerSource(url: file.path)
-        let decoder = try Decoder(parameters: source.video.parameters, timeBase: source.video.timeBase)
         let scaler = try Scaler(outputWidth: 640, outputHeight: 360)
         var pictures: [Int: RGBImage] = [:]
         let wanted = Set(expectations.map(\.frame))
-        var index = 0
-        func drain() throws {
-            while let frame = try decoder.receive() {
-                if wanted.contains(index) { pictures[index] = try scaler.scale(frame) }
-                index += 1
-            }
+        let index = try decodeEveryFrame(try DemuxerSource(url: file.path)) { frame, index in
+            if wanted.contains(index) { pictures[index] = try scaler.scale(frame) }
         }
-        while let packet = try source.read() {
-            try decoder.send(packet)
-            try drain()
-        }
-        try decoder.send(nil)
-        try drain()
         #expect(index == city.loopSeconds * 25)
 
         for expectation in expectations {

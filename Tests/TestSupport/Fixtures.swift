@@ -1,4 +1,5 @@
 public import Foundation
+public import Media
 
 /// Where the repository and the test scratch space are.
 public enum TestPaths {
@@ -107,4 +108,27 @@ public func eventually(timeout: Double, every interval: Double = 0.05, _ conditi
         Thread.sleep(forTimeInterval: interval)
     }
     return condition()
+}
+
+/// Decodes every picture of a source, draining the decoder at the end; `body` gets each
+/// frame with its index. Returns how many frames came out.
+@discardableResult
+public func decodeEveryFrame(
+    _ source: any PacketSource, keyframesOnly: Bool = false, _ body: (Frame, Int) throws -> Void = { _, _ in }
+) throws -> Int {
+    let decoder = try Decoder(parameters: source.video.parameters, timeBase: source.video.timeBase, keyframesOnly: keyframesOnly)
+    var index = 0
+    func drain() throws {
+        while let frame = try decoder.receive() {
+            try body(frame, index)
+            index += 1
+        }
+    }
+    while let packet = try source.read() {
+        try decoder.send(packet)
+        try drain()
+    }
+    try decoder.send(nil)
+    try drain()
+    return index
 }
