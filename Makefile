@@ -28,7 +28,9 @@ deps-test:
 
 ## bench: the side-by-side benchmarks (numbers go in the issues' closing notes)
 bench: release
+	@scripts/install-deps bench
 	bench/decode.sh
+	bench/view.sh
 	bench/receive.sh
 
 clean:

@@ -42,6 +42,11 @@ let package = Package(
             // so tests and first runs do not wait on unoptimised loops.
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
+        // Pure Swift: pictures in, terminal bytes out. No FFmpeg, no ncurses.
+        .target(
+            name: "Render",
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         .target(
             name: "RecorderCore",
             dependencies: [
@@ -54,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "vigie",
             dependencies: [
-                "Media", "RecorderCore", "Simulation",
+                "Media", "RecorderCore", "Simulation", "Render",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -67,6 +72,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RenderTests", dependencies: ["Render", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Media", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RecorderCoreTests",

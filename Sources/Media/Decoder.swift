@@ -11,10 +11,12 @@ public final class Decoder {
     public let codecName: String
 
     /// Opens a decoder for `parameters`. `threads` 0 lets FFmpeg choose; `keyframesOnly`
-    /// skips every non-key frame (cheap previews of long footage).
-    public init(parameters: CodecParameters, timeBase: Rational, threads: Int = 1, keyframesOnly: Bool = false)
-        throws(MediaError)
-    {
+    /// skips every non-key frame (cheap previews of long footage); `forPreview` skips the
+    /// deblocking filter and allows FFmpeg's non-bit-exact speed-ups: for pictures shown
+    /// at a fraction of their size (wall tiles, terminal views), never for exports.
+    public init(
+        parameters: CodecParameters, timeBase: Rational, threads: Int = 1, keyframesOnly: Bool = false, forPreview: Bool = false
+    ) throws(MediaError) {
         guard let codec = avcodec_find_decoder(parameters.pointer.pointee.codec_id) else {
             throw MediaError(
                 kind: .unsupportedCodec, operation: "avcodec_find_decoder",
@@ -28,6 +30,10 @@ public final class Decoder {
             context.pointee.thread_count = Int32(threads)
             context.pointee.pkt_timebase = timeBase.av
             if keyframesOnly { context.pointee.skip_frame = AVDISCARD_NONKEY }
+            if forPreview {
+                context.pointee.skip_loop_filter = AVDISCARD_ALL
+                context.pointee.flags2 |= Int32(AV_CODEC_FLAG2_FAST)
+            }
             result = avcodec_open2(context, codec, nil)
         }
         if result < 0 {

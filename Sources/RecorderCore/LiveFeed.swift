@@ -301,7 +301,8 @@ public final class LiveFeed: Sendable {
             if decoder == nil {
                 guard packet.isKeyframe else { continue }  // a new viewer starts at a keyframe
                 do {
-                    decoder = try Decoder(parameters: video.parameters, timeBase: video.timeBase, threads: 1)
+                    // Viewers see pictures far smaller than the stream: preview decoding (no deblocking).
+                    decoder = try Decoder(parameters: video.parameters, timeBase: video.timeBase, threads: 1, forPreview: true)
                 } catch {
                     logger.error("\(cameraID)/\(stream): \(error)")
                     throw error

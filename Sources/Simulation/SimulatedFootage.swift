@@ -36,6 +36,9 @@ public final class SimulatedFootageCache: Sendable {
         self.keyframeInterval = keyframeInterval
     }
 
+    /// x264 preset of the footage.
+    static let preset = "superfast"
+
     public static func defaultDirectory() -> URL {
         let environment = ProcessInfo.processInfo.environment
         if let base = environment["VIGIE_CACHE"], !base.isEmpty {
@@ -49,7 +52,7 @@ public final class SimulatedFootageCache: Sendable {
 
     /// The file that holds (or will hold) this camera's footage.
     public func path(city: SimulatedCity, camera: String, stream: SimulatedStream) -> URL {
-        var description = "vigie-sim-v1|\(camera)|\(stream.rawValue)|\(stream.width)x\(stream.height)|\(stream.bitRate)"
+        var description = "vigie-sim-v1|\(SimulatedFootageCache.preset)|\(camera)|\(stream.rawValue)|\(stream.width)x\(stream.height)|\(stream.bitRate)"
         description += "|\(city.loopSeconds)|\(city.framesPerSecond)|\(keyframeInterval)|\(city.seed)"
         if let spec = city.camera(camera) { description += "|\(spec.name)" }
         for visit in city.visits(camera: camera) {
@@ -96,6 +99,9 @@ public final class SimulatedFootageCache: Sendable {
             width: stream.width, height: stream.height, framesPerSecond: city.framesPerSecond,
             keyframeInterval: keyframeInterval, bitRate: stream.bitRate)
         settings.threads = 2
+        // Like a camera's encoder: CABAC and deblocking on (x264's ultrafast turns both
+        // off, which would make decoding unrealistically cheap).
+        settings.preset = SimulatedFootageCache.preset
         let encoder = try Encoder(settings: settings)
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).partial.mkv")

@@ -31,6 +31,9 @@ struct Bench: ParsableCommand {
         @Option(help: "Also scale each frame to WxH RGB (the wall's work), e.g. 160x90.")
         var scale: String?
 
+        @Flag(help: "Decode for preview (no deblocking), as tiles and terminal views do.")
+        var preview = false
+
         func run() throws {
             FFmpegLog.install(level: .error)
             var scaler: Scaler? = nil
@@ -42,7 +45,8 @@ struct Bench: ParsableCommand {
             let cpuStart = processCPUSeconds()
             let wallStart = Date()
             let source = try DemuxerSource(url: file)
-            let decoder = try Decoder(parameters: source.video.parameters, timeBase: source.video.timeBase, threads: threads)
+            let decoder = try Decoder(
+                parameters: source.video.parameters, timeBase: source.video.timeBase, threads: threads, forPreview: preview)
             var frames = 0
             func drain() throws {
                 while let frame = try decoder.receive() {

@@ -1,0 +1,202 @@
+import ArgumentParser
+import Foundation
+import Media
+import RecorderCore
+import Render
+
+/// `vigie view`: one camera, file or address in the terminal, like `mpv --vo=tct`.
+struct View: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show one camera, file or address in the terminal with block graphics.",
+        discussion: """
+            With standard output redirected to a file it needs no terminal and writes plain VT bytes \
+            (so its output can be measured and replayed). Ctrl-C stops.
+            """
+    )
+
+    @Argument(help: "Address (rtsp://, http(s)://, sim://), file, or camera id/number of the inventory.")
+    var source: String
+
+    @OptionGroup var siteOptions: SiteOptions
+
+    @Option(help: "Area in cells, COLSxROWS (default: the terminal's size, else 80x24).")
+    var size: String?
+
+    @Option(help: "Graphics: auto, sextant, quadrant, half.")
+    var graphics: String = "auto"
+
+    @Option(help: "Colours: auto, truecolor, 256, 16.")
+    var colors: String = "auto"
+
+    @Option(help: "Stop after N frames.")
+    var frames: Int?
+
+    @Flag(help: "Draw frames as fast as possible (benchmarks), not at the stream's pace.")
+    var untimed = false
+
+    @Option(help: "Largest channel difference (0-255) below which a cell is not redrawn at once.")
+    var threshold: Int = 10
+
+    @Option(help: "Which stream of a camera given by id: main or sub.")
+    var stream: String = "main"
+
+    func validate() throws {
+        if let size, View.parseSize(size) == nil { throw ValidationError("--size is COLSxROWS, for example 80x24") }
+        if graphics != "auto" && Blitter(rawValue: graphics) == nil {
+            throw ValidationError("--graphics is auto, sextant, quadrant or half")
+        }
+        if colors != "auto" && ColorMode(rawValue: colors) == nil { throw ValidationError("--colors is auto, truecolor, 256 or 16") }
+        if !(0...255).contains(threshold) { throw ValidationError("--threshold is 0 to 255") }
+        if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
+    }
+
+    static func parseSize(_ text: String) -> (columns: Int, rows: Int)? {
+        let parts = text.split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] > 0, parts[1] > 0, parts[0] <= 1000, parts[1] <= 500 else { return nil }
+        return (parts[0], parts[1])
+    }
+
+    func run() throws {
+        let toTerminal = isatty(STDOUT_FILENO) != 0
+        LogSetup.toStandardError(level: siteOptions.level)
+        let environment = ProcessInfo.processInfo.environment
+        let area = size.flatMap(View.parseSize) ?? (toTerminal ? TerminalSize.current() : nil) ?? (80, 24)
+        let blitter = Blitter(rawValue: graphics) ?? .half
+        let colorMode = ColorMode(rawValue: colors) ?? TerminalColors.guess(environment: environment)
+
+        let (packetSource, interrupt) = try OpenedSource.open(source, site: siteOptions.site, stream: stream)
+        let video = packetSource.video
+        // Fit the picture in the area, cells being about twice as tall as wide.
+        let aspect = Double(video.parameters.width) / Double(max(1, video.parameters.height))
+        var columns = area.columns, rows = area.rows
+        if Double(columns) / Double(rows * 2) > aspect {
+            columns = max(1, Int((Double(rows * 2) * aspect).rounded()))
+        } else {
+            rows = max(1, Int((Double(columns) / aspect / 2).rounded()))
+        }
+        let renderer = CellRenderer(
+            columns: columns, rows: rows, originRow: (area.rows - rows) / 2, originColumn: (area.columns - columns) / 2,
+            blitter: blitter, colorMode: colorMode, threshold: threshold)
+        let scaler = try Scaler(outputWidth: renderer.pixelWidth, outputHeight: renderer.pixelHeight)
+        // A terminal shows the picture at a fraction of its size: preview decoding (no deblocking).
+        let decoder = try Decoder(
+            parameters: video.parameters, timeBase: video.timeBase, threads: 1,
+            forPreview: renderer.pixelWidth * 2 <= video.parameters.width)
+        var buffer = VTBuffer(colorMode: colorMode)
+        var image = RGBImage(width: renderer.pixelWidth, height: renderer.pixelHeight)
+        let output = FileHandle.standardOutput
+        let stop = SignalFlag.install()
+
+        if toTerminal { buffer.append("\u{1B}[?1049h\u{1B}[?25l") }
+        buffer.append("\u{1B}[0m\u{1B}[2J")
+        var shown = 0, dropped = 0, bytesOut = 0
+        let cpuStart = processCPUSeconds()
+        var clockStart: (wall: Double, stream: Double)? = nil
+        defer {
+            var closing = VTBuffer(colorMode: colorMode)
+            closing.append("\u{1B}[0m")
+            if toTerminal { closing.append("\u{1B}[?25h\u{1B}[?1049l") }
+            output.write(Data(closing.drain()))
+            interrupt.cancel()
+            let cpu = processCPUSeconds() - cpuStart
+            printError(
+                String(
+                    format: "vigie view: %d frames shown, %d dropped late, %d bytes (%.0f per frame), %dx%d cells %@ %@, CPU %.2f s (%.2f ms per frame)",
+                    shown, dropped, bytesOut, Double(bytesOut) / Double(max(1, shown)), columns, rows, blitter.rawValue,
+                    colorMode.rawValue, cpu, cpu * 1000 / Double(max(1, shown))))
+        }
+
+        func present(_ frame: Frame) throws {
+            if !untimed, let pts = frame.pts {
+                let streamTime = frame.timeBase.seconds(pts)
+                let now = MonotonicClock.seconds()
+                if clockStart == nil { clockStart = (now, streamTime) }
+                let due = clockStart!.wall + (streamTime - clockStart!.stream)
+                if now - due > 0.25 {
+                    dropped += 1  // the terminal fell behind: skip, never queue
+                    return
+                }
+                if due > now { Thread.sleep(forTimeInterval: due - now) }
+            }
+            try scaler.scale(frame, into: &image)
+            if toTerminal { buffer.beginSynchronizedUpdate() }
+            renderer.draw(pixels: image.pixels, into: &buffer)
+            buffer.resetAttributes()
+            if toTerminal { buffer.endSynchronizedUpdate() }
+            let bytes = buffer.drain()
+            bytesOut += bytes.count
+            output.write(Data(bytes))
+            shown += 1
+        }
+
+        reading: while !stop.isSet, let packet = try packetSource.read() {
+            guard decoder.send(packetOrThrow: packet) else { continue }
+            while let frame = try decoder.receive() {
+                try present(frame)
+                if let frames, shown >= frames { break reading }
+                if stop.isSet { break reading }
+            }
+        }
+        if frames == nil || shown < frames! {
+            _ = try? decoder.send(nil)
+            while let frame = try? decoder.receive(), frames == nil || shown < frames! { try present(frame) }
+        }
+    }
+}
+
+extension Decoder {
+    /// Sends a packet; a damaged one is skipped (false) rather than ending the view.
+    func send(packetOrThrow packet: Packet) -> Bool {
+        (try? send(packet)) != nil
+    }
+}
+
+/// The terminal's size in cells (TIOCGWINSZ on standard output).
+enum TerminalSize {
+    static func current() -> (columns: Int, rows: Int)? {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return nil }
+        return (Int(size.ws_col), Int(size.ws_row))
+    }
+}
+
+/// Colours from the environment, until the terminal is probed: COLORTERM says truecolor.
+enum TerminalColors {
+    static func guess(environment: [String: String]) -> ColorMode {
+        let colorTerm = environment["COLORTERM"]?.lowercased() ?? ""
+        if colorTerm.contains("truecolor") || colorTerm.contains("24bit") { return .truecolor }
+        let term = environment["TERM"] ?? ""
+        if term.contains("256") || term.contains("direct") { return .palette256 }
+        return term.isEmpty || term == "dumb" ? .palette16 : .palette256
+    }
+}
+
+/// Opens what `view` and `probe` are given: an address, a file, or a camera of the inventory.
+enum OpenedSource {
+    static func open(_ source: String, site: String?, stream: String) throws -> (any PacketSource, InterruptFlag) {
+        let looksLikeAddress = source.contains("://") || source.hasPrefix("/") || source.hasPrefix(".")
+            || FileManager.default.fileExists(atPath: source)
+        let interrupt = InterruptFlag()
+        var url = source
+        var transport = RTSPTransport.tcp
+        do {
+            if !looksLikeAddress || source.hasPrefix("sim://") {
+                let inventory = try SiteLocator.load(site)
+                let core = RecorderCore(inventory: inventory)
+                if !looksLikeAddress {
+                    guard let camera = inventory.camera(source) else {
+                        printError("vigie: no camera `\(source)` in \(inventory.file)")
+                        throw ExitCode(64)
+                    }
+                    url = stream == "sub" ? (camera.subURL ?? camera.mainURL) : camera.mainURL
+                    transport = camera.transport
+                }
+                return (try core.openSource(url: url, transport: transport, interrupt: interrupt), interrupt)
+            }
+            return (try DemuxerSource(url: url, options: DemuxerOptions(rtspTransport: transport), interrupt: interrupt), interrupt)
+        } catch let error as MediaError {
+            printError("vigie: cannot open \(Redaction.redactCredentials(in: url)): \(error.kind == .timedOut ? "no answer" : error.message)")
+            throw ExitCode(69)
+        }
+    }
+}
