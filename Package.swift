@@ -56,10 +56,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Pure Swift: layout and rotation schedule files, the scheduler, tile geometry.
+        .target(
+            name: "Wall",
+            dependencies: ["RecorderCore", "Render", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "vigie",
             dependencies: [
-                "Media", "RecorderCore", "Simulation", "Render",
+                "Media", "RecorderCore", "Simulation", "Render", "Wall",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -73,6 +79,7 @@ let package = Package(
         ),
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RenderTests", dependencies: ["Render", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "WallTests", dependencies: ["Wall", "RecorderCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Media", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RecorderCoreTests",

@@ -1,14 +1,14 @@
 import Foundation
-import Yams
+package import Yams
 
 /// A YAML file read into nodes that remember where they stand, so every check can say
 /// `file:line:column`. Shared by the camera inventory and (later) the layout files.
-struct YAMLDocument {
-    let file: String
-    let root: Node?
+package struct YAMLDocument {
+    package let file: String
+    package let root: Node?
 
     /// Parses `text`; syntax errors become diagnostics at the place libyaml stopped.
-    init(text: String, file: String) throws(ConfigurationError) {
+    package init(text: String, file: String) throws(ConfigurationError) {
         self.file = file
         do {
             root = try Yams.compose(yaml: text)
@@ -39,30 +39,30 @@ struct YAMLDocument {
         }
     }
 
-    func location(of node: Node?) -> SourceLocation {
+    package func location(of node: Node?) -> SourceLocation {
         guard let mark = node?.mark else { return SourceLocation(file: file, line: 1, column: 1) }
         return SourceLocation(file: file, line: mark.line, column: mark.column)
     }
 }
 
 /// Collects diagnostics while a YAML tree is checked, and reads typed values from nodes.
-struct YAMLChecker {
-    let document: YAMLDocument
-    var diagnostics: [Diagnostic] = []
+package struct YAMLChecker {
+    package let document: YAMLDocument
+    package var diagnostics: [Diagnostic] = []
 
-    init(document: YAMLDocument) { self.document = document }
+    package init(document: YAMLDocument) { self.document = document }
 
-    mutating func error(_ node: Node?, _ message: String) {
+    package mutating func error(_ node: Node?, _ message: String) {
         diagnostics.append(Diagnostic(.error, document.location(of: node), message))
     }
 
-    mutating func warning(_ node: Node?, _ message: String) {
+    package mutating func warning(_ node: Node?, _ message: String) {
         diagnostics.append(Diagnostic(.warning, document.location(of: node), message))
     }
 
     /// The mapping's entries as (key text, key node, value node); reports keys that are
     /// not in `allowed` and keys given twice.
-    mutating func entries(of node: Node, allowed: [String], what: String) -> [String: (key: Node, value: Node)] {
+    package mutating func entries(of node: Node, allowed: [String], what: String) -> [String: (key: Node, value: Node)] {
         guard let mapping = node.mapping else {
             error(node, "\(what) must be a block of `key: value` lines")
             return [:]
@@ -88,7 +88,7 @@ struct YAMLChecker {
     }
 
     /// A required or optional text value.
-    mutating func text(_ entries: [String: (key: Node, value: Node)], _ key: String, in what: String, required: Bool)
+    package mutating func text(_ entries: [String: (key: Node, value: Node)], _ key: String, in what: String, required: Bool)
         -> (String, Node)?
     {
         guard let entry = entries[key] else {

@@ -1,0 +1,55 @@
+/// A rectangle of terminal cells, 0-based.
+public struct CellRect: Sendable, Hashable {
+    public var row: Int
+    public var column: Int
+    public var rows: Int
+    public var columns: Int
+
+    public init(row: Int, column: Int, rows: Int, columns: Int) {
+        self.row = row
+        self.column = column
+        self.rows = rows
+        self.columns = columns
+    }
+
+    public func contains(row r: Int, column c: Int) -> Bool {
+        r >= row && r < row + rows && c >= column && c < column + columns
+    }
+}
+
+/// Where each tile of a grid goes on a screen: a label line and the picture below it,
+/// one blank column between tiles, the status bar on the last line.
+public struct TileGeometry: Sendable, Equatable {
+    public struct Tile: Sendable, Equatable {
+        public let label: CellRect
+        public let picture: CellRect
+    }
+
+    public let tiles: [Tile]
+    public let statusBar: CellRect
+
+    public init(screenColumns: Int, screenRows: Int, gridColumns: Int, gridRows: Int) {
+        statusBar = CellRect(row: max(0, screenRows - 1), column: 0, rows: 1, columns: screenColumns)
+        let usableRows = max(0, screenRows - 1)
+        var tiles: [Tile] = []
+        for gridRow in 0..<gridRows {
+            let top = usableRows * gridRow / gridRows
+            let bottom = usableRows * (gridRow + 1) / gridRows
+            for gridColumn in 0..<gridColumns {
+                let left = screenColumns * gridColumn / gridColumns
+                let right = screenColumns * (gridColumn + 1) / gridColumns - (gridColumn < gridColumns - 1 ? 1 : 0)
+                let width = max(0, right - left)
+                tiles.append(
+                    Tile(
+                        label: CellRect(row: top, column: left, rows: 1, columns: width),
+                        picture: CellRect(row: top + 1, column: left, rows: max(0, bottom - top - 1), columns: width)))
+            }
+        }
+        self.tiles = tiles
+    }
+
+    /// The tile under a screen cell (mouse clicks).
+    public func tile(atRow row: Int, column: Int) -> Int? {
+        tiles.firstIndex { $0.label.contains(row: row, column: column) || $0.picture.contains(row: row, column: column) }
+    }
+}
