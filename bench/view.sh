@@ -44,3 +44,17 @@ for size in 80x24 200x60; do
       "$(echo "$c * 1000 / $frames" | bc -l)" "$(echo "$c / $decode" | bc -l)"
   done
 done
+
+# Sixel in a 640x480 area (the footage is 16:9, so both show 640x360): bytes per frame.
+echo
+printf "%-8s %-7s %12s %12s\n" area program bytes/frame cpu_ms/frame
+out="$work/vigie-640x480.six"
+c=$(cpu "$out" "$vigie" view "$video" --graphics sixel --size 64x24 --cell-size 10x20 --untimed --frames "$frames")
+vb=$(( $(stat -c %s "$out") / frames ))
+printf "%-8s %-7s %12d %12.3f\n" 640x480 vigie "$vb" "$(echo "$c * 1000 / $frames" | bc -l)"
+out="$work/mpv-640x480.six"
+c=$(cpu "$out" mpv --no-config --really-quiet --no-audio --untimed --vo=sixel --vo-sixel-width=640 --vo-sixel-height=480 \
+      --frames="$frames" "$video")
+mb=$(( $(stat -c %s "$out") / frames ))
+printf "%-8s %-7s %12d %12.3f\n" 640x480 mpv "$mb" "$(echo "$c * 1000 / $frames" | bc -l)"
+echo "sixel bytes ratio vigie/mpv: $(echo "$vb / $mb" | bc -l | cut -c1-6)"

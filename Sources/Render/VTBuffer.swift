@@ -32,6 +32,12 @@ public struct VTBuffer: Sendable {
     public mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
     @inline(__always)
+    mutating func appendRaw(_ byte: UInt8) { bytes.append(byte) }
+
+    /// The cursor's place is unknown (after a sixel image): the next move is absolute.
+    public mutating func forgetCursor() { cursor = nil }
+
+    @inline(__always)
     mutating func appendNumber(_ value: Int) {
         if value < VTBuffer.numbers.count {
             bytes.append(contentsOf: VTBuffer.numbers[value])

@@ -22,8 +22,11 @@ struct View: ParsableCommand {
     @Option(help: "Area in cells, COLSxROWS (default: the terminal's size, else 80x24).")
     var size: String?
 
-    @Option(help: "Graphics: auto, sextant, quadrant, half.")
+    @Option(help: "Graphics: auto, sixel, sextant, quadrant, half.")
     var graphics: String = "auto"
+
+    @Option(help: "Pixels of one text cell for sixel, WxH (default: the terminal's, else 10x20).")
+    var cellSize: String?
 
     @Option(help: "Colours: auto, truecolor, 256, 16.")
     var colors: String = "auto"
@@ -42,9 +45,10 @@ struct View: ParsableCommand {
 
     func validate() throws {
         if let size, View.parseSize(size) == nil { throw ValidationError("--size is COLSxROWS, for example 80x24") }
-        if graphics != "auto" && Blitter(rawValue: graphics) == nil {
-            throw ValidationError("--graphics is auto, sextant, quadrant or half")
+        if graphics != "auto" && graphics != "sixel" && Blitter(rawValue: graphics) == nil {
+            throw ValidationError("--graphics is auto, sixel, sextant, quadrant or half")
         }
+        if let cellSize, View.parseSize(cellSize) == nil { throw ValidationError("--cell-size is WxH pixels, for example 10x20") }
         if colors != "auto" && ColorMode(rawValue: colors) == nil { throw ValidationError("--colors is auto, truecolor, 256 or 16") }
         if !(0...255).contains(threshold) { throw ValidationError("--threshold is 0 to 255") }
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
@@ -66,22 +70,30 @@ struct View: ParsableCommand {
 
         let (packetSource, interrupt) = try OpenedSource.open(source, site: siteOptions.site, stream: stream)
         let video = packetSource.video
-        // Fit the picture in the area, cells being about twice as tall as wide.
+        let cell = cellSize.flatMap(View.parseSize) ?? (toTerminal ? TerminalSize.cellPixels() : nil) ?? (10, 20)
+        // Fit the picture in the area, keeping its shape (cells are taller than wide).
         let aspect = Double(video.parameters.width) / Double(max(1, video.parameters.height))
-        var columns = area.columns, rows = area.rows
-        if Double(columns) / Double(rows * 2) > aspect {
-            columns = max(1, Int((Double(rows * 2) * aspect).rounded()))
+        let areaWidth = Double(area.columns * cell.columns), areaHeight = Double(area.rows * cell.rows)
+        let fitWidth = min(areaWidth, areaHeight * aspect), fitHeight = min(areaHeight, areaWidth / aspect)
+        let columns = max(1, min(area.columns, Int((fitWidth / Double(cell.columns)).rounded())))
+        let rows = max(1, min(area.rows, Int((fitHeight / Double(cell.rows)).rounded())))
+        let originRow = (area.rows - rows) / 2, originColumn = (area.columns - columns) / 2
+        let renderer: any PictureRenderer
+        if graphics == "sixel" {
+            renderer = SixelRenderer(
+                pixelWidth: max(1, Int(fitWidth)), pixelHeight: max(1, Int(fitHeight)), cellWidth: cell.columns,
+                cellHeight: cell.rows, originRow: originRow, originColumn: originColumn, threshold: threshold)
         } else {
-            rows = max(1, Int((Double(columns) / aspect / 2).rounded()))
+            renderer = CellRenderer(
+                columns: columns, rows: rows, originRow: originRow, originColumn: originColumn, blitter: blitter,
+                colorMode: colorMode, threshold: threshold)
         }
-        let renderer = CellRenderer(
-            columns: columns, rows: rows, originRow: (area.rows - rows) / 2, originColumn: (area.columns - columns) / 2,
-            blitter: blitter, colorMode: colorMode, threshold: threshold)
         let scaler = try Scaler(outputWidth: renderer.pixelWidth, outputHeight: renderer.pixelHeight)
         // A terminal shows the picture at a fraction of its size: preview decoding (no deblocking).
         let decoder = try Decoder(
             parameters: video.parameters, timeBase: video.timeBase, threads: 1,
             forPreview: renderer.pixelWidth * 2 <= video.parameters.width)
+        let modeName = graphics == "sixel" ? "sixel \(renderer.pixelWidth)x\(renderer.pixelHeight) px" : "\(columns)x\(rows) cells \(blitter.rawValue) \(colorMode.rawValue)"
         var buffer = VTBuffer(colorMode: colorMode)
         var image = RGBImage(width: renderer.pixelWidth, height: renderer.pixelHeight)
         let output = FileHandle.standardOutput
@@ -101,9 +113,9 @@ struct View: ParsableCommand {
             let cpu = processCPUSeconds() - cpuStart
             printError(
                 String(
-                    format: "vigie view: %d frames shown, %d dropped late, %d bytes (%.0f per frame), %dx%d cells %@ %@, CPU %.2f s (%.2f ms per frame)",
-                    shown, dropped, bytesOut, Double(bytesOut) / Double(max(1, shown)), columns, rows, blitter.rawValue,
-                    colorMode.rawValue, cpu, cpu * 1000 / Double(max(1, shown))))
+                    format: "vigie view: %d frames shown, %d dropped late, %d bytes (%.0f per frame), %@, CPU %.2f s (%.2f ms per frame)",
+                    shown, dropped, bytesOut, Double(bytesOut) / Double(max(1, shown)), modeName, cpu,
+                    cpu * 1000 / Double(max(1, shown))))
         }
 
         func present(_ frame: Frame) throws {
@@ -153,6 +165,15 @@ extension Decoder {
 
 /// The terminal's size in cells (TIOCGWINSZ on standard output).
 enum TerminalSize {
+    /// Pixels of one cell, when the terminal tells (TIOCGWINSZ's pixel fields).
+    static func cellPixels() -> (columns: Int, rows: Int)? {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0, size.ws_xpixel > 0,
+            size.ws_ypixel > 0
+        else { return nil }
+        return (Int(size.ws_xpixel) / Int(size.ws_col), Int(size.ws_ypixel) / Int(size.ws_row))
+    }
+
     static func current() -> (columns: Int, rows: Int)? {
         var size = winsize()
         guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return nil }
