@@ -5,9 +5,11 @@ VIGIE = .build/release/vigie
 
 .PHONY: demo test build release deps deps-test bench clean
 
-## demo: install what is missing, build, watch the simulated Tours centre's feeds live
+## demo: install what is missing, build, open the wall on the simulated Tours centre
+## (the first run renders the cameras' footage once, about 2 s a camera, then it is cached)
 demo: release
-	$(VIGIE) monitor
+	@$(VIGIE) sim prepare --stream sub | awk '/built/ { n++ } END { if (n) print n " simulated streams built (cached from now on)" }'
+	$(VIGIE) wall
 
 ## test: install what is missing, build, run the whole suite against real FFmpeg and a real RTSP server
 test: deps-test

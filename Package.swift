@@ -62,10 +62,16 @@ let package = Package(
             dependencies: ["RecorderCore", "Render", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
+        // The ncurses program: the only module that imports ncurses.
+        .target(
+            name: "Console",
+            dependencies: ["CNcursesw", "Wall", "Render", "RecorderCore", "Media", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "vigie",
             dependencies: [
-                "Media", "RecorderCore", "Simulation", "Render", "Wall",
+                "Media", "RecorderCore", "Simulation", "Render", "Wall", "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -80,6 +86,8 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RenderTests", dependencies: ["Render", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WallTests", dependencies: ["Wall", "RecorderCore", "TestSupport"], swiftSettings: swiftSettings),
+        // Drives the built `vigie` in tmux: depends on the executable being built first.
+        .testTarget(name: "ConsoleTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Media", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RecorderCoreTests",

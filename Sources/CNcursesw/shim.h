@@ -21,6 +21,8 @@ static inline chtype vigie_color_pair(int n) { return COLOR_PAIR(n); }
 static inline int vigie_key_resize(void) { return KEY_RESIZE; }
 static inline int vigie_key_mouse(void) { return KEY_MOUSE; }
 static inline chtype vigie_a_bold(void) { return A_BOLD; }
+static inline mmask_t vigie_button1_clicked(void) { return BUTTON1_CLICKED; }
+static inline mmask_t vigie_button1_double_clicked(void) { return BUTTON1_DOUBLE_CLICKED; }
 static inline chtype vigie_a_reverse(void) { return A_REVERSE; }
 
 #endif

@@ -52,6 +52,8 @@ public struct WallLayout: Sendable {
     public let pinned: [String]
     /// Every page, expanded.
     public let pages: [WallPage]
+    /// The pages as the file lists them, before splitting to the grid (name, cameras, dwell).
+    public let groups: [(name: String, cameraIDs: [String], dwell: Double)]
     public let schedule: [ScheduleWindow]
     public let warnings: [Diagnostic]
 
@@ -144,6 +146,7 @@ public struct WallLayout: Sendable {
         let free = max(1, columns * rows - pinned.count)
 
         var pages: [WallPage] = []
+        var groups: [(name: String, cameraIDs: [String], dwell: Double)] = []
         var pageNodes: [String: Node] = [:]
         if let pagesEntry = top["pages"] {
             if let list = pagesEntry.value.sequence {
@@ -168,11 +171,8 @@ public struct WallLayout: Sendable {
                         checker.error(camerasNode, "page \(pageName) is empty (all its cameras are unknown or pinned)")
                         continue
                     }
-                    let parts = stride(from: 0, to: ids.count, by: free).map { Array(ids[$0..<min(ids.count, $0 + free)]) }
-                    for (index, part) in parts.enumerated() {
-                        let label = parts.count == 1 ? pageName : "\(pageName) \(index + 1)/\(parts.count)"
-                        pages.append(WallPage(name: label, group: pageName, cameraIDs: pinned + part, dwell: pageDwell))
-                    }
+                    groups.append((pageName, ids, pageDwell))
+                    pages += WallLayout.split(name: pageName, ids: ids, pinned: pinned, free: free, dwell: pageDwell)
                 }
             } else {
                 checker.error(pagesEntry.value, "`pages:` is a list of pages, each starting with `- name:`")
@@ -180,11 +180,8 @@ public struct WallLayout: Sendable {
         } else {
             // No pages: every camera of the inventory, a grid at a time.
             let ids = inventory.cameras.map(\.id).filter { !pinned.contains($0) }
-            let count = (ids.count + free - 1) / free
-            for index in 0..<count {
-                let part = Array(ids[(index * free)..<min(ids.count, (index + 1) * free)])
-                pages.append(WallPage(name: "Page \(index + 1)", group: "Page \(index + 1)", cameraIDs: pinned + part, dwell: dwell))
-            }
+            groups.append(("Toutes", ids, dwell))
+            pages = WallLayout.split(name: "Toutes", ids: ids, pinned: pinned, free: free, dwell: dwell)
         }
 
         var windows: [ScheduleWindow] = []
@@ -248,8 +245,28 @@ public struct WallLayout: Sendable {
         }
         let layout = WallLayout(
             file: file, name: name, inventoryFile: inventoryFile.isEmpty ? inventory.file : inventoryFile, columns: columns,
-            rows: rows, dwell: dwell, pinned: pinned, pages: pages, schedule: windows, warnings: sorted)
+            rows: rows, dwell: dwell, pinned: pinned, pages: pages, groups: groups, schedule: windows, warnings: sorted)
         return (layout, inventory)
+    }
+
+    /// A page's cameras cut to the free tiles of a grid: "Gare 1/2", "Gare 2/2".
+    static func split(name: String, ids: [String], pinned: [String], free: Int, dwell: Double) -> [WallPage] {
+        let parts = stride(from: 0, to: ids.count, by: free).map { Array(ids[$0..<min(ids.count, $0 + free)]) }
+        return parts.enumerated().map { index, part in
+            WallPage(
+                name: parts.count == 1 ? name : "\(name) \(index + 1)/\(parts.count)", group: name, cameraIDs: pinned + part,
+                dwell: dwell)
+        }
+    }
+
+    /// The same layout on another grid (the operator's `g` key): pages are cut again.
+    public func withGrid(columns: Int, rows: Int) -> WallLayout {
+        let pinned = columns * rows > self.pinned.count ? self.pinned : []
+        let free = max(1, columns * rows - pinned.count)
+        let pages = groups.flatMap { WallLayout.split(name: $0.name, ids: $0.cameraIDs, pinned: pinned, free: free, dwell: $0.dwell) }
+        return WallLayout(
+            file: file, name: name, inventoryFile: inventoryFile, columns: columns, rows: rows, dwell: dwell, pinned: pinned,
+            pages: pages, groups: groups, schedule: schedule, warnings: warnings)
     }
 
     /// Whether two windows share a minute of the week.

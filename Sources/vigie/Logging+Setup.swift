@@ -16,6 +16,20 @@ enum LogSetup {
         FFmpegLog.install(level: level)
     }
 
+    /// Into a file: for full-screen programs whose screen must stay clean.
+    static func toFile(path: String, level: Logger.Level) {
+        let url = URL(fileURLWithPath: path)
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        let sink = LogFile(handle: FileHandle(forWritingAtPath: path))
+        LoggingSystem.bootstrap { label in
+            var handler = FileLogHandler(label: label, sink: sink)
+            handler.logLevel = level
+            return handler
+        }
+        FFmpegLog.install(level: level)
+    }
+
     static func toMemory(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = MemoryLogHandler(label: label, sink: recent)
@@ -61,5 +75,38 @@ struct MemoryLogHandler: LogHandler {
         let formatter = DateFormatter()
         formatter.dateFormat = "HH:mm:ss"
         sink.append("\(formatter.string(from: Date())) \(event.level) \(event.message)")
+    }
+}
+
+/// An append-only log file shared by every logger.
+final class LogFile: @unchecked Sendable {  // writes serialized by `lock`
+    private let lock = NSLock()
+    private let handle: FileHandle?
+
+    init(handle: FileHandle?) {
+        self.handle = handle
+        _ = try? handle?.seekToEnd()
+    }
+
+    func write(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        handle?.write(Data((line + "\n").utf8))
+    }
+}
+
+struct FileLogHandler: LogHandler {
+    let label: String
+    let sink: LogFile
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        sink.write("\(ISO8601DateFormatter().string(from: Date())) \(event.level) \(label): \(event.message)")
     }
 }

@@ -17,7 +17,7 @@ struct Vigie: ParsableCommand {
             (default ~/.cache/vigie).
             """,
         version: version,
-        subcommands: [Monitor.self, View.self, Probe.self, Cameras.self, Layout.self, Sim.self, Bench.self],
+        subcommands: [WallCommand.self, Monitor.self, View.self, Probe.self, Cameras.self, Layout.self, Sim.self, Bench.self],
         defaultSubcommand: nil
     )
 }

@@ -1,0 +1,558 @@
+import Foundation
+import Logging
+import Media
+public import RecorderCore
+import Render
+public import Wall
+
+/// How the console draws pictures.
+public struct ConsoleOptions: Sendable {
+    /// auto, sextant, quadrant or half (sixel in the wall comes with terminal probing).
+    public var graphics: String = "auto"
+    public var colors: String = "auto"
+    /// Who is at the console (the Unix user until accounts exist).
+    public var operatorName: String
+    public var threshold: Int = 10
+    public var framesPerSecond: Double = 25
+
+    public init(operatorName: String) { self.operatorName = operatorName }
+}
+
+/// The operators' console: a wall of live cameras zapping through the layout's pages,
+/// one key to isolate a camera full-pane and come back.
+///
+/// One thread owns the terminal. ncurses draws the chrome (labels, status bar, help,
+/// prompts) and reads keys; pictures are written by the renderers, after ncurses' update,
+/// straight into the tile rectangles ncurses never writes to, between save and restore
+/// cursor so ncurses' idea of the screen stays true.
+public final class WallConsole {
+    private let core: RecorderCore
+    private var layout: WallLayout
+    private let layoutPath: String?
+    private let options: ConsoleOptions
+    private let audit: (any AuditSink)?
+    private let curses = Curses()
+    private var scheduler: RotationScheduler
+    private let timeZone: TimeZone
+    private let blitter: Blitter
+    private let colorMode: ColorMode
+    private let clock: DateFormatter
+
+    private struct Tile {
+        let cameraID: String
+        let geometry: TileGeometry.Tile
+        let renderer: CellRenderer
+        let subscription: FrameSubscription
+        var lastSequence: UInt64 = 0
+    }
+
+    private enum Mode: Equatable {
+        case wall
+        case isolated(cameraID: String)
+    }
+
+    private enum Overlay: Equatable {
+        case none, help, confirmQuit
+        case prompt(kind: Character, text: String)
+    }
+
+    private var mode = Mode.wall
+    private var overlay = Overlay.none
+    private var selected = 0
+    private var tiles: [Tile] = []
+    private var preloaded: [String: FrameSubscription] = [:]
+    private var filter: (text: String, ids: [String])?
+    private var message: (text: String, until: Date)?
+    private var neighbourCursor = 0
+    private var chromeDirty = true
+    private var running = true
+    private var layoutModified: Date?
+    private var lastReloadCheck = Date.distantPast
+    private let signals = ConsoleSignals()
+    private let gridSizes = [(2, 2), (3, 3), (4, 4), (5, 5), (6, 6)]
+
+    public init(core: RecorderCore, layout: WallLayout, layoutPath: String?, options: ConsoleOptions, audit: (any AuditSink)?) {
+        self.core = core
+        self.layout = layout
+        self.layoutPath = layoutPath
+        self.options = options
+        self.audit = audit
+        timeZone = core.inventory.site.timeZone
+        scheduler = RotationScheduler(layout: layout, timeZone: timeZone, now: Date())
+        blitter = Blitter(rawValue: options.graphics) ?? .half
+        let environment = ProcessInfo.processInfo.environment
+        if let mode = ColorMode(rawValue: options.colors) {
+            colorMode = mode
+        } else {
+            let colorTerm = environment["COLORTERM"]?.lowercased() ?? ""
+            colorMode = colorTerm.contains("truecolor") || colorTerm.contains("24bit") ? .truecolor : .palette256
+        }
+        clock = DateFormatter()
+        clock.timeZone = timeZone
+        clock.dateFormat = "HH:mm:ss"
+        if let layoutPath { layoutModified = WallConsole.modificationDate(layoutPath) }
+    }
+
+    /// Runs until the operator quits or a signal asks to stop; the terminal is restored in every case.
+    public func run() {
+        signals.install()
+        curses.start()
+        defer {
+            for tile in tiles { tile.subscription.cancel() }
+            for subscription in preloaded.values { subscription.cancel() }
+            writeRaw("\u{1B}[0m")
+            curses.stop()
+            record(.consoleStopped, detail: layout.name)
+        }
+        record(.consoleStarted, detail: layout.name)
+        rebuildTiles()
+        let period = 1 / options.framesPerSecond
+        var deadline = MonotonicClock.seconds()
+        let logger = Logger(label: "vigie.console")
+        while running {
+            let now = Date()
+            let iterationStart = MonotonicClock.seconds()
+            defer {
+                let spent = MonotonicClock.seconds() - iterationStart
+                if spent > 0.2 { logger.warning("console loop iteration took \(Int(spent * 1000)) ms") }
+            }
+            while let key = curses.nextKey() { handle(key, now: now) }
+            if signals.takeStop() { running = false }
+            if signals.takeReload() { reloadLayout(now: now, reason: "SIGHUP") }
+            if now.timeIntervalSince(lastReloadCheck) >= 1 {
+                lastReloadCheck = now
+                checkLayoutFile(now: now)
+                chromeDirty = true  // the clock and the countdown move every second
+            }
+            if mode == .wall && filter == nil, let change = scheduler.tick(now: now) {
+                if case .windowChanged(let window, _) = change {
+                    showMessage("schedule: \(window ?? "default rotation")", now: now)
+                }
+                rebuildTiles()
+            }
+            preload(now: now)
+            if chromeDirty {
+                drawChrome(now: now)
+                chromeDirty = false
+            }
+            drawPictures()
+            deadline += period
+            let sleep = deadline - MonotonicClock.seconds()
+            if sleep > 0 {
+                usleep(UInt32(sleep * 1_000_000))
+            } else if sleep < -1 {
+                deadline = MonotonicClock.seconds()  // fell far behind (slow link): never catch up in a burst
+            }
+        }
+    }
+
+    // MARK: - Tiles
+
+    private var visibleCameras: [String] {
+        switch mode {
+        case .isolated(let id): return [id]
+        case .wall: return filter?.ids ?? scheduler.current.cameraIDs
+        }
+    }
+
+    private var grid: (columns: Int, rows: Int) {
+        if case .isolated = mode { return (1, 1) }
+        return (scheduler.layout.columns, scheduler.layout.rows)
+    }
+
+    /// The renderer of a tile: the picture fitted in the tile at 16:9, centred.
+    private func renderer(for picture: CellRect) -> CellRenderer {
+        let aspect = 16.0 / 9.0
+        var columns = picture.columns, rows = picture.rows
+        if Double(columns) / Double(max(1, rows) * 2) > aspect {
+            columns = max(1, Int((Double(rows * 2) * aspect).rounded()))
+        } else {
+            rows = max(1, Int((Double(columns) / aspect / 2).rounded()))
+        }
+        return CellRenderer(
+            columns: max(1, columns), rows: max(1, rows), originRow: picture.row + (picture.rows - rows) / 2,
+            originColumn: picture.column + (picture.columns - columns) / 2, blitter: blitter, colorMode: colorMode,
+            threshold: options.threshold)
+    }
+
+    private func rebuildTiles() {
+        let old = tiles
+        curses.updateSize()
+        let geometry = TileGeometry(screenColumns: curses.columns, screenRows: curses.rows, gridColumns: grid.columns, gridRows: grid.rows)
+        var fresh: [Tile] = []
+        for (index, cameraID) in visibleCameras.prefix(geometry.tiles.count).enumerated() {
+            let place = geometry.tiles[index]
+            guard place.picture.rows > 0, place.picture.columns > 0 else { continue }
+            let renderer = renderer(for: place.picture)
+            let subscription: FrameSubscription
+            if let reused = preloaded.removeValue(forKey: "\(cameraID)@\(renderer.pixelWidth)x\(renderer.pixelHeight)") {
+                subscription = reused
+            } else if let existing = old.first(where: {
+                $0.cameraID == cameraID && $0.renderer.pixelWidth == renderer.pixelWidth && $0.renderer.pixelHeight == renderer.pixelHeight
+            }) {
+                subscription = existing.subscription
+            } else if let made = core.subscribeFrames(camera: cameraID, width: renderer.pixelWidth, height: renderer.pixelHeight) {
+                subscription = made
+            } else {
+                continue
+            }
+            fresh.append(Tile(cameraID: cameraID, geometry: place, renderer: renderer, subscription: subscription))
+        }
+        for tile in old where !fresh.contains(where: { $0.subscription === tile.subscription }) { tile.subscription.cancel() }
+        tiles = fresh
+        selected = min(selected, max(0, tiles.count - 1))
+        curses.clearAll()
+        chromeDirty = true
+    }
+
+    /// Connects the next page's cameras a moment before it is due, so a zap shows pictures at once.
+    private func preload(now: Date) {
+        guard mode == .wall, filter == nil, let next = scheduler.upcoming(now: now, lead: 2.5) else { return }
+        let geometry = TileGeometry(screenColumns: curses.columns, screenRows: curses.rows, gridColumns: grid.columns, gridRows: grid.rows)
+        for (index, cameraID) in next.cameraIDs.prefix(geometry.tiles.count).enumerated() {
+            let renderer = renderer(for: geometry.tiles[index].picture)
+            let key = "\(cameraID)@\(renderer.pixelWidth)x\(renderer.pixelHeight)"
+            if preloaded[key] == nil && !tiles.contains(where: { $0.cameraID == cameraID }) {
+                preloaded[key] = core.subscribeFrames(camera: cameraID, width: renderer.pixelWidth, height: renderer.pixelHeight)
+            }
+        }
+    }
+
+    private func drawPictures() {
+        guard overlay != .help else { return }
+        var buffer = VTBuffer(colorMode: colorMode)
+        for index in tiles.indices {
+            guard let frame = tiles[index].subscription.latest(), frame.sequence != tiles[index].lastSequence else { continue }
+            tiles[index].lastSequence = frame.sequence
+            guard frame.image.width == tiles[index].renderer.pixelWidth, frame.image.height == tiles[index].renderer.pixelHeight else {
+                continue
+            }
+            tiles[index].renderer.draw(pixels: frame.image.pixels, into: &buffer)
+        }
+        guard !buffer.bytes.isEmpty else { return }
+        buffer.resetAttributes()
+        writeRaw("\u{1B}7\u{1B}[?2026h" + String(decoding: buffer.drain(), as: UTF8.self) + "\u{1B}[?2026l\u{1B}8")
+    }
+
+    private func writeRaw(_ text: String) {
+        let data = Array(text.utf8)
+        var offset = 0
+        while offset < data.count {
+            let written = data[offset...].withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+            if written <= 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return
+            }
+            offset += written
+        }
+    }
+
+    // MARK: - Chrome
+
+    private func drawChrome(now: Date) {
+        let statuses = Dictionary(core.statuses().map { ("\($0.cameraID)/\($0.stream)", $0) }, uniquingKeysWith: { a, _ in a })
+        for (index, tile) in tiles.enumerated() {
+            let camera = core.inventory.camera(tile.cameraID)
+            let status = statuses["\(tile.cameraID)/\(mode == .wall ? "sub" : "main")"] ?? statuses["\(tile.cameraID)/main"]
+            let state = status?.state ?? .connecting(since: now)
+            var stateText = ""
+            var style: Curses.Style = index == selected && mode == .wall ? .selected : .label
+            switch state {
+            case .live: stateText = ""
+            case .connecting, .stopped: stateText = " CONNECTING"
+            case .lost(let since, _, _), .reconnecting(let since, _, _):
+                stateText = " NO SIGNAL since \(clock.string(from: since))"
+                style = .warning
+            }
+            let name = "\(camera?.number ?? 0) \(camera?.name ?? tile.cameraID) — \(camera?.location ?? "")"
+            curses.put(name + stateText, row: tile.geometry.label.row, column: tile.geometry.label.column, width: tile.geometry.label.columns, style: style)
+        }
+        drawStatusBar(now: now)
+        drawOverlay()
+        curses.refresh()
+    }
+
+    private func drawStatusBar(now: Date) {
+        var parts: [String] = [scheduler.layout.name]
+        switch mode {
+        case .isolated(let id):
+            let camera = core.inventory.camera(id)
+            parts.append("ISOLATED \(camera?.number ?? 0) \(camera?.name ?? id) — Esc: back, ←/→: cameras, N: neighbours")
+        case .wall:
+            if let filter {
+                parts.append("filter \"\(filter.text)\": \(filter.ids.count) cameras — Esc clears")
+            } else {
+                let position = scheduler.position
+                parts.append("page \(position.page)/\(position.of) \(scheduler.current.name)")
+                if let window = scheduler.window { parts.append(window) }
+                if scheduler.paused {
+                    parts.append("PAUSED")
+                } else if let next = scheduler.secondsToNextZap(now: now) {
+                    parts.append("zap in \(Int(next.rounded(.up)))s")
+                }
+            }
+        }
+        parts.append("op: \(options.operatorName)")
+        parts.append(clock.string(from: now))
+        if let message, message.until > now { parts.append(message.text) }
+        parts.append("? help")
+        curses.put(" " + parts.joined(separator: " │ "), row: curses.rows - 1, column: 0, width: curses.columns, style: .status)
+    }
+
+    static let helpLines = [
+        "Vigie — keys",
+        "",
+        "arrows, h j k l   move the selection",
+        "Enter, i          isolate the selected camera (full pane, main stream)",
+        "Esc, Backspace    back to the wall, same page",
+        "Space             pause / resume the rotation",
+        "n, PgDn           next page          p, PgUp   previous page",
+        ":                 isolate a camera by id or number",
+        "/                 show cameras whose name contains a text",
+        "g                 next grid size",
+        "← →  (isolated)   previous / next camera",
+        "N    (isolated)   next neighbouring camera (follow someone)",
+        "mouse             click selects, double click isolates",
+        "q                 quit (asks first)",
+        "?                 this help (any key closes it)",
+    ]
+
+    private func drawOverlay() {
+        switch overlay {
+        case .none: return
+        case .help:
+            let width = min(curses.columns - 4, 76), top = max(0, (curses.rows - WallConsole.helpLines.count - 2) / 2)
+            let left = max(0, (curses.columns - width) / 2)
+            curses.put("", row: top, column: left, width: width, style: .status)
+            for (offset, line) in WallConsole.helpLines.enumerated() {
+                curses.put("  " + line, row: top + 1 + offset, column: left, width: width, style: offset == 0 ? .status : .normal)
+            }
+            curses.put("", row: top + 1 + WallConsole.helpLines.count, column: left, width: width, style: .status)
+        case .confirmQuit:
+            curses.put(" Quit Vigie? y / n ", row: curses.rows - 1, column: 0, width: curses.columns, style: .warning)
+        case .prompt(let kind, let text):
+            let label = kind == ":" ? " camera (id or number): " : " name contains: "
+            curses.put(label + text + "▏", row: curses.rows - 1, column: 0, width: curses.columns, style: .status)
+        }
+    }
+
+    private func showMessage(_ text: String, now: Date) {
+        message = (text, now.addingTimeInterval(8))
+        chromeDirty = true
+    }
+
+    // MARK: - Keys
+
+    private func handle(_ key: Curses.Key, now: Date) {
+        chromeDirty = true
+        switch overlay {
+        case .help:
+            overlay = .none
+            rebuildAfterOverlay()
+            return
+        case .confirmQuit:
+            if key == .character("y") || key == .character("Y") { running = false } else { overlay = .none }
+            return
+        case .prompt(let kind, let text):
+            handlePrompt(key, kind: kind, text: text, now: now)
+            return
+        case .none:
+            break
+        }
+        switch key {
+        case .resize:
+            rebuildTiles()
+        case .character("?"):
+            overlay = .help
+            curses.clearAll()
+        case .character("q"):
+            overlay = .confirmQuit
+        case .character(":"), .character("/"):
+            if case .character(let kind) = key { overlay = .prompt(kind: kind, text: "") }
+        case .character(" "):
+            scheduler.togglePause(now: now)
+            record(scheduler.paused ? .rotationPaused : .rotationResumed, detail: scheduler.current.name)
+        case .character("n"), .pageDown:
+            if mode == .wall {
+                scheduler.next(now: now)
+                record(.pageChanged, detail: "next: \(scheduler.current.name)")
+                rebuildTiles()
+            }
+        case .character("p"), .pageUp:
+            if mode == .wall {
+                scheduler.previous(now: now)
+                record(.pageChanged, detail: "previous: \(scheduler.current.name)")
+                rebuildTiles()
+            }
+        case .character("g"):
+            guard mode == .wall else { break }
+            let current = gridSizes.firstIndex { $0.0 == scheduler.layout.columns && $0.1 == scheduler.layout.rows } ?? -1
+            let next = gridSizes[(current + 1) % gridSizes.count]
+            scheduler.replaceLayout(scheduler.layout.withGrid(columns: next.0, rows: next.1), now: now)
+            showMessage("grid \(next.0)x\(next.1)", now: now)
+            rebuildTiles()
+        case .enter, .character("i"):
+            if mode == .wall, selected < tiles.count { isolate(tiles[selected].cameraID) }
+        case .escape, .backspace:
+            if case .isolated = mode {
+                returnToWall()
+            } else if filter != nil {
+                filter = nil
+                rebuildTiles()
+            }
+        case .up, .character("k"): moveSelection(rows: -1)
+        case .down, .character("j"): moveSelection(rows: 1)
+        case .left, .character("h"):
+            if case .isolated(let id) = mode { stepCamera(from: id, by: -1) } else { moveSelection(columns: -1) }
+        case .right, .character("l"):
+            if case .isolated(let id) = mode { stepCamera(from: id, by: 1) } else { moveSelection(columns: 1) }
+        case .character("N"):
+            if case .isolated(let id) = mode, let camera = core.inventory.camera(id), !camera.neighbours.isEmpty {
+                let neighbour = camera.neighbours[neighbourCursor % camera.neighbours.count]
+                neighbourCursor = 0
+                isolate(neighbour, detail: "neighbour of \(id)")
+            }
+        case .click(let row, let column, let double):
+            guard mode == .wall else { break }
+            let geometry = TileGeometry(screenColumns: curses.columns, screenRows: curses.rows, gridColumns: grid.columns, gridRows: grid.rows)
+            if let index = geometry.tile(atRow: row, column: column), index < tiles.count {
+                selected = index
+                if double { isolate(tiles[index].cameraID) }
+            }
+        default:
+            break
+        }
+    }
+
+    private func handlePrompt(_ key: Curses.Key, kind: Character, text: String, now: Date) {
+        switch key {
+        case .escape:
+            overlay = .none
+        case .backspace:
+            overlay = .prompt(kind: kind, text: String(text.dropLast()))
+        case .enter:
+            overlay = .none
+            let query = text.trimmingCharacters(in: .whitespaces)
+            guard !query.isEmpty else { return }
+            if kind == ":" {
+                if let camera = core.inventory.camera(query) {
+                    isolate(camera.id, detail: "typed \(query)")
+                } else {
+                    showMessage("no camera \(query)", now: now)
+                }
+            } else {
+                let folded = query.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+                let ids = core.inventory.cameras.filter {
+                    ($0.name + " " + $0.location + " " + $0.id).folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+                        .contains(folded)
+                }.map(\.id)
+                if ids.isEmpty {
+                    showMessage("no camera matches \(query)", now: now)
+                } else {
+                    filter = (query, ids)
+                    mode = .wall
+                    selected = 0
+                    rebuildTiles()
+                }
+            }
+        case .character(let character):
+            overlay = .prompt(kind: kind, text: text + String(character))
+        default:
+            break
+        }
+    }
+
+    private func rebuildAfterOverlay() {
+        curses.clearAll()
+        for tile in tiles { tile.renderer.invalidate() }
+        for index in tiles.indices { tiles[index].lastSequence = 0 }
+    }
+
+    private func moveSelection(rows: Int = 0, columns: Int = 0) {
+        guard mode == .wall, !tiles.isEmpty else { return }
+        let gridColumns = grid.columns
+        var row = selected / gridColumns + rows, column = selected % gridColumns + columns
+        row = max(0, min(row, (tiles.count - 1) / gridColumns))
+        column = max(0, min(column, gridColumns - 1))
+        selected = min(tiles.count - 1, row * gridColumns + column)
+    }
+
+    private func isolate(_ cameraID: String, detail: String? = nil) {
+        mode = .isolated(cameraID: cameraID)
+        record(.isolated, cameraID: cameraID, detail: detail)
+        rebuildTiles()
+    }
+
+    private func returnToWall() {
+        if case .isolated(let id) = mode { record(.returnedToWall, cameraID: id) }
+        mode = .wall
+        rebuildTiles()
+    }
+
+    private func stepCamera(from id: String, by step: Int) {
+        let cameras = core.inventory.cameras
+        guard let index = cameras.firstIndex(where: { $0.id == id }) else { return }
+        isolate(cameras[(index + step + cameras.count) % cameras.count].id)
+    }
+
+    // MARK: - Layout reload and audit
+
+    private func checkLayoutFile(now: Date) {
+        guard let layoutPath, let modified = WallConsole.modificationDate(layoutPath), modified != layoutModified else { return }
+        layoutModified = modified
+        reloadLayout(now: now, reason: "file changed")
+    }
+
+    private func reloadLayout(now: Date, reason: String) {
+        guard let layoutPath else { return }
+        do {
+            let (fresh, _) = try WallLayout.load(path: layoutPath, inventory: core.inventory)
+            layout = fresh
+            scheduler.replaceLayout(fresh, now: now)
+            showMessage("layout reloaded (\(reason))", now: now)
+            record(.layoutReloaded, detail: "\(layoutPath): \(reason)")
+            rebuildTiles()
+        } catch {
+            let first = error.errors.first?.description ?? "invalid"
+            showMessage("layout NOT reloaded, keeping the old one: \(first)", now: now)
+            record(.layoutRejected, detail: first)
+        }
+    }
+
+    static func modificationDate(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
+    private func record(_ action: OperatorEvent.Action, cameraID: String? = nil, detail: String? = nil) {
+        audit?.record(OperatorEvent(who: options.operatorName, action: action, cameraID: cameraID, detail: detail))
+    }
+}
+
+/// SIGINT and SIGTERM stop the console cleanly; SIGHUP reloads the layout. The handlers
+/// only set latches; the console's loop takes them.
+final class ConsoleSignals {
+    private let stop = SignalLatch()
+    private let reload = SignalLatch()
+    private var sources: [any DispatchSourceSignal] = []
+
+    func install() {
+        for (number, latch) in [(SIGINT, stop), (SIGTERM, stop), (SIGHUP, reload)] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { latch.set() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func takeStop() -> Bool { stop.take() }
+    func takeReload() -> Bool { reload.take() }
+}
+
+import Synchronization
+
+final class SignalLatch: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    func take() -> Bool { value.exchange(false, ordering: .acquiringAndReleasing) }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `vigie wall` driven in a real terminal (tmux): keys in with send-keys, screen out with
+/// capture-pane (with colours, so pictures can be told from text).
+@Suite(.serialized) struct WallConsoleTests {
+    static let vigie: String? = {
+        for configuration in ["debug", "release"] {
+            let path = TestPaths.repository.appendingPathComponent(".build/\(configuration)/vigie").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }()
+
+    final class Session {
+        let name = "vigie-test-\(UUID().uuidString.prefix(8))"
+        let folder = TestPaths.temporaryFolder("wall")
+
+        init(command: String, columns: Int = 120, rows: Int = 40) throws {
+            let script = folder.appendingPathComponent("run.sh")
+            try "#!/bin/sh\n\(command)\necho EXIT=$?\nsleep 30\n".write(to: script, atomically: true, encoding: .utf8)
+            chmod(script.path, 0o755)
+            let result = try runProgram(
+                "/usr/bin/tmux", ["new-session", "-d", "-s", name, "-x", "\(columns)", "-y", "\(rows)", script.path],
+                environment: ["TERM": "xterm-256color", "COLORTERM": "truecolor"])
+            guard result.status == 0 else { throw FixtureError("tmux: \(result.stderr)") }
+        }
+
+        func screen(colours: Bool = false) -> String {
+            (try? runProgram("/usr/bin/tmux", ["capture-pane", "-p"] + (colours ? ["-e"] : []) + ["-t", name]).stdout) ?? ""
+        }
+
+        var statusLine: String { screen().split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }.last.map(String.init) ?? "" }
+
+        func keys(_ keys: String...) {
+            _ = try? runProgram("/usr/bin/tmux", ["send-keys", "-t", name] + keys)
+        }
+
+        deinit { _ = try? runProgram("/usr/bin/tmux", ["kill-session", "-t", name]) }
+    }
+
+    @Test func theWallShowsPicturesZapsIsolatesAndQuits() throws {
+        let vigie = try #require(WallConsoleTests.vigie, "build vigie first")
+        let folder = TestPaths.temporaryFolder("wall-site")
+        let site = folder.appendingPathComponent("site.yaml"), layout = folder.appendingPathComponent("wall.yaml")
+        var yaml = "site:\n  name: Test\n  timezone: Europe/Paris\ncameras:\n"
+        for (id, name) in [("a", "Rue A"), ("b", "Rue B"), ("c", "Place C"), ("d", "Pont D")] {
+            yaml += "  - id: \(id)\n    name: \(name)\n    location: Ville\n    main: sim://\(id)/main\n    sub: sim://\(id)/sub\n    neighbours: [\(["a", "b", "c", "d"].filter { $0 != id }.joined(separator: ", "))]\n"
+        }
+        try yaml.write(to: site, atomically: true, encoding: .utf8)
+        try "wall:\n  name: Mur test\n  cameras: site.yaml\n  grid: 2x1\n  dwell: 4\npages:\n  - name: Nord\n    cameras: [a, b]\n  - name: Sud\n    cameras: [c, d]\n"
+            .write(to: layout, atomically: true, encoding: .utf8)
+        let cache = TestPaths.scratch.appendingPathComponent("wall-cache").path
+        let state = folder.appendingPathComponent("state").path
+        // Footage first, so the test waits on the console, not on the simulator.
+        let prepared = try runProgram(vigie, ["sim", "prepare", "--site", site.path, "--stream", "sub"], environment: ["VIGIE_CACHE": cache])
+        #expect(prepared.status == 0, "\(prepared.stderr)")
+
+        let session = try Session(command: "VIGIE_CACHE=\(cache) VIGIE_STATE=\(state) \(vigie) wall --layout \(layout.path) --colors truecolor")
+        // Tiles show pictures: truecolor cells in the picture rows, labels with names.
+        #expect(eventually(timeout: 30) { session.screen(colours: true).components(separatedBy: "48;2;").count > 200 })
+        #expect(session.screen().contains("1 Rue A — Ville"))
+        #expect(session.statusLine.contains("Mur test") && session.statusLine.contains("page 1/2 Nord"))
+        // The page zaps after its dwell.
+        #expect(eventually(timeout: 10) { session.statusLine.contains("page 2/2 Sud") })
+        #expect(session.screen().contains("3 Place C"))
+
+        // Space pauses; Enter isolates the selected camera; Escape comes back to the same page.
+        session.keys("Space")
+        #expect(eventually(timeout: 5) { session.statusLine.contains("PAUSED") })
+        session.keys("Enter")
+        #expect(eventually(timeout: 5) { session.statusLine.contains("ISOLATED 3 Place C") })
+        session.keys("Escape")
+        #expect(eventually(timeout: 5) { session.statusLine.contains("page 2/2 Sud") })
+        // : then a camera number isolates it.
+        session.keys(":", "2", "Enter")
+        #expect(eventually(timeout: 5) { session.statusLine.contains("ISOLATED 2 Rue B") })
+        session.keys("Escape")
+        // The help lists the keys; any key closes it.
+        session.keys("?")
+        #expect(eventually(timeout: 5) { session.screen().contains("Vigie — keys") })
+        session.keys("x")
+        #expect(eventually(timeout: 5) { !session.screen().contains("Vigie — keys") })
+        // q asks first; n keeps the console running; y quits and restores the terminal.
+        session.keys("q")
+        #expect(eventually(timeout: 5) { session.statusLine.contains("Quit Vigie?") })
+        session.keys("n")
+        #expect(eventually(timeout: 5) { !session.statusLine.contains("Quit Vigie?") })
+        session.keys("q", "y")
+        #expect(eventually(timeout: 10) { session.screen().contains("EXIT=0") })
+
+        // Every operator action went out as an event: who, when, what, which camera.
+        let events = try String(contentsOfFile: state + "/events.jsonl", encoding: .utf8)
+        for action in ["console.start", "wall.pause", "camera.isolate", "camera.return", "console.stop"] {
+            #expect(events.contains("\"action\":\"\(action)\""), "missing \(action)")
+        }
+        #expect(events.contains("\"camera\":\"c\""))
+    }
+
+    @Test func aBrokenLayoutIsRefusedWithItsPlace() throws {
+        let vigie = try #require(WallConsoleTests.vigie, "build vigie first")
+        let folder = TestPaths.temporaryFolder("wall-bad")
+        let layout = folder.appendingPathComponent("wall.yaml")
+        try "wall:\n  cameras: \(TestPaths.repository.appendingPathComponent("Layouts/tours.yaml").path)\n  grid: 4x4\npages:\n  - name: X\n    cameras: [gare-*, nowhere]\n"
+            .write(to: layout, atomically: true, encoding: .utf8)
+        let result = try runProgram(vigie, ["layout", "check", layout.path])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("\(layout.path):6:23: error: `nowhere` matches no camera"))
+    }
+}
