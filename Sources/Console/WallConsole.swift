@@ -14,6 +14,8 @@ public struct ConsoleOptions: Sendable {
     public var operatorName: String
     public var threshold: Int = 10
     public var framesPerSecond: Double = 25
+    /// Where to write a summary when the console stops (frames per tile, bytes): benchmarks.
+    public var statisticsPath: String?
 
     public init(operatorName: String) { self.operatorName = operatorName }
 }
@@ -70,6 +72,9 @@ public final class WallConsole {
     private var lastReloadCheck = Date.distantPast
     private let signals = ConsoleSignals()
     private let gridSizes = [(2, 2), (3, 3), (4, 4), (5, 5), (6, 6)]
+    private var picturesDrawn = 0
+    private var pictureBytes = 0
+    private var tileSeconds = 0.0
 
     public init(core: RecorderCore, layout: WallLayout, layoutPath: String?, options: ConsoleOptions, audit: (any AuditSink)?) {
         self.core = core
@@ -103,6 +108,7 @@ public final class WallConsole {
             writeRaw("\u{1B}[0m")
             curses.stop()
             record(.consoleStopped, detail: layout.name)
+            writeStatistics()
         }
         record(.consoleStarted, detail: layout.name)
         rebuildTiles()
@@ -136,6 +142,7 @@ public final class WallConsole {
                 chromeDirty = false
             }
             drawPictures()
+            tileSeconds += Double(tiles.count) * period
             deadline += period
             let sleep = deadline - MonotonicClock.seconds()
             if sleep > 0 {
@@ -228,9 +235,11 @@ public final class WallConsole {
                 continue
             }
             tiles[index].renderer.draw(pixels: frame.image.pixels, into: &buffer)
+            picturesDrawn += 1
         }
         guard !buffer.bytes.isEmpty else { return }
         buffer.resetAttributes()
+        pictureBytes += buffer.bytes.count + 20
         writeRaw("\u{1B}7\u{1B}[?2026h" + String(decoding: buffer.drain(), as: UTF8.self) + "\u{1B}[?2026l\u{1B}8")
     }
 
@@ -493,6 +502,22 @@ public final class WallConsole {
         let cameras = core.inventory.cameras
         guard let index = cameras.firstIndex(where: { $0.id == id }) else { return }
         isolate(cameras[(index + step + cameras.count) % cameras.count].id)
+    }
+
+    private let started = MonotonicClock.seconds()
+
+    private func writeStatistics() {
+        guard let path = options.statisticsPath else { return }
+        let seconds = MonotonicClock.seconds() - started
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+            + Double(usage.ru_stime.tv_usec) / 1e6
+        let text = String(
+            format: "seconds=%.1f pictures=%d tile_seconds=%.1f frames_per_tile_per_s=%.2f picture_bytes=%d bytes_per_s=%.0f cpu_s=%.2f\n",
+            seconds, picturesDrawn, tileSeconds, Double(picturesDrawn) / max(1, tileSeconds), pictureBytes,
+            Double(pictureBytes) / max(1, seconds), cpu)
+        try? text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     // MARK: - Layout reload and audit

@@ -31,6 +31,9 @@ struct WallCommand: ParsableCommand {
     @Option(help: "Log file (the screen is the console's).")
     var logFile: String?
 
+    @Option(help: "Write a summary (frames per tile per second, bytes per second, CPU) to this file when the wall stops.")
+    var statistics: String?
+
     @Option(help: "Log level.")
     var logLevel: String = ProcessInfo.processInfo.environment["VIGIE_LOG"] ?? "info"
 
@@ -76,6 +79,7 @@ struct WallCommand: ParsableCommand {
         var options = ConsoleOptions(operatorName: ProcessInfo.processInfo.environment["USER"] ?? NSUserName())
         options.graphics = graphics
         options.colors = colors
+        options.statisticsPath = statistics
         let core = RecorderCore(inventory: inventory)
         let console = WallConsole(core: core, layout: wallLayout, layoutPath: layoutPath, options: options, audit: EventFile(path: EventFile.defaultPath()))
         console.run()
