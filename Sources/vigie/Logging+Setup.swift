@@ -23,7 +23,7 @@ enum LogSetup {
         if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         let sink = LogFile(handle: FileHandle(forWritingAtPath: path))
         LoggingSystem.bootstrap { label in
-            var handler = FileLogHandler(label: label, sink: sink)
+            var handler = LineLogHandler(label: label, write: sink.write)
             handler.logLevel = level
             return handler
         }
@@ -32,7 +32,7 @@ enum LogSetup {
 
     static func toMemory(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
-            var handler = MemoryLogHandler(label: label, sink: recent)
+            var handler = LineLogHandler(label: label, write: recent.append)
             handler.logLevel = level
             return handler
         }
@@ -60,9 +60,10 @@ final class RecentLog: Sendable {
     var snapshot: [String] { lines.withLock { $0 } }
 }
 
-struct MemoryLogHandler: LogHandler {
+/// A swift-log handler that hands each line to a sink (a file, the recent-lines memory).
+struct LineLogHandler: LogHandler {
     let label: String
-    let sink: RecentLog
+    let write: @Sendable (String) -> Void
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
 
@@ -72,9 +73,7 @@ struct MemoryLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
-        sink.append("\(formatter.string(from: Date())) \(event.level) \(event.message)")
+        write("\(ISO8601DateFormatter().string(from: Date())) \(event.level) \(label): \(event.message)")
     }
 }
 
@@ -92,21 +91,5 @@ final class LogFile: @unchecked Sendable {  // writes serialized by `lock`
         lock.lock()
         defer { lock.unlock() }
         handle?.write(Data((line + "\n").utf8))
-    }
-}
-
-struct FileLogHandler: LogHandler {
-    let label: String
-    let sink: LogFile
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        sink.write("\(ISO8601DateFormatter().string(from: Date())) \(event.level) \(label): \(event.message)")
     }
 }

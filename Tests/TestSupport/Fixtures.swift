@@ -25,34 +25,35 @@ public enum TestPaths {
     }
 }
 
-/// Runs a program and returns its exit status and output.
+/// Runs a program and returns its exit status and output. Output goes through files, not
+/// pipes: a daemon the program starts (tmux's server, an RTSP server) may keep the
+/// descriptors it inherited, and a pipe would then never reach its end.
 @discardableResult
 public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
-    let out = Pipe(), err = Pipe()
+    let folder = FileManager.default.temporaryDirectory
+    let outURL = folder.appendingPathComponent("vigie-run-\(UUID().uuidString).out")
+    let errURL = folder.appendingPathComponent("vigie-run-\(UUID().uuidString).err")
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    defer {
+        try? FileManager.default.removeItem(at: outURL)
+        try? FileManager.default.removeItem(at: errURL)
+    }
+    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
     process.standardOutput = out
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    // Read both pipes while the program runs, so neither can fill up and block it.
-    let errData = LockedData()
-    let errThread = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-    errThread.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    while !errData.isSet { usleep(1000) }
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData.value, as: UTF8.self))
-}
-
-final class LockedData: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
-    private var data: Data?
-    func set(_ value: Data) { lock.lock(); data = value; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return data != nil }
-    var value: Data { lock.lock(); defer { lock.unlock() }; return data ?? Data() }
+    try? out.close()
+    try? err.close()
+    let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+    let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+    return (process.terminationStatus, stdout, stderr)
 }
 
 /// Test clips made with FFmpeg's command-line tools (never committed), cached by name.
