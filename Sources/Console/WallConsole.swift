@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Media
 public import RecorderCore
-import Render
 public import Wall
+public import Render
 
 /// How the console draws pictures.
 public struct ConsoleOptions: Sendable {
@@ -16,6 +16,8 @@ public struct ConsoleOptions: Sendable {
     public var framesPerSecond: Double = 25
     /// Where to write a summary when the console stops (frames per tile, bytes): benchmarks.
     public var statisticsPath: String?
+    /// What the terminal said of itself (probed before ncurses starts), if it answered.
+    public var capabilities: TerminalCapabilities?
 
     public init(operatorName: String) { self.operatorName = operatorName }
 }
@@ -39,11 +41,13 @@ public final class WallConsole {
     private let blitter: Blitter
     private let colorMode: ColorMode
     private let clock: DateFormatter
+    /// Cell size in pixels when the wall draws sixel, nil for block cells.
+    private var sixelCell: (width: Int, height: Int)?
 
     private struct Tile {
         let cameraID: String
         let geometry: TileGeometry.Tile
-        let renderer: CellRenderer
+        let renderer: any PictureRenderer
         let subscription: FrameSubscription
         var lastSequence: UInt64 = 0
     }
@@ -86,12 +90,8 @@ public final class WallConsole {
         scheduler = RotationScheduler(layout: layout, timeZone: timeZone, now: Date())
         blitter = Blitter(rawValue: options.graphics) ?? .half
         let environment = ProcessInfo.processInfo.environment
-        if let mode = ColorMode(rawValue: options.colors) {
-            colorMode = mode
-        } else {
-            let colorTerm = environment["COLORTERM"]?.lowercased() ?? ""
-            colorMode = colorTerm.contains("truecolor") || colorTerm.contains("24bit") ? .truecolor : .palette256
-        }
+        colorMode = ColorMode(rawValue: options.colors)
+            ?? TerminalProbe.colorMode(environment: environment, capabilities: options.capabilities)
         clock = DateFormatter()
         clock.timeZone = timeZone
         clock.dateFormat = "HH:mm:ss"
@@ -102,6 +102,10 @@ public final class WallConsole {
     public func run() {
         signals.install()
         curses.start()
+        if options.graphics == "sixel" || (options.graphics == "auto" && options.capabilities?.sixel == true) {
+            sixelCell = options.capabilities?.cellSize(columns: curses.columns, rows: curses.rows) ?? TerminalQuery.cellPixelsFromKernel()
+            if sixelCell == nil && options.graphics == "sixel" { sixelCell = (10, 20) }
+        }
         defer {
             for tile in tiles { tile.subscription.cancel() }
             for subscription in preloaded.values { subscription.cancel() }
@@ -168,8 +172,17 @@ public final class WallConsole {
     }
 
     /// The renderer of a tile: the picture fitted in the tile at 16:9, centred.
-    private func renderer(for picture: CellRect) -> CellRenderer {
+    private func renderer(for picture: CellRect) -> any PictureRenderer {
         let aspect = 16.0 / 9.0
+        if let cell = sixelCell {
+            let width = Double(picture.columns * cell.width), height = Double(picture.rows * cell.height)
+            let fitWidth = min(width, height * aspect), fitHeight = min(height, width / aspect)
+            let columns = Int((fitWidth / Double(cell.width)).rounded(.down)), rows = Int((fitHeight / Double(cell.height)).rounded(.down))
+            return SixelRenderer(
+                pixelWidth: max(2, Int(fitWidth) / 2 * 2), pixelHeight: max(2, Int(fitHeight) / 2 * 2), cellWidth: cell.width,
+                cellHeight: cell.height, originRow: picture.row + (picture.rows - rows) / 2,
+                originColumn: picture.column + (picture.columns - columns) / 2, threshold: options.threshold)
+        }
         var columns = picture.columns, rows = picture.rows
         if Double(columns) / Double(max(1, rows) * 2) > aspect {
             columns = max(1, Int((Double(rows * 2) * aspect).rounded()))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Console
 import Foundation
 import Media
 import RecorderCore
@@ -65,12 +66,19 @@ struct View: ParsableCommand {
         LogSetup.toStandardError(level: siteOptions.level)
         let environment = ProcessInfo.processInfo.environment
         let area = size.flatMap(View.parseSize) ?? (toTerminal ? TerminalSize.current() : nil) ?? (80, 24)
+        // Ask the terminal rather than guess from TERM, when something is left to "auto".
+        let capabilities =
+            toTerminal && (graphics == "auto" || colors == "auto" || (graphics == "sixel" && cellSize == nil))
+            ? TerminalQuery.probe() : nil
         let blitter = Blitter(rawValue: graphics) ?? .half
-        let colorMode = ColorMode(rawValue: colors) ?? TerminalColors.guess(environment: environment)
+        let colorMode = ColorMode(rawValue: colors) ?? TerminalProbe.colorMode(environment: environment, capabilities: capabilities)
+        let probedCell = capabilities?.cellSize(columns: area.columns, rows: area.rows) ?? (toTerminal ? TerminalQuery.cellPixelsFromKernel() : nil)
+        let useSixel = graphics == "sixel" || (graphics == "auto" && capabilities?.sixel == true && probedCell != nil)
 
         let (packetSource, interrupt) = try OpenedSource.open(source, site: siteOptions.site, stream: stream)
         let video = packetSource.video
-        let cell = cellSize.flatMap(View.parseSize) ?? (toTerminal ? TerminalSize.cellPixels() : nil) ?? (10, 20)
+        let cell = cellSize.flatMap(View.parseSize) ?? probedCell.map { ($0.width, $0.height) }
+            ?? (toTerminal ? TerminalSize.cellPixels() : nil) ?? (10, 20)
         // Fit the picture in the area, keeping its shape (cells are taller than wide).
         let aspect = Double(video.parameters.width) / Double(max(1, video.parameters.height))
         let areaWidth = Double(area.columns * cell.columns), areaHeight = Double(area.rows * cell.rows)
@@ -79,7 +87,7 @@ struct View: ParsableCommand {
         let rows = max(1, min(area.rows, Int((fitHeight / Double(cell.rows)).rounded())))
         let originRow = (area.rows - rows) / 2, originColumn = (area.columns - columns) / 2
         let renderer: any PictureRenderer
-        if graphics == "sixel" {
+        if useSixel {
             renderer = SixelRenderer(
                 pixelWidth: max(1, Int(fitWidth)), pixelHeight: max(1, Int(fitHeight)), cellWidth: cell.columns,
                 cellHeight: cell.rows, originRow: originRow, originColumn: originColumn, threshold: threshold)
@@ -93,7 +101,7 @@ struct View: ParsableCommand {
         let decoder = try Decoder(
             parameters: video.parameters, timeBase: video.timeBase, threads: 1,
             forPreview: renderer.pixelWidth * 2 <= video.parameters.width)
-        let modeName = graphics == "sixel" ? "sixel \(renderer.pixelWidth)x\(renderer.pixelHeight) px" : "\(columns)x\(rows) cells \(blitter.rawValue) \(colorMode.rawValue)"
+        let modeName = useSixel ? "sixel \(renderer.pixelWidth)x\(renderer.pixelHeight) px" : "\(columns)x\(rows) cells \(blitter.rawValue) \(colorMode.rawValue)"
         var buffer = VTBuffer(colorMode: colorMode)
         var image = RGBImage(width: renderer.pixelWidth, height: renderer.pixelHeight)
         let output = FileHandle.standardOutput
@@ -178,17 +186,6 @@ enum TerminalSize {
         var size = winsize()
         guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return nil }
         return (Int(size.ws_col), Int(size.ws_row))
-    }
-}
-
-/// Colours from the environment, until the terminal is probed: COLORTERM says truecolor.
-enum TerminalColors {
-    static func guess(environment: [String: String]) -> ColorMode {
-        let colorTerm = environment["COLORTERM"]?.lowercased() ?? ""
-        if colorTerm.contains("truecolor") || colorTerm.contains("24bit") { return .truecolor }
-        let term = environment["TERM"] ?? ""
-        if term.contains("256") || term.contains("direct") { return .palette256 }
-        return term.isEmpty || term == "dumb" ? .palette16 : .palette256
     }
 }
 

@@ -22,7 +22,7 @@ struct WallCommand: ParsableCommand {
     @Option(help: "Wall layout and rotation schedule (default: Layouts/tours-wall.yaml, or every camera 4x4 with --site).")
     var layout: String?
 
-    @Option(help: "Graphics: auto, sextant, quadrant, half.")
+    @Option(help: "Graphics: auto (sixel when the terminal draws it, else half blocks), sixel, sextant, quadrant, half.")
     var graphics: String = "auto"
 
     @Option(help: "Colours: auto, truecolor, 256, 16.")
@@ -38,8 +38,8 @@ struct WallCommand: ParsableCommand {
     var logLevel: String = ProcessInfo.processInfo.environment["VIGIE_LOG"] ?? "info"
 
     func validate() throws {
-        if !["auto", "sextant", "quadrant", "half"].contains(graphics) {
-            throw ValidationError("--graphics is auto, sextant, quadrant or half (sixel in the wall comes with terminal probing)")
+        if !["auto", "sixel", "sextant", "quadrant", "half"].contains(graphics) {
+            throw ValidationError("--graphics is auto, sixel, sextant, quadrant or half")
         }
         if !["auto", "truecolor", "256", "16"].contains(colors) { throw ValidationError("--colors is auto, truecolor, 256 or 16") }
     }
@@ -80,6 +80,7 @@ struct WallCommand: ParsableCommand {
         options.graphics = graphics
         options.colors = colors
         options.statisticsPath = statistics
+        if graphics == "auto" || colors == "auto" || graphics == "sixel" { options.capabilities = TerminalQuery.probe() }
         let core = RecorderCore(inventory: inventory)
         let console = WallConsole(core: core, layout: wallLayout, layoutPath: layoutPath, options: options, audit: EventFile(path: EventFile.defaultPath()))
         console.run()
