@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "RenderTests", dependencies: ["Render", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WallTests", dependencies: ["Wall", "RecorderCore", "TestSupport"], swiftSettings: swiftSettings),
         // Drives the built `vigie` in tmux: depends on the executable being built first.
-        .testTarget(name: "ConsoleTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ConsoleTests", dependencies: ["TestSupport", "Render"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Media", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RecorderCoreTests",

@@ -128,9 +128,13 @@ public final class WallConsole {
             }
             while let key = curses.nextKey() { handle(key, now: now) }
             if signals.takeStop() { running = false }
-            if signals.takeReload() { reloadLayout(now: now, reason: "SIGHUP") }
+            if signals.takeReload() {
+                // SIGHUP is also what a closed terminal sends: then there is nobody left to show.
+                if WallConsole.terminalIsGone() { running = false } else { reloadLayout(now: now, reason: "SIGHUP") }
+            }
             if now.timeIntervalSince(lastReloadCheck) >= 1 {
                 lastReloadCheck = now
+                if WallConsole.terminalIsGone() { running = false }
                 checkLayoutFile(now: now)
                 chromeDirty = true  // the clock and the countdown move every second
             }
@@ -263,6 +267,7 @@ public final class WallConsole {
             let written = data[offset...].withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
             if written <= 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
+                running = false  // the terminal went away (EIO after a hangup)
                 return
             }
             offset += written
@@ -555,6 +560,16 @@ public final class WallConsole {
             showMessage("layout NOT reloaded, keeping the old one: \(first)", now: now)
             record(.layoutRejected, detail: first)
         }
+    }
+
+    /// True when the terminal was closed under the console (its window or SSH link is gone).
+    static func terminalIsGone() -> Bool {
+        var attributes = termios()
+        if tcgetattr(STDIN_FILENO, &attributes) != 0 { return true }
+        let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
+        if fd < 0 { return true }
+        close(fd)
+        return false
     }
 
     static func modificationDate(_ path: String) -> Date? {
