@@ -21,46 +21,30 @@ import Testing
         }
 
         let display = ":\(Int.random(in: 40..<90))"
-        let xvfb = Process()
-        xvfb.executableURL = URL(fileURLWithPath: "/usr/bin/Xvfb")
-        xvfb.arguments = [display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"]
-        xvfb.standardOutput = FileHandle.nullDevice
-        xvfb.standardError = FileHandle.nullDevice
-        try xvfb.run()
+        let xvfb = try ChildProcess("/usr/bin/Xvfb", [display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"])
         defer {
-            // SIGKILL: children of the test runner do not always take SIGTERM.
-            kill(xvfb.processIdentifier, SIGKILL)
-            xvfb.waitUntilExit()
+            xvfb.kill()
+            xvfb.wait()
         }
         Thread.sleep(forTimeInterval: 1)
-        let xterm = Process()
-        xterm.executableURL = URL(fileURLWithPath: "/usr/bin/xterm")
-        xterm.arguments = [
-            "-ti", "vt340", "-geometry", "100x32+0+0", "-e",
-            "/bin/sh", "-c", "VIGIE_CACHE=\(cache) VIGIE_STATE=\(state) \(vigie) wall --layout \(layout.path)",
-        ]
-        xterm.environment = ProcessInfo.processInfo.environment.merging(["DISPLAY": display]) { _, new in new }
-        xterm.standardOutput = FileHandle.nullDevice
-        xterm.standardError = FileHandle.nullDevice
-        try xterm.run()
+        let xterm = try ChildProcess(
+            "/usr/bin/xterm",
+            [
+                "-ti", "vt340", "-geometry", "100x32+0+0", "-e",
+                "/bin/sh", "-c", "VIGIE_CACHE=\(cache) VIGIE_STATE=\(state) \(vigie) wall --layout \(layout.path)",
+            ], environment: ["DISPLAY": display])
         defer {
-            // Closing the terminal must end the console too (checked below).
-            kill(xterm.processIdentifier, SIGKILL)
-            xterm.waitUntilExit()
+            xterm.kill()
+            xterm.wait()
         }
 
         // The pictures: a tile's area holds many colours (a street), text holds a few.
         var distinct = 0
         let shown = eventually(timeout: 40, every: 1) {
-            let shot = Process()
-            shot.executableURL = URL(fileURLWithPath: "/bin/sh")
-            shot.arguments = ["-c", "DISPLAY=\(display) xwd -root -silent | /usr/bin/convert xwd:- -depth 8 rgb:-"]
-            let pipe = Pipe()
-            shot.standardOutput = pipe
-            shot.standardError = FileHandle.nullDevice
-            guard (try? shot.run()) != nil else { return false }
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            shot.waitUntilExit()
+            let file = folder.appendingPathComponent("screen.rgb").path
+            guard let shot = try? runProgram("/bin/sh", ["-c", "DISPLAY=\(display) xwd -root -silent | /usr/bin/convert xwd:- -depth 8 rgb:\(file)"]),
+                shot.status == 0, let data = FileManager.default.contents(atPath: file)
+            else { return false }
             let image = (width: 1024, height: 768, pixels: [UInt8](data))
             guard image.pixels.count == 1024 * 768 * 3 else { return false }
             var colours = Set<UInt32>()

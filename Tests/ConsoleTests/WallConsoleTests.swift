@@ -28,7 +28,12 @@ import Testing
         }
 
         func screen(colours: Bool = false) -> String {
-            (try? runProgram("/usr/bin/tmux", ["capture-pane", "-p"] + (colours ? ["-e"] : []) + ["-t", name]).stdout) ?? ""
+            do {
+                let result = try runProgram("/usr/bin/tmux", ["capture-pane", "-p"] + (colours ? ["-e"] : []) + ["-t", name])
+                return result.status == 0 ? result.stdout : "tmux capture-pane failed (\(result.status)): \(result.stderr)"
+            } catch {
+                return "tmux capture-pane failed: \(error)"
+            }
         }
 
         var statusLine: String { screen().split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }.last.map(String.init) ?? "" }

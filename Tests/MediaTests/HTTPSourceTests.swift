@@ -19,15 +19,11 @@ import Testing
         """
 
     final class HTTPServer {
-        let process = Process()
+        let process: ChildProcess
         let port = 30_000 + Int.random(in: 0..<5_000)
 
         init(folder: URL) throws {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = ["-c", HTTPSourceTests.serverScript, "\(port)", folder.path]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            process = try ChildProcess("/usr/bin/python3", ["-c", HTTPSourceTests.serverScript, "\(port)", folder.path])
             let port = self.port
             guard eventually(timeout: 10, { HTTPServer.accepts(port: port) }) else { throw FixtureError("http.server did not start") }
         }
@@ -45,8 +41,8 @@ import Testing
         }
 
         deinit {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.kill()
+            process.wait()
         }
     }
 

@@ -33,14 +33,11 @@ import Testing
             try Data(dcs.utf8).write(to: file)
             let decoded = try runProgram("/usr/bin/sixel2png", ["-i", file.path, "-o", png.path])
             guard decoded.status == 0 else { throw FixtureError("sixel2png: \(decoded.stderr)") }
-            let raw = Process()
-            raw.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-            raw.arguments = ["-v", "error", "-i", png.path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-            let pipe = Pipe()
-            raw.standardOutput = pipe
-            try raw.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            raw.waitUntilExit()
+            let rgb = folder.appendingPathComponent("\(images.count).rgb")
+            let converted = try runProgram("/usr/bin/ffmpeg", ["-v", "error", "-y", "-i", png.path, "-f", "rawvideo", "-pix_fmt", "rgb24", rgb.path])
+            guard converted.status == 0, let data = FileManager.default.contents(atPath: rgb.path) else {
+                throw FixtureError("ffmpeg: \(converted.stderr)")
+            }
             images.append(
                 Image(
                     row: numbers[0] - 1, column: numbers[1] - 1, width: raster[2], height: raster[3], pixels: Array(data),

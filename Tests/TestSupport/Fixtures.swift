@@ -30,30 +30,17 @@ public enum TestPaths {
 /// descriptors it inherited, and a pipe would then never reach its end.
 @discardableResult
 public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
-    let folder = FileManager.default.temporaryDirectory
-    let outURL = folder.appendingPathComponent("vigie-run-\(UUID().uuidString).out")
-    let errURL = folder.appendingPathComponent("vigie-run-\(UUID().uuidString).err")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let folder = FileManager.default.temporaryDirectory.path
+    let outPath = "\(folder)/vigie-run-\(UUID().uuidString).out", errPath = "\(folder)/vigie-run-\(UUID().uuidString).err"
     defer {
-        try? FileManager.default.removeItem(at: outURL)
-        try? FileManager.default.removeItem(at: errURL)
+        unlink(outPath)
+        unlink(errPath)
     }
-    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try? out.close()
-    try? err.close()
-    let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
-    let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-    return (process.terminationStatus, stdout, stderr)
+    let child = try ChildProcess(path, arguments, environment: environment, stdout: outPath, stderr: errPath)
+    let status = child.wait()
+    let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+    return (status, stdout, stderr)
 }
 
 /// Test clips made with FFmpeg's command-line tools (never committed), cached by name.
