@@ -193,10 +193,7 @@ public final class LiveFeed: Sendable {
         shared.withLock { shared in
             shared.frames.removeAll { $0.subscription == nil }
             shared.packets.removeAll { $0.subscription == nil }
-            let wanted =
-                !shared.stopRequested
-                && (shared.keepRunning || !shared.frames.isEmpty || !shared.packets.isEmpty
-                    || MonotonicClock.seconds() < shared.lingerUntil)
+            let wanted = LiveFeed.wanted(shared)
             if !wanted {
                 shared.threadRunning = false
                 shared.machine.stop()
@@ -249,12 +246,13 @@ public final class LiveFeed: Sendable {
     }
 
     /// Whether anyone still wants the feed (read-only; `shouldContinue()` decides to stop).
-    private func isWanted() -> Bool {
-        shared.withLock { shared in
-            !shared.stopRequested
-                && (shared.keepRunning || shared.frames.contains { $0.subscription != nil }
-                    || shared.packets.contains { $0.subscription != nil } || MonotonicClock.seconds() < shared.lingerUntil)
-        }
+    private func isWanted() -> Bool { shared.withLock { LiveFeed.wanted($0) } }
+
+    /// Someone wants the feed: not stopped, and recording, watched, or within the linger.
+    private static func wanted(_ shared: borrowing Shared) -> Bool {
+        !shared.stopRequested
+            && (shared.keepRunning || shared.frames.contains { $0.subscription != nil }
+                || shared.packets.contains { $0.subscription != nil } || MonotonicClock.seconds() < shared.lingerUntil)
     }
 
     private struct SizeKey: Hashable {

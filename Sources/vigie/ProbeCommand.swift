@@ -34,43 +34,13 @@ struct Probe: ParsableCommand {
 
     func run() throws {
         LogSetup.toStandardError(level: siteOptions.level)
-        let looksLikeAddress = source.contains("://") || source.hasPrefix("/") || source.hasPrefix(".")
-            || FileManager.default.fileExists(atPath: source)
-        var url = source
-        var chosenTransport = transport.flatMap(RTSPTransport.init(rawValue:)) ?? .tcp
-        var core: RecorderCore? = nil
-        if !looksLikeAddress || source.hasPrefix("sim://") {
-            let inventory = try SiteLocator.load(siteOptions.site)
-            core = RecorderCore(inventory: inventory, connectTimeout: .seconds(timeout), readTimeout: .seconds(timeout))
-            if !looksLikeAddress {
-                guard let camera = inventory.camera(source) else {
-                    printError("vigie probe: no camera `\(source)` in \(inventory.file)")
-                    throw ExitCode(64)
-                }
-                url = StreamChoice(rawValue: stream) == .sub ? (camera.subURL ?? camera.mainURL) : camera.mainURL
-                if transport == nil { chosenTransport = camera.transport }
-            }
-        } else if let problem = CameraURL.problem(with: url.hasPrefix(".") ? FileManager.default.currentDirectoryPath + "/" + url : url) {
+        if source.contains("://"), !source.hasPrefix("sim://"), let problem = CameraURL.problem(with: source) {
             printError("vigie probe: \(problem)")
             throw ExitCode(64)
         }
-
-        let interrupt = InterruptFlag()
-        let packetSource: any PacketSource
-        do {
-            if let core {
-                packetSource = try core.openSource(url: url, transport: chosenTransport, interrupt: interrupt)
-            } else {
-                packetSource = try DemuxerSource(
-                    url: url,
-                    options: DemuxerOptions(rtspTransport: chosenTransport, connectTimeout: .seconds(timeout), readTimeout: .seconds(timeout)),
-                    interrupt: interrupt)
-            }
-        } catch {
-            printError("vigie probe: cannot open \(Redaction.redactCredentials(in: url)): \(error.kind == .timedOut ? "no answer within \(timeout) s" : error.message)")
-            throw ExitCode(69)  // EX_UNAVAILABLE
-        }
-
+        let (packetSource, interrupt, url) = try OpenedSource.open(
+            source, site: siteOptions.site, stream: stream, transport: transport.flatMap(RTSPTransport.init(rawValue:)),
+            timeout: timeout)
         let video = packetSource.video
         let parameters = video.parameters
         var measurement = StreamMeasurement(timeBase: video.timeBase)

@@ -75,10 +75,10 @@ struct View: ParsableCommand {
         let probedCell = capabilities?.cellSize(columns: area.columns, rows: area.rows) ?? (toTerminal ? TerminalQuery.cellPixelsFromKernel() : nil)
         let useSixel = graphics == "sixel" || (graphics == "auto" && capabilities?.sixel == true && probedCell != nil)
 
-        let (packetSource, interrupt) = try OpenedSource.open(source, site: siteOptions.site, stream: stream)
+        let (packetSource, interrupt, _) = try OpenedSource.open(source, site: siteOptions.site, stream: stream)
         let video = packetSource.video
         let cell = cellSize.flatMap(View.parseSize) ?? probedCell.map { ($0.width, $0.height) }
-            ?? (toTerminal ? TerminalSize.cellPixels() : nil) ?? (10, 20)
+            ?? (10, 20)
         // Fit the picture in the area, keeping its shape (cells are taller than wide).
         let aspect = Double(video.parameters.width) / Double(max(1, video.parameters.height))
         let areaWidth = Double(area.columns * cell.columns), areaHeight = Double(area.rows * cell.rows)
@@ -173,15 +173,6 @@ extension Decoder {
 
 /// The terminal's size in cells (TIOCGWINSZ on standard output).
 enum TerminalSize {
-    /// Pixels of one cell, when the terminal tells (TIOCGWINSZ's pixel fields).
-    static func cellPixels() -> (columns: Int, rows: Int)? {
-        var size = winsize()
-        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0, size.ws_xpixel > 0,
-            size.ws_ypixel > 0
-        else { return nil }
-        return (Int(size.ws_xpixel) / Int(size.ws_col), Int(size.ws_ypixel) / Int(size.ws_row))
-    }
-
     static func current() -> (columns: Int, rows: Int)? {
         var size = winsize()
         guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0, size.ws_row > 0 else { return nil }
@@ -191,29 +182,34 @@ enum TerminalSize {
 
 /// Opens what `view` and `probe` are given: an address, a file, or a camera of the inventory.
 enum OpenedSource {
-    static func open(_ source: String, site: String?, stream: String) throws -> (any PacketSource, InterruptFlag) {
+    /// Opens the source; prints a clear error and exits 64 (no such camera) or 69 (unreachable).
+    static func open(
+        _ source: String, site: String?, stream: String, transport: RTSPTransport? = nil, timeout: Double = 10
+    ) throws -> (source: any PacketSource, interrupt: InterruptFlag, url: String) {
         let looksLikeAddress = source.contains("://") || source.hasPrefix("/") || source.hasPrefix(".")
             || FileManager.default.fileExists(atPath: source)
         let interrupt = InterruptFlag()
         var url = source
-        var transport = RTSPTransport.tcp
+        var chosen = transport ?? .tcp
         do {
             if !looksLikeAddress || source.hasPrefix("sim://") {
                 let inventory = try SiteLocator.load(site)
-                let core = RecorderCore(inventory: inventory)
+                let core = RecorderCore(inventory: inventory, connectTimeout: .seconds(timeout), readTimeout: .seconds(timeout))
                 if !looksLikeAddress {
                     guard let camera = inventory.camera(source) else {
                         printError("vigie: no camera `\(source)` in \(inventory.file)")
                         throw ExitCode(64)
                     }
                     url = stream == "sub" ? (camera.subURL ?? camera.mainURL) : camera.mainURL
-                    transport = camera.transport
+                    chosen = transport ?? camera.transport
                 }
-                return (try core.openSource(url: url, transport: transport, interrupt: interrupt), interrupt)
+                return (try core.openSource(url: url, transport: chosen, interrupt: interrupt), interrupt, url)
             }
-            return (try DemuxerSource(url: url, options: DemuxerOptions(rtspTransport: transport), interrupt: interrupt), interrupt)
+            let options = DemuxerOptions(rtspTransport: chosen, connectTimeout: .seconds(timeout), readTimeout: .seconds(timeout))
+            return (try DemuxerSource(url: url, options: options, interrupt: interrupt), interrupt, url)
         } catch let error as MediaError {
-            printError("vigie: cannot open \(Redaction.redactCredentials(in: url)): \(error.kind == .timedOut ? "no answer" : error.message)")
+            printError(
+                "vigie: cannot open \(Redaction.redactCredentials(in: url)): \(error.kind == .timedOut ? "no answer within \(Int(timeout)) s" : error.message)")
             throw ExitCode(69)
         }
     }
