@@ -67,6 +67,8 @@ public final class WallConsole {
     private var selected = 0
     private var tiles: [Tile] = []
     private var preloaded: [String: FrameSubscription] = [:]
+    /// The page whose cameras were connected ahead of its zap (done once per zap).
+    private var preloadedPage: String?
     private var filter: (text: String, ids: [String])?
     private var message: (text: String, until: Date)?
     private var neighbourCursor = 0
@@ -224,6 +226,7 @@ public final class WallConsole {
         }
         for tile in old where !fresh.contains(where: { $0.subscription === tile.subscription }) { tile.subscription.cancel() }
         tiles = fresh
+        preloadedPage = nil
         selected = min(selected, max(0, tiles.count - 1))
         curses.clearAll()
         chromeDirty = true
@@ -231,7 +234,10 @@ public final class WallConsole {
 
     /// Connects the next page's cameras a moment before it is due, so a zap shows pictures at once.
     private func preload(now: Date) {
-        guard mode == .wall, filter == nil, let next = scheduler.upcoming(now: now, lead: 2.5) else { return }
+        guard mode == .wall, filter == nil, let next = scheduler.upcoming(now: now, lead: 2.5), next.name != preloadedPage else {
+            return
+        }
+        preloadedPage = next.name
         let geometry = TileGeometry(screenColumns: curses.columns, screenRows: curses.rows, gridColumns: grid.columns, gridRows: grid.rows)
         for (index, cameraID) in next.cameraIDs.prefix(geometry.tiles.count).enumerated() {
             let renderer = renderer(for: geometry.tiles[index].picture)
@@ -286,13 +292,14 @@ public final class WallConsole {
             var style: Curses.Style = index == selected && mode == .wall ? .selected : .label
             switch state {
             case .live: stateText = ""
-            case .connecting, .stopped: stateText = " CONNECTING"
+            case .connecting, .stopped: stateText = "CONNECTING · "
             case .lost(let since, _, _), .reconnecting(let since, _, _):
-                stateText = " NO SIGNAL since \(clock.string(from: since))"
+                stateText = "NO SIGNAL since \(clock.string(from: since)) · "
                 style = .warning
             }
+            // The state first: a narrow tile cuts the end of its label, never the state.
             let name = "\(camera?.number ?? 0) \(camera?.name ?? tile.cameraID) — \(camera?.location ?? "")"
-            curses.put(name + stateText, row: tile.geometry.label.row, column: tile.geometry.label.column, width: tile.geometry.label.columns, style: style)
+            curses.put(stateText + name, row: tile.geometry.label.row, column: tile.geometry.label.column, width: tile.geometry.label.columns, style: style)
         }
         drawStatusBar(now: now)
         drawOverlay()
