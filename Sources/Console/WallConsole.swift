@@ -18,6 +18,8 @@ public struct ConsoleOptions: Sendable {
     public var statisticsPath: String?
     /// What the terminal said of itself (probed before ncurses starts), if it answered.
     public var capabilities: TerminalCapabilities?
+    /// Largest picture output in bytes per second (thin links); nil: no cap.
+    public var maxBytesPerSecond: Int?
 
     public init(operatorName: String) { self.operatorName = operatorName }
 }
@@ -50,6 +52,14 @@ public final class WallConsole {
         let renderer: any PictureRenderer
         let subscription: FrameSubscription
         var lastSequence: UInt64 = 0
+        /// While an isolated camera's main stream connects: its sub stream, scaled up.
+        var standIn: FrameSubscription?
+        var standInSequence: UInt64 = 0
+        /// The last picture drawn, darkened under a NO SIGNAL banner.
+        var lastPixels: [UInt8]?
+        /// The banner the tile's state calls for, and the one on screen.
+        var wantedBanner: String?
+        var shownBanner: String?
     }
 
     private enum Mode: Equatable {
@@ -81,6 +91,7 @@ public final class WallConsole {
     private var picturesDrawn = 0
     private var pictureBytes = 0
     private var tileSeconds = 0.0
+    private var budget: OutputBudget?
 
     public init(core: RecorderCore, layout: WallLayout, layoutPath: String?, options: ConsoleOptions, audit: (any AuditSink)?) {
         self.core = core
@@ -98,6 +109,7 @@ public final class WallConsole {
         clock.timeZone = timeZone
         clock.dateFormat = "HH:mm:ss"
         if let layoutPath { layoutModified = WallConsole.modificationDate(layoutPath) }
+        budget = options.maxBytesPerSecond.map { OutputBudget(bytesPerSecond: $0) }
     }
 
     /// Runs until the operator quits or a signal asks to stop; the terminal is restored in every case.
@@ -109,7 +121,10 @@ public final class WallConsole {
             if sixelCell == nil && options.graphics == "sixel" { sixelCell = (10, 20) }
         }
         defer {
-            for tile in tiles { tile.subscription.cancel() }
+            for tile in tiles {
+                tile.subscription.cancel()
+                tile.standIn?.cancel()
+            }
             for subscription in preloaded.values { subscription.cancel() }
             writeRaw("\u{1B}[0m")
             curses.stop()
@@ -222,9 +237,18 @@ public final class WallConsole {
             } else {
                 continue
             }
-            fresh.append(Tile(cameraID: cameraID, geometry: place, renderer: renderer, subscription: subscription))
+            var tile = Tile(cameraID: cameraID, geometry: place, renderer: renderer, subscription: subscription)
+            if case .isolated = mode, subscription.latest() == nil {
+                // The main stream takes a moment to connect: show the sub stream meanwhile.
+                tile.standIn = core.feed(camera: cameraID, stream: .sub)?.subscribeFrames(
+                    width: renderer.pixelWidth, height: renderer.pixelHeight)
+            }
+            fresh.append(tile)
         }
-        for tile in old where !fresh.contains(where: { $0.subscription === tile.subscription }) { tile.subscription.cancel() }
+        for tile in old {
+            tile.standIn?.cancel()
+            if !fresh.contains(where: { $0.subscription === tile.subscription }) { tile.subscription.cancel() }
+        }
         tiles = fresh
         preloadedPage = nil
         selected = min(selected, max(0, tiles.count - 1))
@@ -250,19 +274,46 @@ public final class WallConsole {
 
     private func drawPictures() {
         guard overlay != .help else { return }
+        let now = MonotonicClock.seconds()
+        if budget != nil && !budget!.allows(now: now) { return }  // over --max-rate: skip, never queue
         var buffer = VTBuffer(colorMode: colorMode)
         for index in tiles.indices {
-            guard let frame = tiles[index].subscription.latest(), frame.sequence != tiles[index].lastSequence else { continue }
-            tiles[index].lastSequence = frame.sequence
-            guard frame.image.width == tiles[index].renderer.pixelWidth, frame.image.height == tiles[index].renderer.pixelHeight else {
+            if tiles[index].wantedBanner != tiles[index].shownBanner {
+                if let banner = tiles[index].wantedBanner {
+                    tiles[index].renderer.drawBanner(banner, over: tiles[index].lastPixels, into: &buffer)
+                }
+                tiles[index].shownBanner = tiles[index].wantedBanner
+            }
+            var frame: LiveFrame? = nil
+            if let latest = tiles[index].subscription.latest() {
+                if let standIn = tiles[index].standIn {
+                    standIn.cancel()  // the main stream is here
+                    tiles[index].standIn = nil
+                }
+                if latest.sequence != tiles[index].lastSequence {
+                    tiles[index].lastSequence = latest.sequence
+                    frame = latest
+                }
+            } else if let standIn = tiles[index].standIn, let latest = standIn.latest(), latest.sequence != tiles[index].standInSequence {
+                tiles[index].standInSequence = latest.sequence
+                frame = latest
+            }
+            guard let frame, frame.image.width == tiles[index].renderer.pixelWidth,
+                frame.image.height == tiles[index].renderer.pixelHeight
+            else { continue }
+            if tiles[index].shownBanner != nil {
+                // Pictures again: the state is looked at anew before the banner goes.
+                chromeDirty = true
                 continue
             }
             tiles[index].renderer.draw(pixels: frame.image.pixels, into: &buffer)
+            tiles[index].lastPixels = frame.image.pixels
             picturesDrawn += 1
         }
         guard !buffer.bytes.isEmpty else { return }
         buffer.resetAttributes()
         pictureBytes += buffer.bytes.count + 20
+        budget?.spend(buffer.bytes.count + 20, now: now)
         writeRaw("\u{1B}7\u{1B}[?2026h" + String(decoding: buffer.drain(), as: UTF8.self) + "\u{1B}[?2026l\u{1B}8")
     }
 
@@ -290,13 +341,18 @@ public final class WallConsole {
             let state = status?.state ?? .connecting(since: now)
             var stateText = ""
             var style: Curses.Style = index == selected && mode == .wall ? .selected : .label
+            var banner: String? = nil
             switch state {
             case .live: stateText = ""
-            case .connecting, .stopped: stateText = "CONNECTING · "
+            case .connecting, .stopped:
+                stateText = "CONNECTING · "
+                if tile.lastPixels == nil && tile.standIn?.latest() == nil { banner = "CONNECTING" }
             case .lost(let since, _, _), .reconnecting(let since, _, _):
                 stateText = "NO SIGNAL since \(clock.string(from: since)) · "
                 style = .warning
+                banner = "NO SIGNAL since \(clock.string(from: since))"
             }
+            tiles[index].wantedBanner = banner
             // The state first: a narrow tile cuts the end of its label, never the state.
             let name = "\(camera?.number ?? 0) \(camera?.name ?? tile.cameraID) — \(camera?.location ?? "")"
             curses.put(stateText + name, row: tile.geometry.label.row, column: tile.geometry.label.column, width: tile.geometry.label.columns, style: style)
@@ -499,7 +555,11 @@ public final class WallConsole {
     private func rebuildAfterOverlay() {
         curses.clearAll()
         for tile in tiles { tile.renderer.invalidate() }
-        for index in tiles.indices { tiles[index].lastSequence = 0 }
+        for index in tiles.indices {
+            tiles[index].lastSequence = 0
+            tiles[index].standInSequence = 0
+            tiles[index].shownBanner = nil
+        }
     }
 
     private func moveSelection(rows: Int = 0, columns: Int = 0) {
@@ -542,6 +602,7 @@ public final class WallConsole {
             format: "seconds=%.1f pictures=%d tile_seconds=%.1f frames_per_tile_per_s=%.2f picture_bytes=%d bytes_per_s=%.0f cpu_s=%.2f\n",
             seconds, picturesDrawn, tileSeconds, Double(picturesDrawn) / max(1, tileSeconds), pictureBytes,
             Double(pictureBytes) / max(1, seconds), cpu)
+            + (budget.map { "max_rate=\(Int($0.bytesPerSecond)) frames_skipped_for_rate=\($0.skipped)\n" } ?? "")
         try? text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 

@@ -45,6 +45,8 @@ public final class SixelRenderer {
 
     /// Text rows the tile covers.
     public var rows: Int { (pixelHeight + cellHeight - 1) / cellHeight }
+    /// Text columns the tile covers.
+    public var columns: Int { (pixelWidth + cellWidth - 1) / cellWidth }
 
     public func invalidate() {
         for index in drawn.indices { drawn[index] = false }

@@ -145,3 +145,19 @@ public struct VTBuffer: Sendable {
         }
     }
 }
+
+extension VTBuffer {
+    /// Writes text (one cell per character) at a place, in bold colours; the cursor and
+    /// the colours in effect are tracked as for cells.
+    public mutating func writeText(_ text: String, row: Int, column: Int, foreground: RGB, background: RGB) {
+        moveTo(row: row, column: column)
+        append("\u{1B}[1m")
+        // Bold resets nothing, but the colours are sent again to be sure of them.
+        self.foreground = nil
+        self.background = nil
+        for scalar in text.unicodeScalars {
+            write(Cell(mask: 1, foreground: foreground, background: background), glyph: scalar)
+        }
+        append("\u{1B}[22m")
+    }
+}

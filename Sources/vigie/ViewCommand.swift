@@ -41,6 +41,9 @@ struct View: ParsableCommand {
     @Option(help: "Largest channel difference (0-255) below which a cell is not redrawn at once.")
     var threshold: Int = 10
 
+    @Option(help: "Largest output in bytes per second for thin links (50000, 64k, 1.5M); frames over it are skipped.")
+    var maxRate: String?
+
     @Option(help: "Which stream of a camera given by id: main or sub.")
     var stream: String = "main"
 
@@ -52,6 +55,9 @@ struct View: ParsableCommand {
         if let cellSize, View.parseSize(cellSize) == nil { throw ValidationError("--cell-size is WxH pixels, for example 10x20") }
         if colors != "auto" && ColorMode(rawValue: colors) == nil { throw ValidationError("--colors is auto, truecolor, 256 or 16") }
         if !(0...255).contains(threshold) { throw ValidationError("--threshold is 0 to 255") }
+        if let maxRate, OutputBudget.parseRate(maxRate) == nil {
+            throw ValidationError("--max-rate is bytes per second, for example 50000, 64k or 1.5M")
+        }
         if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
     }
 
@@ -110,6 +116,7 @@ struct View: ParsableCommand {
         if toTerminal { buffer.append("\u{1B}[?1049h\u{1B}[?25l") }
         buffer.append("\u{1B}[0m\u{1B}[2J")
         var shown = 0, dropped = 0, bytesOut = 0
+        var budget = maxRate.flatMap(OutputBudget.parseRate).map { OutputBudget(bytesPerSecond: $0) }
         let cpuStart = processCPUSeconds()
         var clockStart: (wall: Double, stream: Double)? = nil
         defer {
@@ -121,8 +128,8 @@ struct View: ParsableCommand {
             let cpu = processCPUSeconds() - cpuStart
             printError(
                 String(
-                    format: "vigie view: %d frames shown, %d dropped late, %d bytes (%.0f per frame), %@, CPU %.2f s (%.2f ms per frame)",
-                    shown, dropped, bytesOut, Double(bytesOut) / Double(max(1, shown)), modeName, cpu,
+                    format: "vigie view: %d frames shown, %d dropped late, %d skipped for --max-rate, %d bytes (%.0f per frame), %@, CPU %.2f s (%.2f ms per frame)",
+                    shown, dropped, budget?.skipped ?? 0, bytesOut, Double(bytesOut) / Double(max(1, shown)), modeName, cpu,
                     cpu * 1000 / Double(max(1, shown))))
         }
 
@@ -138,6 +145,8 @@ struct View: ParsableCommand {
                 }
                 if due > now { Thread.sleep(forTimeInterval: due - now) }
             }
+            let now = MonotonicClock.seconds()
+            if budget != nil && !budget!.allows(now: now) { return }  // over --max-rate: the next frame will do
             try scaler.scale(frame, into: &image)
             if toTerminal { buffer.beginSynchronizedUpdate() }
             renderer.draw(pixels: image.pixels, into: &buffer)
@@ -145,6 +154,7 @@ struct View: ParsableCommand {
             if toTerminal { buffer.endSynchronizedUpdate() }
             let bytes = buffer.drain()
             bytesOut += bytes.count
+            budget?.spend(bytes.count, now: now)
             output.write(Data(bytes))
             shown += 1
         }

@@ -3,6 +3,7 @@ import Console
 import Foundation
 import Logging
 import RecorderCore
+import Render
 import Wall
 
 struct WallCommand: ParsableCommand {
@@ -28,6 +29,9 @@ struct WallCommand: ParsableCommand {
     @Option(help: "Colours: auto, truecolor, 256, 16.")
     var colors: String = "auto"
 
+    @Option(help: "Largest picture output in bytes per second for thin links (50000, 64k, 1.5M); frames over it are skipped.")
+    var maxRate: String?
+
     @Option(help: "Log file (the screen is the console's).")
     var logFile: String?
 
@@ -40,6 +44,9 @@ struct WallCommand: ParsableCommand {
     func validate() throws {
         if !["auto", "sixel", "sextant", "quadrant", "half"].contains(graphics) {
             throw ValidationError("--graphics is auto, sixel, sextant, quadrant or half")
+        }
+        if let maxRate, OutputBudget.parseRate(maxRate) == nil {
+            throw ValidationError("--max-rate is bytes per second, for example 50000, 64k or 1.5M")
         }
         if !["auto", "truecolor", "256", "16"].contains(colors) { throw ValidationError("--colors is auto, truecolor, 256 or 16") }
     }
@@ -80,6 +87,7 @@ struct WallCommand: ParsableCommand {
         options.graphics = graphics
         options.colors = colors
         options.statisticsPath = statistics
+        options.maxBytesPerSecond = maxRate.flatMap(OutputBudget.parseRate)
         if graphics == "auto" || colors == "auto" || graphics == "sixel" { options.capabilities = TerminalQuery.probe() }
         let core = RecorderCore(inventory: inventory)
         let console = WallConsole(core: core, layout: wallLayout, layoutPath: layoutPath, options: options, audit: EventFile(path: EventFile.defaultPath()))

@@ -5,13 +5,7 @@ import Testing
 /// `vigie wall` driven in a real terminal (tmux): keys in with send-keys, screen out with
 /// capture-pane (with colours, so pictures can be told from text).
 @Suite(.serialized) struct WallConsoleTests {
-    static let vigie: String? = {
-        for configuration in ["debug", "release"] {
-            let path = TestPaths.repository.appendingPathComponent(".build/\(configuration)/vigie").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return nil
-    }()
+    static let vigie = TestPaths.vigie
 
     final class Session {
         let name = "vigie-test-\(UUID().uuidString.prefix(8))"
@@ -101,6 +95,32 @@ import Testing
             #expect(events.contains("\"action\":\"\(action)\""), "missing \(action)")
         }
         #expect(events.contains("\"camera\":\"c\""))
+    }
+
+    @Test func aLostCameraSaysSoOverItsPictureAndComesBack() throws {
+        let vigie = try #require(WallConsoleTests.vigie, "build vigie first")
+        let fixture = try RTSPFixture(cameras: 2, basePort: RTSPFixture.randomBasePort())
+        defer { fixture.stopAll() }
+        let folder = TestPaths.temporaryFolder("wall-rtsp")
+        let site = folder.appendingPathComponent("site.yaml")
+        var yaml = "site:\n  name: Test\n  timezone: Europe/Paris\ncameras:\n"
+        for (index, url) in fixture.urls.enumerated() {
+            yaml += "  - id: cam\(index)\n    name: Caméra \(index)\n    location: Loopback\n    main: \(url)\n"
+        }
+        try yaml.write(to: site, atomically: true, encoding: .utf8)
+        let state = folder.appendingPathComponent("state").path
+        let session = try Session(
+            command: "VIGIE_STATE=\(state) \(vigie) wall --site \(site.path) --colors truecolor --max-rate 200k --log-level debug")
+        #expect(eventually(timeout: 30) { session.screen(colours: true).components(separatedBy: "48;2;").count > 100 })
+        session.keys("g")  // 4x4 to 5x5: both cameras stay on the page
+
+        try fixture.stop(0)
+        // The label and the picture both say it: the banner is drawn over the darkened picture.
+        #expect(eventually(timeout: 20) { session.screen().components(separatedBy: "NO SIGNAL since").count >= 3 })
+        try fixture.restart(0)
+        #expect(eventually(timeout: 40) { !session.screen().contains("NO SIGNAL") })
+        session.keys("q", "y")
+        #expect(eventually(timeout: 10) { session.screen().contains("EXIT=0") })
     }
 
     @Test func aBrokenLayoutIsRefusedWithItsPlace() throws {

@@ -19,10 +19,8 @@ import Testing
         return try CameraInventory.parse(yaml: yaml, file: "test.yaml")
     }
 
-    func randomBasePort() -> Int { 20_000 + Int.random(in: 0..<900) * 10 }
-
     @Test func decodesFramesFromARealRTSPServerOverTCPAndUDP() throws {
-        let fixture = try RTSPFixture(cameras: 2, basePort: randomBasePort())
+        let fixture = try RTSPFixture(cameras: 2, basePort: RTSPFixture.randomBasePort())
         defer { fixture.stopAll() }
         // Credentials in the address are sent if the camera asks, and shown nowhere.
         let withCredentials = fixture.urls[0].replacingOccurrences(of: "rtsp://", with: "rtsp://operator:hunter2@")
@@ -51,7 +49,7 @@ import Testing
     }
 
     @Test func followsACameraThroughLossAndBackToLive() throws {
-        let fixture = try RTSPFixture(cameras: 1, basePort: randomBasePort())
+        let fixture = try RTSPFixture(cameras: 1, basePort: RTSPFixture.randomBasePort())
         defer { fixture.stopAll() }
         let core = RecorderCore(
             inventory: try inventory([("cam0", fixture.urls[0], "tcp")]), footageCache: LiveFeedTests.footage,

@@ -17,6 +17,15 @@ public enum TestPaths {
         return url
     }()
 
+    /// The built `vigie` program (debug, else release), nil when it was not built.
+    public static let vigie: String? = {
+        for configuration in ["debug", "release"] {
+            let path = repository.appendingPathComponent(".build/\(configuration)/vigie").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }()
+
     /// A new empty folder for one test.
     public static func temporaryFolder(_ name: String) -> URL {
         let url = scratch.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")

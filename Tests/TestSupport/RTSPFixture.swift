@@ -30,6 +30,9 @@ public final class RTSPFixture: @unchecked Sendable {  // used by one test at a 
         guard result.status == 0 else { throw FixtureError("rtsp-fixture restart failed: \(result.stderr)") }
     }
 
+    /// A base port unlikely to be taken by another test running at the same time.
+    public static func randomBasePort() -> Int { 20_000 + Int.random(in: 0..<900) * 10 }
+
     public func stopAll() {
         _ = try? runProgram(RTSPFixture.script, ["stop-all", "--dir", folder.path])
     }
