@@ -221,24 +221,28 @@ public final class WallConsole {
         curses.updateSize()
         let geometry = TileGeometry(screenColumns: curses.columns, screenRows: curses.rows, gridColumns: grid.columns, gridRows: grid.rows)
         var fresh: [Tile] = []
+        // An isolated camera is shown from its main stream, whatever the pane's size.
+        let isolated = mode != .wall
         for (index, cameraID) in visibleCameras.prefix(geometry.tiles.count).enumerated() {
             let place = geometry.tiles[index]
             guard place.picture.rows > 0, place.picture.columns > 0 else { continue }
             let renderer = renderer(for: place.picture)
             let subscription: FrameSubscription
-            if let reused = preloaded.removeValue(forKey: "\(cameraID)@\(renderer.pixelWidth)x\(renderer.pixelHeight)") {
+            if !isolated, let reused = preloaded.removeValue(forKey: "\(cameraID)@\(renderer.pixelWidth)x\(renderer.pixelHeight)") {
                 subscription = reused
             } else if let existing = old.first(where: {
-                $0.cameraID == cameraID && $0.renderer.pixelWidth == renderer.pixelWidth && $0.renderer.pixelHeight == renderer.pixelHeight
+                $0.cameraID == cameraID && (!isolated || $0.subscription.stream == "main") && $0.renderer.pixelWidth == renderer.pixelWidth && $0.renderer.pixelHeight == renderer.pixelHeight
             }) {
                 subscription = existing.subscription
-            } else if let made = core.subscribeFrames(camera: cameraID, width: renderer.pixelWidth, height: renderer.pixelHeight) {
+            } else if let made = core.subscribeFrames(
+                camera: cameraID, width: renderer.pixelWidth, height: renderer.pixelHeight, stream: isolated ? .main : nil)
+            {
                 subscription = made
             } else {
                 continue
             }
             var tile = Tile(cameraID: cameraID, geometry: place, renderer: renderer, subscription: subscription)
-            if case .isolated = mode, subscription.latest() == nil {
+            if isolated, subscription.latest() == nil {
                 // The main stream takes a moment to connect: show the sub stream meanwhile.
                 tile.standIn = core.feed(camera: cameraID, stream: .sub)?.subscribeFrames(
                     width: renderer.pixelWidth, height: renderer.pixelHeight)
@@ -337,7 +341,7 @@ public final class WallConsole {
         let statuses = Dictionary(core.statuses().map { ("\($0.cameraID)/\($0.stream)", $0) }, uniquingKeysWith: { a, _ in a })
         for (index, tile) in tiles.enumerated() {
             let camera = core.inventory.camera(tile.cameraID)
-            let status = statuses["\(tile.cameraID)/\(mode == .wall ? "sub" : "main")"] ?? statuses["\(tile.cameraID)/main"]
+            let status = statuses["\(tile.cameraID)/\(tile.subscription.stream)"]
             let state = status?.state ?? .connecting(since: now)
             var stateText = ""
             var style: Curses.Style = index == selected && mode == .wall ? .selected : .label
@@ -346,7 +350,9 @@ public final class WallConsole {
             case .live: stateText = ""
             case .connecting, .stopped:
                 stateText = "CONNECTING · "
-                if tile.lastPixels == nil && tile.standIn?.latest() == nil { banner = "CONNECTING" }
+                if tile.lastPixels == nil && tile.subscription.latest() == nil && tile.standIn?.latest() == nil {
+                    banner = "CONNECTING"
+                }
             case .lost(let since, _, _), .reconnecting(let since, _, _):
                 stateText = "NO SIGNAL since \(clock.string(from: since)) · "
                 style = .warning

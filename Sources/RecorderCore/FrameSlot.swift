@@ -18,14 +18,17 @@ public struct LiveFrame: Sendable {
 /// side ever waits for the other.
 public final class FrameSubscription: Sendable {
     public let cameraID: String
+    /// Which stream of the camera it is fed from: "main" or "sub".
+    public let stream: String
     public let width: Int
     public let height: Int
     private let slot = Mutex<LiveFrame?>(nil)
     private let cancelled = Atomic<Bool>(false)
     private let onCancel: @Sendable (FrameSubscription) -> Void
 
-    init(cameraID: String, width: Int, height: Int, onCancel: @escaping @Sendable (FrameSubscription) -> Void) {
+    init(cameraID: String, stream: String, width: Int, height: Int, onCancel: @escaping @Sendable (FrameSubscription) -> Void) {
         self.cameraID = cameraID
+        self.stream = stream
         self.width = width
         self.height = height
         self.onCancel = onCancel

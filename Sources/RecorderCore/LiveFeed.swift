@@ -98,7 +98,7 @@ public final class LiveFeed: Sendable {
 
     /// Asks for decoded pictures at `width` x `height`; starts the feed if needed.
     public func subscribeFrames(width: Int, height: Int) -> FrameSubscription {
-        let subscription = FrameSubscription(cameraID: cameraID, width: width, height: height) { [weak self] gone in
+        let subscription = FrameSubscription(cameraID: cameraID, stream: stream, width: width, height: height) { [weak self] gone in
             self?.remove(frames: gone)
         }
         shared.withLock { $0.frames.append(WeakFrame(subscription: subscription)) }

@@ -79,10 +79,11 @@ public final class RecorderCore: Sendable {
         }
     }
 
-    /// Decoded pictures of a camera at a size: from the sub stream when the size fits it.
-    public func subscribeFrames(camera id: String, width: Int, height: Int) -> FrameSubscription? {
+    /// Decoded pictures of a camera at a size: from the given stream, else from the sub
+    /// stream when the size fits it.
+    public func subscribeFrames(camera id: String, width: Int, height: Int, stream: StreamChoice? = nil) -> FrameSubscription? {
         let small = width <= RecorderCore.subStreamLimit.width && height <= RecorderCore.subStreamLimit.height
-        return feed(camera: id, stream: small ? .sub : .main)?.subscribeFrames(width: width, height: height)
+        return feed(camera: id, stream: stream ?? (small ? .sub : .main))?.subscribeFrames(width: width, height: height)
     }
 
     /// Every feed created so far, in inventory order.
