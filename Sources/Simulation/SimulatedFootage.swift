@@ -66,10 +66,11 @@ public final class SimulatedFootageCache: Sendable {
         return directory.appendingPathComponent("\(camera)-\(stream.rawValue)-\(digest).mkv")
     }
 
-    /// Returns the footage file, building it first when it does not exist yet.
-    public func footage(city: SimulatedCity, camera: String, stream: SimulatedStream, timeZone: TimeZone) throws(MediaError)
-        -> URL
-    {
+    /// Returns the footage file, building it first when it does not exist yet. A build
+    /// stops (nothing is kept) when `interrupt` is cancelled.
+    public func footage(
+        city: SimulatedCity, camera: String, stream: SimulatedStream, timeZone: TimeZone, interrupt: InterruptFlag? = nil
+    ) throws(MediaError) -> URL {
         let url = path(city: city, camera: camera, stream: stream)
         if FileManager.default.fileExists(atPath: url.path) { return url }
         guard let spec = city.camera(camera) else {
@@ -79,14 +80,15 @@ public final class SimulatedFootageCache: Sendable {
         }
         return try buildLock.withLock { _ throws(MediaError) -> URL in
             if FileManager.default.fileExists(atPath: url.path) { return url }
-            try build(spec: spec, city: city, stream: stream, timeZone: timeZone, to: url)
+            try build(spec: spec, city: city, stream: stream, timeZone: timeZone, to: url, interrupt: interrupt)
             return url
         }
     }
 
-    private func build(spec: SimulatedCameraSpec, city: SimulatedCity, stream: SimulatedStream, timeZone: TimeZone, to url: URL)
-        throws(MediaError)
-    {
+    private func build(
+        spec: SimulatedCameraSpec, city: SimulatedCity, stream: SimulatedStream, timeZone: TimeZone, to url: URL,
+        interrupt: InterruptFlag?
+    ) throws(MediaError) {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
@@ -107,8 +109,11 @@ public final class SimulatedFootageCache: Sendable {
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).partial.mkv")
         let writer = try StreamCopyWriter(path: temporary.path, streams: [(encoder.parameters, encoder.timeBase)])
         let frames = city.loopSeconds * city.framesPerSecond
-        do {
+        do throws(MediaError) {
             for frame in 0..<frames {
+                if interrupt?.isCancelled == true {
+                    throw MediaError(kind: .cancelled, operation: "simulate", source: url.lastPathComponent, message: "cancelled")
+                }
                 for packet in try encoder.encode(scene.render(frame: frame), frameNumber: Int64(frame)) {
                     try writer.write(packet)
                 }

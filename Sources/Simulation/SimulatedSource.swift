@@ -100,7 +100,7 @@ public struct SimulatedCityRuntime: Sendable {
                 kind: .invalidArgument, operation: "open", source: url,
                 message: "a simulated source is sim://CAMERA/main or sim://CAMERA/sub")
         }
-        let file = try cache.footage(city: city, camera: camera, stream: stream, timeZone: timeZone)
+        let file = try cache.footage(city: city, camera: camera, stream: stream, timeZone: timeZone, interrupt: interrupt)
         return try SimulatedSource(
             footage: file, framesPerSecond: city.framesPerSecond, loopSeconds: city.loopSeconds, interrupt: interrupt)
     }

@@ -32,6 +32,13 @@ import Testing
 
         var statusLine: String { screen().split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }.last.map(String.init) ?? "" }
 
+        /// A left click at a 0-based cell, as an xterm sends it (X10 mouse: press then release).
+        func click(row: Int, column: Int, times: Int = 1) {
+            let place = String(UnicodeScalar(UInt8(33 + column))) + String(UnicodeScalar(UInt8(33 + row)))
+            let one = "\u{1B}[M " + place + "\u{1B}[M#" + place
+            _ = try? runProgram("/usr/bin/tmux", ["send-keys", "-t", name, "-l", String(repeating: one, count: times)])
+        }
+
         func keys(_ keys: String...) {
             _ = try? runProgram("/usr/bin/tmux", ["send-keys", "-t", name] + keys)
         }
@@ -76,6 +83,11 @@ import Testing
         session.keys(":", "2", "Enter")
         #expect(eventually(timeout: 5) { session.statusLine.contains("ISOLATED 2 Rue B") })
         session.keys("Escape")
+        // The mouse: a double click on the right tile of the page (Sud: c, d) isolates it.
+        session.click(row: 10, column: 90, times: 2)
+        #expect(eventually(timeout: 5) { session.statusLine.contains("ISOLATED 4 Pont D") })
+        session.keys("Escape")
+        #expect(eventually(timeout: 5) { session.statusLine.contains("page 2/2 Sud") })
         // The help lists the keys; any key closes it.
         session.keys("?")
         #expect(eventually(timeout: 5) { session.screen().contains("Vigie — keys") })
@@ -87,7 +99,7 @@ import Testing
         session.keys("n")
         #expect(eventually(timeout: 5) { !session.statusLine.contains("Quit Vigie?") })
         session.keys("q", "y")
-        #expect(eventually(timeout: 10) { session.screen().contains("EXIT=0") })
+        #expect(eventually(timeout: 10) { session.screen().contains("EXIT=0") }, "\(session.screen())")
 
         // Every operator action went out as an event: who, when, what, which camera.
         let events = try String(contentsOfFile: state + "/events.jsonl", encoding: .utf8)
