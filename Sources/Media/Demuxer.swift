@@ -182,6 +182,22 @@ public final class Demuxer {
         if result < 0 { throw Demuxer.error(result, operation: "seek", url: displayName, interrupt: interrupt) }
     }
 
+    /// Moves the read position to a byte offset of the file (a keyframe's offset from a
+    /// recording's index); the demuxer resynchronises on the container's packets there.
+    public func seek(byteOffset: Int64) throws(MediaError) {
+        guard let context else { return }
+        interrupt.arm(timeout: options.readTimeout)
+        let result = av_seek_frame(context, -1, byteOffset, AVSEEK_FLAG_BYTE)
+        interrupt.disarm()
+        if result < 0 { throw Demuxer.error(result, operation: "seek", url: displayName, interrupt: interrupt) }
+    }
+
+    /// The first timestamp of the input in seconds, when the container says it.
+    public var startTime: Double? {
+        guard let context, context.pointee.start_time != vigie_nopts_value() else { return nil }
+        return Double(context.pointee.start_time) / Double(vigie_av_time_base())
+    }
+
     /// Closes the source now (also done by `deinit`).
     public func close() {
         if context != nil { avformat_close_input(&context) }

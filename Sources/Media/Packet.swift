@@ -61,6 +61,9 @@ public final class Packet: @unchecked Sendable {  // immutable after publication
     /// Payload size in bytes.
     public var size: Int { Int(pointer.pointee.size) }
 
+    /// Byte offset of the packet in the file it was read from, when the demuxer knows it.
+    public var position: Int64? { pointer.pointee.pos >= 0 ? pointer.pointee.pos : nil }
+
     /// Sets all timestamps at once (producers only, before publication).
     public func setTimestamps(pts: Int64?, dts: Int64?, duration: Int64, timeBase: Rational) {
         pointer.pointee.pts = pts ?? vigie_nopts_value()

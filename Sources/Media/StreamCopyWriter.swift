@@ -84,6 +84,19 @@ public final class StreamCopyWriter {
         payloadBytes += size
     }
 
+    /// Bytes of the file so far, including what is still buffered: the offset the next
+    /// packet starts at (what a keyframe index records, before writing the keyframe).
+    public var position: Int64 {
+        guard let context, let pb = context.pointee.pb else { return 0 }
+        return avio_tell(pb)
+    }
+
+    /// Pushes buffered bytes to the file (they survive a crash of the process).
+    public func flush() {
+        guard let context, let pb = context.pointee.pb else { return }
+        avio_flush(pb)
+    }
+
     /// Writes the trailer and closes the file.
     public func close() throws(MediaError) {
         guard let context else { return }

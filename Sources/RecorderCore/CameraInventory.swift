@@ -9,6 +9,10 @@ public struct Site: Sendable, Hashable {
     public let timeZone: TimeZone
     /// Days footage is kept, when the file sets it (the recorder enforces it).
     public let retentionDays: Int?
+    /// The longest retention the prefect's authorisation allows (at most 30 days).
+    public var authorisedRetentionDays: Int = CameraInventory.maximumRetentionDays
+    /// The most the recordings may take on disk, if set.
+    public var storageQuota: StorageQuota? = nil
 }
 
 /// One camera of the inventory.
@@ -29,6 +33,8 @@ public struct Camera: Sendable, Hashable, Identifiable {
     public let neighbours: [String]
     public let notes: String?
     public let transport: RTSPTransport
+    /// This camera's retention when it differs from the site's (within the authorisation).
+    public var retentionDays: Int? = nil
 
     public var displayMainURL: String { Redaction.redactCredentials(in: mainURL) }
     public var displaySubURL: String? { subURL.map(Redaction.redactCredentials(in:)) }
@@ -47,10 +53,30 @@ public struct CameraInventory: Sendable {
     public let warnings: [Diagnostic]
 
     static let topKeys = ["site", "cameras"]
-    static let siteKeys = ["name", "timezone", "retention_days"]
-    static let cameraKeys = ["id", "name", "location", "main", "sub", "neighbours", "notes", "transport"]
+    static let siteKeys = ["name", "timezone", "retention_days", "authorised_retention_days", "storage_quota"]
+    static let cameraKeys = ["id", "name", "location", "main", "sub", "neighbours", "notes", "transport", "retention_days"]
     /// The legal ceiling: recordings are kept at most one month.
     public static let maximumRetentionDays = 30
+
+    /// A retention in days: a whole number from 1 to the authorisation's ceiling.
+    static func checkRetention(_ value: String, node: Node, ceiling: Int, checker: inout YAMLChecker) -> Int? {
+        guard let days = Int(value), days >= 1 else {
+            checker.error(node, "retention_days must be a whole number of days, at least 1")
+            return nil
+        }
+        guard days <= ceiling else {
+            let law = ceiling == maximumRetentionDays ? " (the law allows at most one month)" : ""
+            checker.error(node, "retention_days \(days) is longer than the authorisation allows: at most \(ceiling) days\(law)")
+            return nil
+        }
+        return days
+    }
+
+    /// Days a camera's footage is kept: its own retention, else the site's, else the
+    /// authorisation's ceiling.
+    public func retentionDays(camera id: String) -> Int {
+        camera(id)?.retentionDays ?? site.retentionDays ?? site.authorisedRetentionDays
+    }
 
     /// Reads and checks the file at `path`.
     public static func load(path: String) throws(ConfigurationError) -> CameraInventory {
@@ -75,6 +101,7 @@ public struct CameraInventory: Sendable {
         let top = checker.entries(of: root, allowed: topKeys, what: "the inventory")
 
         var site = Site(name: "Vigie", timeZone: TimeZone(identifier: "Europe/Paris")!, retentionDays: nil)
+        var authorisedCeiling = maximumRetentionDays
         if let siteEntry = top["site"] {
             let entries = checker.entries(of: siteEntry.value, allowed: siteKeys, what: "site")
             let name = checker.text(entries, "name", in: "site", required: true)?.0 ?? site.name
@@ -84,15 +111,26 @@ public struct CameraInventory: Sendable {
                     checker.error(node, "unknown time zone `\(identifier)` (use an IANA name such as Europe/Paris)")
                 }
             }
-            var retention: Int? = nil
-            if let (value, node) = checker.text(entries, "retention_days", in: "site", required: true) {
+            var ceiling = maximumRetentionDays
+            if let (value, node) = checker.text(entries, "authorised_retention_days", in: "site", required: true) {
                 if let days = Int(value), days >= 1, days <= maximumRetentionDays {
-                    retention = days
+                    ceiling = days
                 } else {
-                    checker.error(node, "retention_days must be a whole number of days from 1 to \(maximumRetentionDays) (the law allows at most one month)")
+                    checker.error(node, "authorised_retention_days must be a whole number of days from 1 to \(maximumRetentionDays) (the law allows at most one month)")
                 }
             }
+            authorisedCeiling = ceiling
+            var retention: Int? = nil
+            if let (value, node) = checker.text(entries, "retention_days", in: "site", required: true) {
+                retention = checkRetention(value, node: node, ceiling: ceiling, checker: &checker)
+            }
             site = Site(name: name, timeZone: zone, retentionDays: retention)
+            site.authorisedRetentionDays = ceiling
+            if let (value, node) = checker.text(entries, "storage_quota", in: "site", required: true) {
+                if let quota = StorageQuota.parse(value) { site.storageQuota = quota } else {
+                    checker.error(node, "storage_quota is a size (800G, 1.5T, bytes) or a share of the disk (85%), not `\(value)`")
+                }
+            }
         } else {
             checker.error(root, "missing `site:` block (name and time zone of the centre)")
         }
@@ -169,12 +207,18 @@ public struct CameraInventory: Sendable {
                         }
                     }
                     let notes = checker.text(entries, "notes", in: what, required: false)?.0
+                    var retention: Int? = nil
+                    if let (value, node) = checker.text(entries, "retention_days", in: what, required: true) {
+                        retention = checkRetention(value, node: node, ceiling: authorisedCeiling, checker: &checker)
+                        if retention == nil { valid = false }
+                    }
                     guard valid, let name, let location, let main else { continue }
-                    cameras.append(
-                        Camera(
-                            id: id, number: cameras.count + 1, name: name.0, location: location.0, mainURL: main.0,
-                            subURL: sub?.0, neighbours: neighbours, notes: notes?.isEmpty == true ? nil : notes,
-                            transport: transport))
+                    var camera = Camera(
+                        id: id, number: cameras.count + 1, name: name.0, location: location.0, mainURL: main.0,
+                        subURL: sub?.0, neighbours: neighbours, notes: notes?.isEmpty == true ? nil : notes,
+                        transport: transport)
+                    camera.retentionDays = retention
+                    cameras.append(camera)
                 }
             } else {
                 checker.error(camerasEntry.value, "`cameras:` is a list of cameras, each starting with `- id:`")

@@ -1,8 +1,8 @@
 public import Foundation
 
-/// Something an operator or technician did, for the audit log the recorder core keeps:
-/// who, when, what, which camera. Consoles emit these; the recorder core (next) chains
-/// and stores them. Never carries a camera address (credentials stay out of the log).
+/// Something an operator, a technician or the recorder did, for the audit log the
+/// recorder core keeps: who, when, what, which camera, which footage, why. Never carries
+/// a camera address (credentials stay out of the log).
 public struct OperatorEvent: Sendable, Hashable {
     /// What was done. A struct over strings so later kinds can be added without breaking.
     public struct Action: Hashable, Sendable, CustomStringConvertible {
@@ -19,6 +19,15 @@ public struct OperatorEvent: Sendable, Hashable {
         public static let rotationResumed = Action("wall.resume")
         public static let layoutReloaded = Action("layout.reload")
         public static let layoutRejected = Action("layout.reject")
+        public static let playback = Action("recording.play")
+        public static let holdAdded = Action("hold.add")
+        public static let holdReleased = Action("hold.release")
+        public static let destroyed = Action("recording.destroy")
+        public static let recorderStarted = Action("recorder.start")
+        public static let recorderStopped = Action("recorder.stop")
+        public static let recoveredAfterCrash = Action("recorder.recover")
+        public static let configurationChanged = Action("config.change")
+        public static let retentionNotMet = Action("retention.alert")
     }
 
     /// The named person (the Unix user until accounts exist).
@@ -26,19 +35,30 @@ public struct OperatorEvent: Sendable, Hashable {
     public let when: Date
     public let action: Action
     public let cameraID: String?
-    /// Free text: page name, reason, file, error.
+    /// Free text: page name, file, error, counts.
     public let detail: String?
+    /// The footage concerned (playback, hold, destruction), UTC.
+    public let from: Date?
+    public let to: Date?
+    /// Why, as the person gave it (a requisition number and its object).
+    public let reason: String?
 
-    public init(who: String, when: Date = Date(), action: Action, cameraID: String? = nil, detail: String? = nil) {
+    public init(
+        who: String, when: Date = Date(), action: Action, cameraID: String? = nil, detail: String? = nil, from: Date? = nil,
+        to: Date? = nil, reason: String? = nil
+    ) {
         self.who = who
         self.when = when
         self.action = action
         self.cameraID = cameraID
         self.detail = detail
+        self.from = from
+        self.to = to
+        self.reason = reason
     }
 }
 
-/// Where operator events go: the recorder core's audit log (next), a test's list.
+/// Where operator events go: the recorder core's audit log, a test's list.
 public protocol AuditSink: Sendable {
     func record(_ event: OperatorEvent)
 }

@@ -17,7 +17,10 @@ struct Vigie: ParsableCommand {
             (default ~/.cache/vigie).
             """,
         version: version,
-        subcommands: [WallCommand.self, Monitor.self, View.self, Probe.self, Cameras.self, Layout.self, Sim.self, Bench.self],
+        subcommands: [
+            WallCommand.self, Monitor.self, View.self, Record.self, RecorderCommand.self, Recordings.self, HoldCommand.self, AuditCommand.self,
+            Probe.self, Cameras.self, Layout.self, Sim.self, Bench.self,
+        ],
         defaultSubcommand: nil
     )
 }

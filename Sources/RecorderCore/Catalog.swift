@@ -1,0 +1,236 @@
+public import Foundation
+
+/// Where a keyframe is in a segment: seconds from the segment's start and the byte offset
+/// its container packets start at. Playback seeks there, then decodes forward.
+public struct KeyframeMark: Sendable, Hashable {
+    public let offset: Double
+    public let byte: Int64
+    public init(offset: Double, byte: Int64) {
+        self.offset = offset
+        self.byte = byte
+    }
+}
+
+public enum SegmentState: String, Sendable {
+    /// Being written by the recorder.
+    case open
+    /// Closed by the recorder: its end, size and hash are final.
+    case closed
+    /// Closed after a crash by recovery, from what the file held.
+    case recovered
+}
+
+/// One segment file of a camera: about a minute of its main stream, stream-copied.
+public struct SegmentRecord: Sendable, Hashable {
+    public var id: Int64
+    public var camera: String
+    /// Relative to the storage folder: CAMERA/YYYY-MM-DD/HHMMSS.ts (UTC).
+    public var path: String
+    public var start: Date
+    public var end: Date
+    public var bytes: Int64
+    /// Hex SHA-256 of the file, once closed.
+    public var sha256: String?
+    public var keyframes: [KeyframeMark]
+    public var state: SegmentState
+    /// Recorder clock minus stream clock at the segment's end, in seconds (camera drift, jumps).
+    public var skew: Double
+    public var duration: Double { end.timeIntervalSince(start) }
+
+    public init(
+        id: Int64 = 0, camera: String, path: String, start: Date, end: Date, bytes: Int64 = 0, sha256: String? = nil,
+        keyframes: [KeyframeMark] = [], state: SegmentState = .open, skew: Double = 0
+    ) {
+        self.id = id
+        self.camera = camera
+        self.path = path
+        self.start = start
+        self.end = end
+        self.bytes = bytes
+        self.sha256 = sha256
+        self.keyframes = keyframes
+        self.state = state
+        self.skew = skew
+    }
+}
+
+/// A time a camera was not recorded (signal lost, recorder stopped), a row of its own.
+public struct GapRecord: Sendable, Hashable {
+    public var camera: String
+    public var start: Date
+    public var end: Date
+    public var reason: String
+    public init(camera: String, start: Date, end: Date, reason: String) {
+        self.camera = camera
+        self.start = start
+        self.end = end
+        self.reason = reason
+    }
+}
+
+/// A judicial hold: footage of these cameras in this period is never destroyed until the
+/// hold is released. `reference` is the requisition's number.
+public struct Hold: Sendable, Hashable {
+    public var id: Int64
+    public var reference: String
+    /// Camera ids; empty means every camera of the site.
+    public var cameras: [String]
+    public var start: Date
+    public var end: Date
+    public var reason: String
+    public var createdBy: String
+    public var createdAt: Date
+    public var releasedBy: String?
+    public var releasedAt: Date?
+
+    public init(
+        id: Int64 = 0, reference: String, cameras: [String], start: Date, end: Date, reason: String, createdBy: String,
+        createdAt: Date, releasedBy: String? = nil, releasedAt: Date? = nil
+    ) {
+        self.id = id
+        self.reference = reference
+        self.cameras = cameras
+        self.start = start
+        self.end = end
+        self.reason = reason
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.releasedBy = releasedBy
+        self.releasedAt = releasedAt
+    }
+
+    public var isActive: Bool { releasedAt == nil }
+
+    /// Whether the hold covers any part of `camera`'s footage from `from` to `to`.
+    public func covers(camera: String, from: Date, to: Date) -> Bool {
+        isActive && (cameras.isEmpty || cameras.contains(camera)) && from < end && to > start
+    }
+}
+
+/// One line of the destruction register: footage destroyed, which, when and why.
+public struct Destruction: Sendable, Hashable {
+    public var camera: String
+    public var start: Date
+    public var end: Date
+    public var bytes: Int64
+    public var path: String
+    /// When it was destroyed; nil while the destruction is under way (finished at recovery).
+    public var destroyedAt: Date?
+    /// "retention 15 days", "storage quota".
+    public var reason: String
+
+    public init(camera: String, start: Date, end: Date, bytes: Int64, path: String, destroyedAt: Date?, reason: String) {
+        self.camera = camera
+        self.start = start
+        self.end = end
+        self.bytes = bytes
+        self.path = path
+        self.destroyedAt = destroyedAt
+        self.reason = reason
+    }
+}
+
+/// Per camera: footage kept.
+public struct StorageUsage: Sendable, Hashable {
+    public var camera: String
+    public var bytes: Int64
+    public var segments: Int
+    public var oldest: Date?
+    public var newest: Date?
+}
+
+/// The recordings' index and the registers: segments with their keyframes, gaps, holds,
+/// the destruction register and the audit chain.
+///
+/// SQLite is the embedded default (`SQLiteCatalog`); a multi-node site would implement
+/// this protocol on PostgreSQL, with recorders sharing one catalog.
+public protocol Catalog: AnyObject, Sendable {
+    /// Adds a segment being written (state open) and returns its id. The row comes before
+    /// the file, so a crash leaves a row to recover, never an unknown file.
+    func insertSegment(_ segment: SegmentRecord) throws(CatalogError) -> Int64
+    /// Replaces what is known of a segment (progress while open, final values at close).
+    func updateSegment(_ segment: SegmentRecord) throws(CatalogError)
+    func removeSegment(id: Int64) throws(CatalogError)
+    /// Segments of a camera (every camera when nil) that overlap the period, oldest first.
+    func segments(camera: String?, from: Date?, to: Date?) throws(CatalogError) -> [SegmentRecord]
+    /// The segment holding `time` for a camera, else the first one after it.
+    func segment(camera: String, containingOrAfter time: Date) throws(CatalogError) -> SegmentRecord?
+    /// The segment just before `time` (for stepping back across a boundary).
+    func segment(camera: String, before time: Date) throws(CatalogError) -> SegmentRecord?
+    func openSegments() throws(CatalogError) -> [SegmentRecord]
+    /// The oldest segments of the site, all cameras, oldest first.
+    func oldestSegments(limit: Int) throws(CatalogError) -> [SegmentRecord]
+    func usage() throws(CatalogError) -> [StorageUsage]
+
+    func addGap(_ gap: GapRecord) throws(CatalogError)
+    func gaps(camera: String, from: Date, to: Date) throws(CatalogError) -> [GapRecord]
+
+    func addHold(_ hold: Hold) throws(CatalogError) -> Hold
+    func holds(includeReleased: Bool) throws(CatalogError) -> [Hold]
+    func releaseHold(id: Int64, by who: String, at time: Date) throws(CatalogError) -> Hold?
+
+    /// Writes a destruction to the register before the file goes; returns its id.
+    func beginDestruction(_ destruction: Destruction, segmentID: Int64) throws(CatalogError) -> Int64
+    /// Marks it done and removes the segment's row, in one transaction.
+    func completeDestruction(id: Int64, segmentID: Int64, at time: Date) throws(CatalogError)
+    /// Destructions begun but not completed (a crash in between), with their segment ids.
+    func pendingDestructions() throws(CatalogError) -> [(id: Int64, segmentID: Int64, destruction: Destruction)]
+    func destructions(camera: String?, since: Date?) throws(CatalogError) -> [Destruction]
+
+    /// Appends to the audit chain (the entry's hash covers the one before it).
+    func appendAudit(_ event: OperatorEvent) throws(CatalogError) -> AuditEntry
+    func auditEntries(camera: String?, since: Date?, who: String?) throws(CatalogError) -> [AuditEntry]
+}
+
+extension Date {
+    /// Microseconds since 1970 UTC: how the catalog stores times.
+    var micros: Int64 { Int64((timeIntervalSince1970 * 1_000_000).rounded()) }
+    init(micros: Int64) { self.init(timeIntervalSince1970: Double(micros) / 1_000_000) }
+}
+
+extension Array where Element == KeyframeMark {
+    /// Packed as varints of deltas (milliseconds, bytes): about 5 bytes a keyframe.
+    var packed: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(count * 6)
+        var lastMillis: Int64 = 0, lastByte: Int64 = 0
+        func varint(_ value: Int64) {
+            var zigzag = UInt64(bitPattern: (value << 1) ^ (value >> 63))
+            while zigzag >= 0x80 {
+                out.append(UInt8(zigzag & 0x7F) | 0x80)
+                zigzag >>= 7
+            }
+            out.append(UInt8(zigzag))
+        }
+        for mark in self {
+            let millis = Int64((mark.offset * 1000).rounded())
+            varint(millis - lastMillis)
+            varint(mark.byte - lastByte)
+            lastMillis = millis
+            lastByte = mark.byte
+        }
+        return out
+    }
+
+    init(packed bytes: [UInt8]) {
+        self.init()
+        var index = 0
+        func varint() -> Int64? {
+            var value: UInt64 = 0, shift: UInt64 = 0
+            while index < bytes.count, shift < 64 {
+                let byte = bytes[index]
+                index += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 { return Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1) }
+                shift += 7
+            }
+            return nil
+        }
+        var millis: Int64 = 0, byte: Int64 = 0
+        while index < bytes.count, let deltaMillis = varint(), let deltaByte = varint() {
+            millis += deltaMillis
+            byte += deltaByte
+            append(KeyframeMark(offset: Double(millis) / 1000, byte: byte))
+        }
+    }
+}

@@ -1,0 +1,95 @@
+public import Foundation
+
+/// A storage quota: a number of bytes, or a share of the disk the storage is on.
+public enum StorageQuota: Sendable, Hashable, CustomStringConvertible {
+    case bytes(Int64)
+    case percentOfDisk(Double)
+
+    /// "800G", "1.5T", "500000000", "85%".
+    public static func parse(_ text: String) -> StorageQuota? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasSuffix("%") {
+            guard let value = Double(trimmed.dropLast()), value > 0, value <= 100 else { return nil }
+            return .percentOfDisk(value)
+        }
+        let units: [Character: Double] = ["K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12]
+        var digits = Substring(trimmed), scale = 1.0
+        if let last = digits.last?.uppercased().first, let unit = units[last] {
+            scale = unit
+            digits = digits.dropLast()
+        }
+        guard let value = Double(digits), value > 0, value * scale < 1e18 else { return nil }
+        return .bytes(Int64(value * scale))
+    }
+
+    /// The quota in bytes for a disk of `diskBytes`.
+    public func limit(diskBytes: Int64) -> Int64 {
+        switch self {
+        case .bytes(let bytes): return bytes
+        case .percentOfDisk(let percent): return Int64(Double(diskBytes) * percent / 100)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .bytes(let bytes): return "\(bytes) bytes"
+        case .percentOfDisk(let percent): return "\(percent)% of the disk"
+        }
+    }
+}
+
+/// What a retention pass destroys and what it must say.
+public struct RetentionPlan: Sendable {
+    public struct Item: Sendable, Hashable {
+        public let segment: SegmentRecord
+        public let reason: String
+    }
+    public var destroy: [Item] = []
+    /// Cameras whose footage goes before its retention because of the quota: the
+    /// retention is no longer met (status and log say so).
+    public var retentionNotMet: [String: Date] = [:]
+    /// Bytes that would stay over the quota because what is left is held or being written.
+    public var stillOverQuota: Int64 = 0
+}
+
+/// Decides what to destroy: footage older than its camera's retention, oldest first, and,
+/// when the storage is over its quota, the oldest footage that is not held. Held footage is
+/// never in the plan. Pure: the caller gives the segments, holds, clock and sizes.
+public enum RetentionPlanner {
+    /// - Parameters:
+    ///   - oldestFirst: closed segments of the site, oldest first (at least those older than
+    ///     the longest retention, and enough to free the quota).
+    ///   - used: bytes the site's footage takes; `quota`: its ceiling in bytes, if any.
+    public static func plan(
+        oldestFirst: [SegmentRecord], holds: [Hold], now: Date, retentionDays: (String) -> Int, used: Int64, quota: Int64?
+    ) -> RetentionPlan {
+        var plan = RetentionPlan()
+        var chosen = Set<Int64>()
+        var remaining = used
+        func held(_ segment: SegmentRecord) -> Bool {
+            holds.contains { $0.covers(camera: segment.camera, from: segment.start, to: segment.end) }
+        }
+        for segment in oldestFirst where segment.state != .open {
+            let days = retentionDays(segment.camera)
+            // Footage expires when its end is older than the retention.
+            guard segment.end < now.addingTimeInterval(-Double(days) * 86_400) else { continue }
+            if held(segment) { continue }
+            plan.destroy.append(.init(segment: segment, reason: "retention \(days) days"))
+            chosen.insert(segment.id)
+            remaining -= segment.bytes
+        }
+        if let quota, remaining > quota {
+            for segment in oldestFirst where segment.state != .open && !chosen.contains(segment.id) {
+                if remaining <= quota { break }
+                if held(segment) { continue }
+                plan.destroy.append(.init(segment: segment, reason: "storage quota"))
+                chosen.insert(segment.id)
+                remaining -= segment.bytes
+                let kept = now.addingTimeInterval(-Double(retentionDays(segment.camera)) * 86_400)
+                if segment.end > kept { plan.retentionNotMet[segment.camera] = segment.end }
+            }
+            plan.stillOverQuota = max(0, remaining - quota)
+        }
+        return plan
+    }
+}

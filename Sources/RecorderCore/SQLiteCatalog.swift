@@ -1,0 +1,375 @@
+public import Foundation
+import Synchronization
+
+/// The catalog in one SQLite file (WAL journal: readers never wait for the recorder).
+///
+/// Times are microseconds since 1970 UTC; keyframe indexes are packed varints. One
+/// connection per process, behind a lock; several processes (a recorder, a console, a
+/// `vigie hold` command) share the file through SQLite's own locking.
+public final class SQLiteCatalog: Catalog {
+    private let database: Mutex<SQLiteDatabase>
+    public let path: String
+
+    static let schemaVersion: Int64 = 1
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS segments (
+            id INTEGER PRIMARY KEY,
+            camera TEXT NOT NULL,
+            path TEXT NOT NULL UNIQUE,
+            start_us INTEGER NOT NULL,
+            end_us INTEGER NOT NULL,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            sha256 TEXT,
+            keyframes BLOB,
+            state TEXT NOT NULL,
+            skew_us INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX IF NOT EXISTS segments_by_camera_time ON segments (camera, start_us);
+        CREATE INDEX IF NOT EXISTS segments_by_time ON segments (start_us);
+        CREATE INDEX IF NOT EXISTS segments_open ON segments (state) WHERE state = 'open';
+        CREATE TABLE IF NOT EXISTS gaps (
+            id INTEGER PRIMARY KEY,
+            camera TEXT NOT NULL,
+            start_us INTEGER NOT NULL,
+            end_us INTEGER NOT NULL,
+            reason TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS gaps_by_camera_time ON gaps (camera, start_us);
+        CREATE TABLE IF NOT EXISTS holds (
+            id INTEGER PRIMARY KEY,
+            reference TEXT NOT NULL,
+            cameras TEXT NOT NULL,
+            start_us INTEGER NOT NULL,
+            end_us INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_us INTEGER NOT NULL,
+            released_by TEXT,
+            released_us INTEGER
+        );
+        CREATE TABLE IF NOT EXISTS destructions (
+            id INTEGER PRIMARY KEY,
+            camera TEXT NOT NULL,
+            start_us INTEGER NOT NULL,
+            end_us INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            segment_id INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            destroyed_us INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS destructions_by_camera ON destructions (camera, start_us);
+        CREATE TABLE IF NOT EXISTS audit (
+            sequence INTEGER PRIMARY KEY,
+            at_us INTEGER NOT NULL,
+            who TEXT NOT NULL,
+            action TEXT NOT NULL,
+            camera TEXT,
+            from_us INTEGER,
+            to_us INTEGER,
+            reason TEXT,
+            detail TEXT,
+            previous_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        """
+
+    /// Opens (creating when needed) the catalog at `path`.
+    public init(path: String) throws(CatalogError) {
+        self.path = path
+        let database = try SQLiteDatabase(path: path)
+        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+        try database.transaction { () throws(CatalogError) in
+            try database.execute(SQLiteCatalog.schema)
+            let version = try database.query("PRAGMA user_version").first?.first?.int ?? 0
+            if version > SQLiteCatalog.schemaVersion {
+                throw CatalogError("catalog \(path) was written by a newer Vigie (schema \(version), this one knows \(SQLiteCatalog.schemaVersion))")
+            }
+            try database.execute("PRAGMA user_version = \(SQLiteCatalog.schemaVersion)")
+        }
+        self.database = Mutex(database)
+    }
+
+    private func locked<T: Sendable>(_ body: (SQLiteDatabase) throws(CatalogError) -> T) throws(CatalogError) -> T {
+        try database.withLock { (database: inout SQLiteDatabase) throws(CatalogError) -> T in try body(database) }
+    }
+
+    /// Runs several changes as one transaction (a bulk load, a synthetic catalog).
+    public func batch(_ body: () throws(CatalogError) -> Void) throws(CatalogError) {
+        try locked { database throws(CatalogError) in try database.execute("BEGIN IMMEDIATE") }
+        do {
+            try body()
+            try locked { database throws(CatalogError) in try database.execute("COMMIT") }
+        } catch {
+            try? locked { database throws(CatalogError) in try database.execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    // MARK: Segments
+
+    static let segmentColumns = "id, camera, path, start_us, end_us, bytes, sha256, keyframes, state, skew_us"
+
+    static func segment(_ row: [SQLValue]) -> SegmentRecord {
+        SegmentRecord(
+            id: row[0].int ?? 0, camera: row[1].string ?? "", path: row[2].string ?? "", start: Date(micros: row[3].int ?? 0),
+            end: Date(micros: row[4].int ?? 0), bytes: row[5].int ?? 0, sha256: row[6].string,
+            keyframes: [KeyframeMark](packed: row[7].bytes ?? []), state: SegmentState(rawValue: row[8].string ?? "") ?? .closed,
+            skew: Double(row[9].int ?? 0) / 1_000_000)
+    }
+
+    public func insertSegment(_ segment: SegmentRecord) throws(CatalogError) -> Int64 {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "INSERT INTO segments (camera, path, start_us, end_us, bytes, sha256, keyframes, state, skew_us) VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    .text(segment.camera), .text(segment.path), .integer(segment.start.micros), .integer(segment.end.micros),
+                    .integer(segment.bytes), segment.sha256.sql, .blob(segment.keyframes.packed), .text(segment.state.rawValue),
+                    .integer(Int64(segment.skew * 1_000_000)),
+                ])
+            return database.lastInsertedRow
+        }
+    }
+
+    public func updateSegment(_ segment: SegmentRecord) throws(CatalogError) {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "UPDATE segments SET start_us=?, end_us=?, bytes=?, sha256=?, keyframes=?, state=?, skew_us=? WHERE id=?",
+                [
+                    .integer(segment.start.micros), .integer(segment.end.micros), .integer(segment.bytes), segment.sha256.sql,
+                    .blob(segment.keyframes.packed), .text(segment.state.rawValue), .integer(Int64(segment.skew * 1_000_000)),
+                    .integer(segment.id),
+                ])
+        }
+    }
+
+    public func removeSegment(id: Int64) throws(CatalogError) {
+        try locked { database throws(CatalogError) in try database.query("DELETE FROM segments WHERE id=?", [.integer(id)]) }
+    }
+
+    public func segments(camera: String?, from: Date?, to: Date?) throws(CatalogError) -> [SegmentRecord] {
+        var conditions: [String] = [], parameters: [SQLValue] = []
+        if let camera {
+            conditions.append("camera = ?")
+            parameters.append(.text(camera))
+        }
+        if let from {
+            conditions.append("end_us > ?")
+            parameters.append(.integer(from.micros))
+        }
+        if let to {
+            conditions.append("start_us < ?")
+            parameters.append(.integer(to.micros))
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return try locked { database throws(CatalogError) in
+            try database.query("SELECT \(SQLiteCatalog.segmentColumns) FROM segments\(filter) ORDER BY start_us, camera", parameters)
+                .map(SQLiteCatalog.segment)
+        }
+    }
+
+    public func segment(camera: String, containingOrAfter time: Date) throws(CatalogError) -> SegmentRecord? {
+        try locked { database throws(CatalogError) in
+            // The last segment starting at or before the time, if it still runs then; else the next one.
+            if let row = try database.query(
+                "SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE camera = ? AND start_us <= ? ORDER BY start_us DESC LIMIT 1",
+                [.text(camera), .integer(time.micros)]
+            ).first, (row[4].int ?? 0) > time.micros {
+                return SQLiteCatalog.segment(row)
+            }
+            return try database.query(
+                "SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE camera = ? AND start_us > ? ORDER BY start_us LIMIT 1",
+                [.text(camera), .integer(time.micros)]
+            ).first.map(SQLiteCatalog.segment)
+        }
+    }
+
+    public func segment(camera: String, before time: Date) throws(CatalogError) -> SegmentRecord? {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE camera = ? AND start_us < ? ORDER BY start_us DESC LIMIT 1",
+                [.text(camera), .integer(time.micros)]
+            ).first.map(SQLiteCatalog.segment)
+        }
+    }
+
+    public func openSegments() throws(CatalogError) -> [SegmentRecord] {
+        try locked { database throws(CatalogError) in
+            try database.query("SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE state = 'open' ORDER BY start_us")
+                .map(SQLiteCatalog.segment)
+        }
+    }
+
+    public func oldestSegments(limit: Int) throws(CatalogError) -> [SegmentRecord] {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE state != 'open' ORDER BY start_us LIMIT ?",
+                [.integer(Int64(limit))]
+            ).map(SQLiteCatalog.segment)
+        }
+    }
+
+    public func usage() throws(CatalogError) -> [StorageUsage] {
+        try locked { database throws(CatalogError) in
+            try database.query("SELECT camera, SUM(bytes), COUNT(*), MIN(start_us), MAX(end_us) FROM segments GROUP BY camera ORDER BY camera")
+                .map {
+                    StorageUsage(
+                        camera: $0[0].string ?? "", bytes: $0[1].int ?? 0, segments: Int($0[2].int ?? 0),
+                        oldest: $0[3].int.map(Date.init(micros:)), newest: $0[4].int.map(Date.init(micros:)))
+                }
+        }
+    }
+
+    // MARK: Gaps
+
+    public func addGap(_ gap: GapRecord) throws(CatalogError) {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "INSERT INTO gaps (camera, start_us, end_us, reason) VALUES (?,?,?,?)",
+                [.text(gap.camera), .integer(gap.start.micros), .integer(gap.end.micros), .text(gap.reason)])
+        }
+    }
+
+    public func gaps(camera: String, from: Date, to: Date) throws(CatalogError) -> [GapRecord] {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "SELECT camera, start_us, end_us, reason FROM gaps WHERE camera = ? AND end_us > ? AND start_us < ? ORDER BY start_us",
+                [.text(camera), .integer(from.micros), .integer(to.micros)]
+            ).map {
+                GapRecord(camera: $0[0].string ?? "", start: Date(micros: $0[1].int ?? 0), end: Date(micros: $0[2].int ?? 0), reason: $0[3].string ?? "")
+            }
+        }
+    }
+
+    // MARK: Holds
+
+    static func hold(_ row: [SQLValue]) -> Hold {
+        Hold(
+            id: row[0].int ?? 0, reference: row[1].string ?? "",
+            cameras: (row[2].string ?? "").split(separator: ",").map(String.init), start: Date(micros: row[3].int ?? 0),
+            end: Date(micros: row[4].int ?? 0), reason: row[5].string ?? "", createdBy: row[6].string ?? "",
+            createdAt: Date(micros: row[7].int ?? 0), releasedBy: row[8].string, releasedAt: row[9].int.map(Date.init(micros:)))
+    }
+
+    static let holdColumns = "id, reference, cameras, start_us, end_us, reason, created_by, created_us, released_by, released_us"
+
+    public func addHold(_ hold: Hold) throws(CatalogError) -> Hold {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "INSERT INTO holds (reference, cameras, start_us, end_us, reason, created_by, created_us) VALUES (?,?,?,?,?,?,?)",
+                [
+                    .text(hold.reference), .text(hold.cameras.joined(separator: ",")), .integer(hold.start.micros),
+                    .integer(hold.end.micros), .text(hold.reason), .text(hold.createdBy), .integer(hold.createdAt.micros),
+                ])
+            var stored = hold
+            stored.id = database.lastInsertedRow
+            return stored
+        }
+    }
+
+    public func holds(includeReleased: Bool) throws(CatalogError) -> [Hold] {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "SELECT \(SQLiteCatalog.holdColumns) FROM holds\(includeReleased ? "" : " WHERE released_us IS NULL") ORDER BY id"
+            ).map(SQLiteCatalog.hold)
+        }
+    }
+
+    public func releaseHold(id: Int64, by who: String, at time: Date) throws(CatalogError) -> Hold? {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "UPDATE holds SET released_by = ?, released_us = ? WHERE id = ? AND released_us IS NULL",
+                [.text(who), .integer(time.micros), .integer(id)])
+            guard database.changes == 1 else { return nil }
+            return try database.query("SELECT \(SQLiteCatalog.holdColumns) FROM holds WHERE id = ?", [.integer(id)]).first
+                .map(SQLiteCatalog.hold)
+        }
+    }
+
+    // MARK: Destruction register
+
+    public func beginDestruction(_ destruction: Destruction, segmentID: Int64) throws(CatalogError) -> Int64 {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "INSERT INTO destructions (camera, start_us, end_us, bytes, path, segment_id, reason) VALUES (?,?,?,?,?,?,?)",
+                [
+                    .text(destruction.camera), .integer(destruction.start.micros), .integer(destruction.end.micros),
+                    .integer(destruction.bytes), .text(destruction.path), .integer(segmentID), .text(destruction.reason),
+                ])
+            return database.lastInsertedRow
+        }
+    }
+
+    public func completeDestruction(id: Int64, segmentID: Int64, at time: Date) throws(CatalogError) {
+        try locked { database throws(CatalogError) in
+            try database.transaction { () throws(CatalogError) in
+                try database.query("DELETE FROM segments WHERE id = ?", [.integer(segmentID)])
+                try database.query("UPDATE destructions SET destroyed_us = ? WHERE id = ?", [.integer(time.micros), .integer(id)])
+            }
+        }
+    }
+
+    static func destruction(_ row: [SQLValue]) -> Destruction {
+        Destruction(
+            camera: row[0].string ?? "", start: Date(micros: row[1].int ?? 0), end: Date(micros: row[2].int ?? 0), bytes: row[3].int ?? 0,
+            path: row[4].string ?? "", destroyedAt: row[5].int.map(Date.init(micros:)), reason: row[6].string ?? "")
+    }
+
+    public func pendingDestructions() throws(CatalogError) -> [(id: Int64, segmentID: Int64, destruction: Destruction)] {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "SELECT camera, start_us, end_us, bytes, path, destroyed_us, reason, id, segment_id FROM destructions WHERE destroyed_us IS NULL"
+            ).map { ($0[7].int ?? 0, $0[8].int ?? 0, SQLiteCatalog.destruction($0)) }
+        }
+    }
+
+    public func destructions(camera: String?, since: Date?) throws(CatalogError) -> [Destruction] {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "SELECT camera, start_us, end_us, bytes, path, destroyed_us, reason FROM destructions WHERE (?1 IS NULL OR camera = ?1) AND (?2 IS NULL OR destroyed_us >= ?2) ORDER BY start_us",
+                [camera.sql, since.map { .integer($0.micros) } ?? .null]
+            ).map(SQLiteCatalog.destruction)
+        }
+    }
+
+    // MARK: Audit chain
+
+    public func appendAudit(_ event: OperatorEvent) throws(CatalogError) -> AuditEntry {
+        try locked { database throws(CatalogError) in
+            try database.transaction { () throws(CatalogError) -> AuditEntry in
+                let last = try database.query("SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1").first
+                let sequence = (last?[0].int ?? 0) + 1
+                let previous = last?[1].string ?? AuditEntry.genesis
+                let hash = AuditEntry.hash(sequence: sequence, event: event, previousHash: previous)
+                try database.query(
+                    "INSERT INTO audit (sequence, at_us, who, action, camera, from_us, to_us, reason, detail, previous_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        .integer(sequence), .integer(event.when.micros), .text(event.who), .text(event.action.name), event.cameraID.sql,
+                        event.from.map { .integer($0.micros) } ?? .null, event.to.map { .integer($0.micros) } ?? .null, event.reason.sql,
+                        event.detail.sql, .text(previous), .text(hash),
+                    ])
+                return AuditEntry(sequence: sequence, event: event, previousHash: previous, hash: hash)
+            }
+        }
+    }
+
+    public func auditEntries(camera: String?, since: Date?, who: String?) throws(CatalogError) -> [AuditEntry] {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                """
+                SELECT sequence, at_us, who, action, camera, from_us, to_us, reason, detail, previous_hash, hash FROM audit
+                WHERE (?1 IS NULL OR camera = ?1) AND (?2 IS NULL OR at_us >= ?2) AND (?3 IS NULL OR who = ?3) ORDER BY sequence
+                """,
+                [camera.sql, since.map { .integer($0.micros) } ?? .null, who.sql]
+            ).map { row in
+                AuditEntry(
+                    sequence: row[0].int ?? 0,
+                    event: OperatorEvent(
+                        who: row[2].string ?? "", when: Date(micros: row[1].int ?? 0), action: .init(row[3].string ?? ""),
+                        cameraID: row[4].string, detail: row[8].string, from: row[5].int.map(Date.init(micros:)),
+                        to: row[6].int.map(Date.init(micros:)), reason: row[7].string),
+                    previousHash: row[9].string ?? "", hash: row[10].string ?? "")
+            }
+        }
+    }
+}
