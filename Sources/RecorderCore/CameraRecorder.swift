@@ -55,6 +55,7 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
         var anchor: Double  // seconds since 1970 of the first packet's capture (earliest estimate)
         var lastArrival: Double
         var lastProgress: Double
+        var lastFlush: Double
     }
 
     init(
@@ -166,7 +167,15 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
                             waitingForKeyframe = true
                             continue
                         }
-                        if MonotonicClock.seconds() - current.lastProgress >= progressSeconds { open = progress(current) }
+                        let now = MonotonicClock.seconds()
+                        if now - current.lastProgress >= progressSeconds {
+                            open = progress(current)
+                        } else if now - current.lastFlush >= 1 {
+                            // At most about a second of footage is only in memory.
+                            current.writer.flush()
+                            current.lastFlush = now
+                            open = current
+                        }
                         continue
                     }
                 }
@@ -215,7 +224,7 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
             shared.withLock { $0.segment = record }
             return Open(
                 record: record, writer: writer, firstPTS: pts, lastPTS: pts, lastDuration: duration, anchor: arrival,
-                lastArrival: arrival, lastProgress: MonotonicClock.seconds())
+                lastArrival: arrival, lastProgress: MonotonicClock.seconds(), lastFlush: MonotonicClock.seconds())
         } catch {
             logger.error("\(cameraID): cannot create \(path): \(error)")
             shared.withLock { $0.lastError = "\(error)" }
@@ -242,6 +251,7 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
         record.bytes = current.writer.position
         try? store.catalog.updateSegment(record)
         updated.lastProgress = MonotonicClock.seconds()
+        updated.lastFlush = updated.lastProgress
         return updated
     }
 

@@ -1,0 +1,127 @@
+import Foundation
+import Media
+import RecorderCore
+import TestSupport
+import Testing
+
+/// Recording from a real RTSP server, read back with ffprobe; crashes with kill -9.
+@Suite(.serialized) struct RecordingTests {
+    func site(_ fixture: RTSPFixture, in folder: URL, extra: String = "") throws -> URL {
+        var yaml = "site:\n  name: Test\n  timezone: Europe/Paris\n\(extra)cameras:\n"
+        for (index, url) in fixture.urls.enumerated() {
+            yaml += "  - id: cam\(index)\n    name: Caméra \(index)\n    location: Loopback\n    main: \(url)\n"
+        }
+        let site = folder.appendingPathComponent("site.yaml")
+        try yaml.write(to: site, atomically: true, encoding: .utf8)
+        return site
+    }
+
+    @Test func aKilledRecorderLeavesAConsistentCatalogAndSegmentsFFprobeReads() throws {
+        let vigie = try #require(TestPaths.vigie, "build vigie first")
+        let fixture = try RTSPFixture(cameras: 2, basePort: RTSPFixture.randomBasePort())
+        defer { fixture.stopAll() }
+        let folder = TestPaths.temporaryFolder("record")
+        let site = try site(fixture, in: folder)
+        let storage = folder.appendingPathComponent("storage")
+        let arguments = ["record", "--site", site.path, "--storage", storage.path, "--segment-seconds", "3", "--retention-every", "0"]
+        let log = folder.appendingPathComponent("record.log").path
+
+        // Record, then kill -9 in the middle of a segment.
+        let first = try ChildProcess(vigie, arguments, stderr: log)
+        let catalogPath = storage.appendingPathComponent("catalog.sqlite").path
+        func rows(_ sql: String) -> String { (try? runProgram("/usr/bin/sqlite3", [catalogPath, sql]).stdout) ?? "" }
+        #expect(eventually(timeout: 30) { (Int(rows("SELECT COUNT(*) FROM segments WHERE state='closed'").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 4 })
+        // Both cameras' open segments have footage on disk (flushed every second).
+        #expect(eventually(timeout: 10) {
+            let open = rows("SELECT path FROM segments WHERE state='open'").split(separator: "\n")
+            return open.count == 2 && open.allSatisfy {
+                ((try? FileManager.default.attributesOfItem(atPath: storage.appendingPathComponent(String($0)).path))?[.size] as? Int ?? 0) > 20_000
+            }
+        })
+        first.kill(SIGKILL)
+        _ = first.wait()
+        #expect(rows("SELECT COUNT(*) FROM segments WHERE state='open'").trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+
+        // Restart: the partial segments are closed from what their files hold, recording goes on.
+        let second = try ChildProcess(vigie, arguments + ["--duration", "7"], stderr: log + ".2")
+        #expect(second.wait() == 0)
+        let stderr = (try? String(contentsOfFile: log + ".2", encoding: .utf8)) ?? ""
+        #expect(stderr.contains("recovered after an unclean stop: 2 partial segment(s) closed"), "\(stderr)")
+        #expect(rows("SELECT COUNT(*) FROM segments WHERE state='recovered'").trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+        #expect(rows("SELECT COUNT(*) FROM segments WHERE state='open'").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+
+        // Every segment is readable by an independent reader, and holds what the catalog says.
+        let store = try RecordingStore(root: storage)
+        let segments = try store.catalog.segments(camera: nil, from: nil, to: nil)
+        #expect(segments.count >= 8)
+        for segment in segments {
+            let stream = try FFprobe.videoStream(store.url(of: segment).path, countFrames: true)
+            #expect(stream["codec_name"] == "h264")
+            let frames = Double(stream["nb_read_frames"] ?? "0") ?? 0
+            #expect(abs(frames / 25 - segment.duration) <= 0.2, "\(segment.path): \(frames) frames, catalog \(segment.duration) s")
+            #expect(segment.keyframes.first?.offset == 0)
+        }
+        // Per camera: segments follow each other; the time the recorder was down is a gap row.
+        for camera in ["cam0", "cam1"] {
+            let list = segments.filter { $0.camera == camera }
+            let gaps = try store.catalog.gaps(camera: camera, from: .distantPast, to: .distantFuture)
+            #expect(gaps.count == 1 && gaps[0].reason == "recorder not running")
+            for (previous, next) in zip(list, list.dropFirst()) where next.start.timeIntervalSince(previous.end) > 0.5 {
+                #expect(gaps.contains { $0.start <= previous.end.addingTimeInterval(0.5) && $0.end >= next.start.addingTimeInterval(-0.5) })
+            }
+        }
+        let verify = try runProgram(vigie, ["recordings", "verify", "--site", site.path, "--storage", storage.path])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        // A changed byte in a segment is caught.
+        let victim = store.url(of: segments[1]).path
+        let handle = try #require(FileHandle(forUpdatingAtPath: victim))
+        try handle.seek(toOffset: 1000)
+        handle.write(Data([0x42]))
+        try handle.close()
+        let tampered = try runProgram(vigie, ["recordings", "verify", "--site", site.path, "--storage", storage.path])
+        #expect(tampered.status == 1)
+        #expect(tampered.stdout.contains("\(segments[1].path): SHA-256 differs"))
+        // The audit log has the starts, the recovery and the stops, and its chain is whole.
+        let audit = try runProgram(vigie, ["audit", "show", "--site", site.path, "--storage", storage.path])
+        for action in ["recorder.start", "recorder.recover", "recorder.stop"] { #expect(audit.stdout.contains(action), "\(audit.stdout)") }
+        #expect(try runProgram(vigie, ["audit", "verify", "--site", site.path, "--storage", storage.path]).status == 0)
+    }
+
+    @Test func retentionDestroysOldFootageButNeverHeldFootage() throws {
+        let fixture = try RTSPFixture(cameras: 1, basePort: RTSPFixture.randomBasePort())
+        defer { fixture.stopAll() }
+        let folder = TestPaths.temporaryFolder("retention")
+        let inventory = try CameraInventory.load(path: try site(fixture, in: folder, extra: "  retention_days: 15\n").path)
+        let store = try RecordingStore(root: folder.appendingPathComponent("storage"))
+        let core = RecorderCore(inventory: inventory)
+        let recorder = Recorder(core: core, store: store, segmentSeconds: 2, who: "test")
+        _ = try recorder.start(retentionEvery: 0)
+        #expect(eventually(timeout: 30) { ((try? store.catalog.segments(camera: "cam0", from: nil, to: nil)) ?? []).filter { $0.state == .closed }.count >= 4 })
+        recorder.stop()
+        core.shutdown()
+        let segments = try store.catalog.segments(camera: "cam0", from: nil, to: nil)
+        // A requisition holds the second segment.
+        let held = segments[1]
+        _ = try store.catalog.addHold(
+            Hold(reference: "PV-42", cameras: ["cam0"], start: held.start.addingTimeInterval(0.1), end: held.end.addingTimeInterval(-0.1),
+                 reason: "test", createdBy: "test", createdAt: Date()))
+        // 14 days later nothing goes; 16 days later all but the held segment go.
+        #expect(try recorder.retentionPass(now: Date().addingTimeInterval(14 * 86_400)).destroyed.isEmpty)
+        let report = try recorder.retentionPass(now: Date().addingTimeInterval(16 * 86_400))
+        #expect(report.destroyed.count == segments.count - 1)
+        let left = try store.catalog.segments(camera: "cam0", from: nil, to: nil)
+        #expect(left.map(\.path) == [held.path])
+        #expect(FileManager.default.fileExists(atPath: store.url(of: held).path))
+        for segment in segments where segment.id != held.id { #expect(!FileManager.default.fileExists(atPath: store.url(of: segment).path)) }
+        // The register and the audit log say what went, when and why.
+        let register = try store.catalog.destructions(camera: "cam0", since: nil)
+        #expect(register.count == segments.count - 1 && register.allSatisfy { $0.reason == "retention 15 days" && $0.destroyedAt != nil })
+        let entries = try store.catalog.auditEntries(camera: "cam0", since: nil, who: nil)
+        #expect(entries.contains { $0.event.action == .destroyed && $0.event.reason == "retention 15 days" })
+        #expect(try store.audit.verify().isEmpty)
+        // Released, the held segment follows retention too.
+        let hold = try #require(try store.catalog.holds(includeReleased: false).first)
+        _ = try store.catalog.releaseHold(id: hold.id, by: "test", at: Date())
+        #expect(try recorder.retentionPass(now: Date().addingTimeInterval(16 * 86_400)).destroyed.count == 1)
+    }
+}
