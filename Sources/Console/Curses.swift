@@ -9,7 +9,7 @@ final class Curses {
     private(set) var rows = 24
     private var started = false
 
-    enum Style { case normal, label, selected, status, warning, dim }
+    enum Style { case normal, label, selected, status, warning, dim, recorded, held, playback }
 
     func start() {
         setlocale(LC_ALL, "")
@@ -29,6 +29,9 @@ final class Curses {
             init_pair(2, Int16(COLOR_BLACK), Int16(COLOR_CYAN))  // selected label
             init_pair(3, Int16(COLOR_WHITE), Int16(COLOR_RED))  // no signal
             init_pair(4, Int16(COLOR_CYAN), -1)  // labels
+            init_pair(5, Int16(COLOR_GREEN), -1)  // recorded footage on the timeline
+            init_pair(6, Int16(COLOR_MAGENTA), -1)  // held footage on the timeline
+            init_pair(7, Int16(COLOR_BLACK), Int16(COLOR_YELLOW))  // PLAYBACK label
         }
         mousemask(vigie_button1_clicked() | vigie_button1_double_clicked(), nil)
         updateSize()
@@ -54,6 +57,9 @@ final class Curses {
         case .status: return Int32(vigie_color_pair(1))
         case .warning: return Int32(vigie_color_pair(3)) | Int32(vigie_a_bold())
         case .dim: return 0
+        case .recorded: return Int32(vigie_color_pair(5))
+        case .held: return Int32(vigie_color_pair(6)) | Int32(vigie_a_bold())
+        case .playback: return Int32(vigie_color_pair(7)) | Int32(vigie_a_bold())
         }
     }
 

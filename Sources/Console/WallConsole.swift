@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Logging
 import Media
 public import RecorderCore
@@ -20,6 +20,10 @@ public struct ConsoleOptions: Sendable {
     public var capabilities: TerminalCapabilities?
     /// Largest picture output in bytes per second (thin links); nil: no cap.
     public var maxBytesPerSecond: Int?
+    /// Start isolated on a camera's recordings at a time and speed (`vigie play`).
+    public var startPlayback: (camera: String, at: Date, speed: Double)?
+    /// Why recordings are consulted (a requisition), for the audit log.
+    public var reason: String?
 
     public init(operatorName: String) { self.operatorName = operatorName }
 }
@@ -33,6 +37,8 @@ public struct ConsoleOptions: Sendable {
 /// cursor so ncurses' idea of the screen stays true.
 public final class WallConsole {
     private let core: RecorderCore
+    /// The recordings (playback, REC marks), when the site has any.
+    private let store: RecordingStore?
     private var layout: WallLayout
     private let layoutPath: String?
     private let options: ConsoleOptions
@@ -92,9 +98,21 @@ public final class WallConsole {
     private var pictureBytes = 0
     private var tileSeconds = 0.0
     private var budget: OutputBudget?
+    /// Playback of the isolated camera's recordings; nil when it shows live.
+    private var player: Player?
+    private var playerSequence: UInt64 = 0
+    /// The row above the status bar is kept for the playback timeline.
+    private var timelineRow = false
+    /// Cameras with footage written in the last seconds (the REC mark), looked at each second.
+    private var recording: Set<String> = []
+    private let dateClock: DateFormatter
 
-    public init(core: RecorderCore, layout: WallLayout, layoutPath: String?, options: ConsoleOptions, audit: (any AuditSink)?) {
+    public init(
+        core: RecorderCore, store: RecordingStore?, layout: WallLayout, layoutPath: String?, options: ConsoleOptions,
+        audit: (any AuditSink)?
+    ) {
         self.core = core
+        self.store = store
         self.layout = layout
         self.layoutPath = layoutPath
         self.options = options
@@ -108,6 +126,9 @@ public final class WallConsole {
         clock = DateFormatter()
         clock.timeZone = timeZone
         clock.dateFormat = "HH:mm:ss"
+        dateClock = DateFormatter()
+        dateClock.timeZone = timeZone
+        dateClock.dateFormat = "dd/MM/yyyy HH:mm:ss"
         if let layoutPath { layoutModified = WallConsole.modificationDate(layoutPath) }
         budget = options.maxBytesPerSecond.map { OutputBudget(bytesPerSecond: $0) }
     }
@@ -126,13 +147,20 @@ public final class WallConsole {
                 tile.standIn?.cancel()
             }
             for subscription in preloaded.values { subscription.cancel() }
+            stopPlayback()
             writeRaw("\u{1B}[0m")
             curses.stop()
             record(.consoleStopped, detail: layout.name)
             writeStatistics()
         }
         record(.consoleStarted, detail: layout.name)
-        rebuildTiles()
+        if let start = options.startPlayback {
+            mode = .isolated(cameraID: start.camera)
+            rebuildTiles()
+            startPlayback(at: start.at, speed: start.speed)
+        } else {
+            rebuildTiles()
+        }
         let period = 1 / options.framesPerSecond
         var deadline = MonotonicClock.seconds()
         let logger = Logger(label: "vigie.console")
@@ -153,6 +181,7 @@ public final class WallConsole {
                 lastReloadCheck = now
                 if WallConsole.terminalIsGone() { running = false }
                 checkLayoutFile(now: now)
+                updateRecordingMarks(now: now)
                 chromeDirty = true  // the clock and the countdown move every second
             }
             if mode == .wall && filter == nil, let change = scheduler.tick(now: now) {
@@ -219,7 +248,10 @@ public final class WallConsole {
     private func rebuildTiles() {
         let old = tiles
         curses.updateSize()
-        let geometry = TileGeometry(screenColumns: curses.columns, screenRows: curses.rows, gridColumns: grid.columns, gridRows: grid.rows)
+        // In playback the row above the status bar holds the timeline.
+        let geometry = TileGeometry(
+            screenColumns: curses.columns, screenRows: curses.rows - (timelineRow ? 1 : 0),
+            gridColumns: grid.columns, gridRows: grid.rows)
         var fresh: [Tile] = []
         // An isolated camera is shown from its main stream, whatever the pane's size.
         let isolated = mode != .wall
@@ -289,7 +321,12 @@ public final class WallConsole {
                 tiles[index].shownBanner = tiles[index].wantedBanner
             }
             var frame: LiveFrame? = nil
-            if let latest = tiles[index].subscription.latest() {
+            if let player {
+                if let latest = player.latest(), latest.sequence != playerSequence {
+                    playerSequence = latest.sequence
+                    frame = latest
+                }
+            } else if let latest = tiles[index].subscription.latest() {
                 if let standIn = tiles[index].standIn {
                     standIn.cancel()  // the main stream is here
                     tiles[index].standIn = nil
@@ -359,10 +396,23 @@ public final class WallConsole {
                 banner = "NO SIGNAL since \(clock.string(from: since))"
             }
             tiles[index].wantedBanner = banner
+            if recording.contains(tile.cameraID) { stateText = "● REC · " + stateText }
+            if let player {
+                // Recorded footage: said first and in its own colour, so nobody takes it for live.
+                let state = player.current
+                var parts = ["PLAYBACK \(dateClock.string(from: state.position))"]
+                if state.speed != 1 { parts.append("×\(Player.speedText(state.speed))") }
+                if state.paused { parts.append("PAUSED") }
+                if state.ended { parts.append(state.error.map { "ERROR \($0)" } ?? "NO FOOTAGE") }
+                stateText = parts.joined(separator: " ") + " · "
+                style = .playback
+                tiles[index].wantedBanner = state.ended && tile.lastPixels == nil ? "NO FOOTAGE" : nil
+            }
             // The state first: a narrow tile cuts the end of its label, never the state.
             let name = "\(camera?.number ?? 0) \(camera?.name ?? tile.cameraID) — \(camera?.location ?? "")"
             curses.put(stateText + name, row: tile.geometry.label.row, column: tile.geometry.label.column, width: tile.geometry.label.columns, style: style)
         }
+        drawTimeline()
         drawStatusBar(now: now)
         drawOverlay()
         curses.refresh()
@@ -373,7 +423,11 @@ public final class WallConsole {
         switch mode {
         case .isolated(let id):
             let camera = core.inventory.camera(id)
-            parts.append("ISOLATED \(camera?.number ?? 0) \(camera?.name ?? id) — Esc: back, ←/→: cameras, N: neighbours")
+            if player != nil {
+                parts.append("PLAYBACK \(camera?.number ?? 0) \(camera?.name ?? id) — [ ] ±10 s, { } ±1 min, t time, Space pause, + - speed, . step, L live")
+            } else {
+                parts.append("ISOLATED \(camera?.number ?? 0) \(camera?.name ?? id) — Esc: back, ←/→: cameras, N: neighbours, [ rewind, t time")
+            }
         case .wall:
             if let filter {
                 parts.append("filter \"\(filter.text)\": \(filter.ids.count) cameras — Esc clears")
@@ -408,6 +462,10 @@ public final class WallConsole {
         "g                 next grid size",
         "← →  (isolated)   previous / next camera",
         "N    (isolated)   next neighbouring camera (follow someone)",
+        "[ ]  (isolated)   recordings: back / forward 10 s ({ } one minute)",
+        "t    (isolated)   recordings at a date and time (local)",
+        "Space + - .       in playback: pause, faster, slower, one frame",
+        "L                 back to live",
         "mouse             click selects, double click isolates",
         "q                 quit (asks first)",
         "?                 this help (any key closes it)",
@@ -427,7 +485,7 @@ public final class WallConsole {
         case .confirmQuit:
             curses.put(" Quit Vigie? y / n ", row: curses.rows - 1, column: 0, width: curses.columns, style: .warning)
         case .prompt(let kind, let text):
-            let label = kind == ":" ? " camera (id or number): " : " name contains: "
+            let label = kind == ":" ? " camera (id or number): " : kind == "t" ? " date and time (YYYY-MM-DD HH:MM:SS): " : " name contains: "
             curses.put(label + text + "▏", row: curses.rows - 1, column: 0, width: curses.columns, style: .status)
         }
     }
@@ -465,6 +523,28 @@ public final class WallConsole {
             overlay = .confirmQuit
         case .character(":"), .character("/"):
             if case .character(let kind) = key { overlay = .prompt(kind: kind, text: "") }
+        case .character(" ") where player != nil:
+            player?.togglePause()
+        case .character("["), .character("]"), .character("{"), .character("}"):
+            guard case .isolated = mode, case .character(let character) = key else { break }
+            let step: Double = ["[": -10, "]": 10, "{": -60, "}": 60][character] ?? 0
+            if let player {
+                player.seek(by: step)
+            } else if step < 0 {
+                startPlayback(at: now.addingTimeInterval(step), speed: 1)  // rewind from live
+            }
+        case .character("t"):
+            if case .isolated = mode { overlay = .prompt(kind: "t", text: "") }
+        case .character("+"), .character("="): player?.changeSpeed(by: 1)
+        case .character("-"): player?.changeSpeed(by: -1)
+        case .character("."):
+            if player?.current.paused == true { player?.step() }
+        case .character("L"):
+            if player != nil {
+                stopPlayback()
+                rebuildTiles()
+                showMessage("live", now: now)
+            }
         case .character(" "):
             scheduler.togglePause(now: now)
             record(scheduler.paused ? .rotationPaused : .rotationResumed, detail: scheduler.current.name)
@@ -530,7 +610,14 @@ public final class WallConsole {
             overlay = .none
             let query = text.trimmingCharacters(in: .whitespaces)
             guard !query.isEmpty else { return }
-            if kind == ":" {
+            if kind == "t" {
+                do {
+                    let time = try LocalTime.parse(query, timeZone: timeZone)
+                    if let player { player.seek(to: time) } else { startPlayback(at: time, speed: 1) }
+                } catch {
+                    showMessage(error.description, now: now)
+                }
+            } else if kind == ":" {
                 if let camera = core.inventory.camera(query) {
                     isolate(camera.id, detail: "typed \(query)")
                 } else {
@@ -578,15 +665,108 @@ public final class WallConsole {
     }
 
     private func isolate(_ cameraID: String, detail: String? = nil) {
+        // In playback, the next camera plays at the same time (following someone street by street).
+        let playing = player.map { ($0.current.position, $0.current.speed) }
+        stopPlayback()
         mode = .isolated(cameraID: cameraID)
         record(.isolated, cameraID: cameraID, detail: detail)
         rebuildTiles()
+        if let playing { startPlayback(at: playing.0, speed: playing.1) }
     }
 
     private func returnToWall() {
+        stopPlayback()
         if case .isolated(let id) = mode { record(.returnedToWall, cameraID: id) }
         mode = .wall
         rebuildTiles()
+    }
+
+    // MARK: - Playback
+
+    /// Plays the isolated camera's recordings from `time`: the pane leaves live for the recorder's footage.
+    private func startPlayback(at time: Date, speed: Double) {
+        guard case .isolated(let id) = mode else { return }
+        guard let store else {
+            showMessage("no recordings for this site (start `vigie record`)", now: Date())
+            return
+        }
+        stopPlayback()
+        // The pane loses a row to the timeline: lay out first, then size the player to the picture.
+        timelineRow = true
+        rebuildTiles()
+        guard let tile = tiles.first else {
+            timelineRow = false
+            return
+        }
+        do {
+            let preview = tile.renderer.pixelWidth * 2 <= 1280
+            player = try Player(
+                store: store, camera: id, width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: time, speed: speed,
+                preview: preview)
+            playerSequence = 0
+            record(.playback, cameraID: id, detail: "opened", from: time)
+        } catch {
+            player = nil
+            timelineRow = false
+            rebuildTiles()
+            showMessage("cannot play: \(error)", now: Date())
+        }
+    }
+
+    /// Back to live; the audit log gets the period that was watched.
+    private func stopPlayback() {
+        timelineRow = false
+        guard let player else { return }
+        self.player = nil
+        let state = player.current
+        player.stop()
+        record(.playback, cameraID: player.camera, detail: "watched", from: state.watchedFrom, to: state.watchedTo)
+    }
+
+    private func drawTimeline() {
+        guard let player, let store, case .isolated = mode else { return }
+        let state = player.current
+        let span = 600.0, row = curses.rows - 2
+        let from = state.position.addingTimeInterval(-span / 2), to = state.position.addingTimeInterval(span / 2)
+        let label = " \(clock.string(from: from)) ", end = " \(clock.string(from: to)) "
+        let width = curses.columns - label.count - end.count
+        guard width > 10 else { return }
+        let segments = (try? store.catalog.segments(camera: player.camera, from: from, to: to)) ?? []
+        let holds = ((try? store.catalog.holds(includeReleased: false)) ?? []).filter { $0.cameras.isEmpty || $0.cameras.contains(player.camera) }
+        let cells = Timeline.cells(
+            width: width, cursor: state.position, span: span, recorded: segments.map { ($0.start, $0.end) },
+            held: holds.map { ($0.start, $0.end) })
+        curses.put(label, row: row, column: 0, width: label.count, style: .status)
+        var column = label.count, index = 0
+        while index < cells.count {
+            var run = index
+            while run < cells.count && cells[run] == cells[index] { run += 1 }
+            let (glyph, style): (String, Curses.Style) =
+                switch cells[index] {
+                case .recorded: ("━", .recorded)
+                case .held: ("━", .held)
+                case .missing: ("·", .dim)
+                case .cursor: ("┃", .playback)
+                }
+            curses.put(String(repeating: glyph, count: run - index), row: row, column: column, width: run - index, style: style)
+            column += run - index
+            index = run
+        }
+        curses.put(end, row: row, column: column, width: end.count, style: .status)
+    }
+
+    /// Which visible cameras the recorder is writing now (a segment ending in the last seconds).
+    private func updateRecordingMarks(now: Date) {
+        guard let store else { return }
+        var marks: Set<String> = []
+        for tile in tiles {
+            if let last = try? store.catalog.segment(camera: tile.cameraID, before: .distantFuture),
+                last.end > now.addingTimeInterval(-12)
+            {
+                marks.insert(tile.cameraID)
+            }
+        }
+        recording = marks
     }
 
     private func stepCamera(from id: String, by step: Int) {
@@ -650,8 +830,13 @@ public final class WallConsole {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
 
-    private func record(_ action: OperatorEvent.Action, cameraID: String? = nil, detail: String? = nil) {
-        audit?.record(OperatorEvent(who: options.operatorName, action: action, cameraID: cameraID, detail: detail))
+    private func record(
+        _ action: OperatorEvent.Action, cameraID: String? = nil, detail: String? = nil, from: Date? = nil, to: Date? = nil
+    ) {
+        audit?.record(
+            OperatorEvent(
+                who: options.operatorName, action: action, cameraID: cameraID, detail: detail, from: from, to: to,
+                reason: action == .playback ? options.reason : nil))
     }
 }
 

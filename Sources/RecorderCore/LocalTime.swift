@@ -26,7 +26,20 @@ public enum LocalTime {
         }
         let parts = body.split(separator: " ")
         let day = parts.first.map { $0.split(separator: "-").compactMap { Int($0) } } ?? []
-        let clock = parts.count > 1 ? parts[1].split(separator: ":").compactMap { Int($0) } : [0, 0, 0]
+        // Seconds may carry a fraction (a frame's time): "12:30:05.480".
+        let clockFields = parts.count > 1 ? parts[1].split(separator: ":", omittingEmptySubsequences: false) : ["0", "0", "0"]
+        var fraction = 0.0
+        var clock: [Int] = []
+        for (index, field) in clockFields.enumerated() {
+            if index == 2, field.contains("."), let seconds = Double(field), seconds >= 0 {
+                clock.append(Int(seconds))
+                fraction = seconds - Double(Int(seconds))
+            } else if let value = Int(field) {
+                clock.append(value)
+            } else {
+                clock.append(-1)
+            }
+        }
         guard parts.count <= 2, day.count == 3, (2...3).contains(clock.count) || parts.count == 1,
             (1...12).contains(day[1]), (1...31).contains(day[2]), clock.allSatisfy({ $0 >= 0 }),
             clock[0] < 24, clock.count < 2 || clock[1] < 60, clock.count < 3 || clock[2] < 60
@@ -42,9 +55,10 @@ public enum LocalTime {
         components.second = clock.count > 2 ? clock[2] : 0
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        guard let asUTC = calendar.date(from: components), calendar.component(.day, from: asUTC) == day[2] else {
+        guard let whole = calendar.date(from: components), calendar.component(.day, from: whole) == day[2] else {
             throw ParseError(description: "`\(text)`: no such day")
         }
+        let asUTC = whole.addingTimeInterval(fraction)
         if let fixedOffset { return asUTC.addingTimeInterval(-Double(fixedOffset)) }
         // The instants whose local reading is this wall-clock time: try both offsets in force around it.
         let offsets = Set([-86_400.0, 0, 86_400].map { Double(timeZone.secondsFromGMT(for: asUTC.addingTimeInterval($0))) })

@@ -15,6 +15,18 @@ public struct SegmentScan: Sendable {
         return lastPTS - firstPTS + lastDuration
     }
 
+    /// The picture size of a segment's video (from its headers).
+    public static func streamSize(_ url: URL) throws(MediaError) -> (width: Int, height: Int) {
+        var options = DemuxerOptions()
+        options.formatName = "mpegts"
+        let demuxer = try Demuxer(url: url.path, options: options)
+        defer { demuxer.close() }
+        guard let video = demuxer.videoStream else {
+            throw MediaError(kind: .noVideoStream, operation: "play", source: url.lastPathComponent, message: "no video")
+        }
+        return (video.parameters.width, video.parameters.height)
+    }
+
     /// Reads the whole file; a file cut short by a crash reads up to its last whole packet.
     public static func scan(_ url: URL) throws(MediaError) -> SegmentScan {
         var options = DemuxerOptions()

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// A rectangle of terminal cells, 0-based.
 public struct CellRect: Sendable, Hashable {
     public var row: Int
@@ -51,5 +53,40 @@ public struct TileGeometry: Sendable, Equatable {
     /// The tile under a screen cell (mouse clicks).
     public func tile(atRow row: Int, column: Int) -> Int? {
         tiles.firstIndex { $0.label.contains(row: row, column: column) || $0.picture.contains(row: row, column: column) }
+    }
+}
+
+/// The timeline under a pane in playback: what each column of a bar stands for, around
+/// the time shown. Pure: the console draws the cells.
+public enum Timeline {
+    public enum Cell: Sendable, Equatable {
+        case missing, recorded, held, cursor
+    }
+
+    /// `width` columns covering `span` seconds centred on `cursor`; a column is recorded
+    /// when a recorded range covers most of it, held when a hold also covers it.
+    public static func cells(
+        width: Int, cursor: Date, span: Double, recorded: [(start: Date, end: Date)], held: [(start: Date, end: Date)]
+    ) -> [Cell] {
+        guard width > 0, span > 0 else { return [] }
+        let perColumn = span / Double(width)
+        let origin = cursor.addingTimeInterval(-span / 2)
+        func covered(_ ranges: [(start: Date, end: Date)], from: Date, to: Date) -> Double {
+            ranges.reduce(0) { total, range in
+                total + max(0, min(range.end, to).timeIntervalSince(max(range.start, from)))
+            }
+        }
+        var cells: [Cell] = []
+        for column in 0..<width {
+            let from = origin.addingTimeInterval(Double(column) * perColumn), to = from.addingTimeInterval(perColumn)
+            if cursor >= from && cursor < to {
+                cells.append(.cursor)
+            } else if covered(recorded, from: from, to: to) >= perColumn / 2 {
+                cells.append(covered(held, from: from, to: to) > 0 ? .held : .recorded)
+            } else {
+                cells.append(.missing)
+            }
+        }
+        return cells
     }
 }

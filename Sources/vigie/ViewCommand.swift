@@ -70,44 +70,18 @@ struct View: ParsableCommand {
     func run() throws {
         let toTerminal = isatty(STDOUT_FILENO) != 0
         LogSetup.toStandardError(level: siteOptions.level)
-        let environment = ProcessInfo.processInfo.environment
         let area = size.flatMap(View.parseSize) ?? (toTerminal ? TerminalSize.current() : nil) ?? (80, 24)
-        // Ask the terminal rather than guess from TERM, when something is left to "auto".
-        let capabilities =
-            toTerminal && (graphics == "auto" || colors == "auto" || (graphics == "sixel" && cellSize == nil))
-            ? TerminalQuery.probe() : nil
-        let blitter = Blitter(rawValue: graphics) ?? .half
-        let colorMode = ColorMode(rawValue: colors) ?? TerminalProbe.colorMode(environment: environment, capabilities: capabilities)
-        let probedCell = capabilities?.cellSize(columns: area.columns, rows: area.rows) ?? (toTerminal ? TerminalQuery.cellPixelsFromKernel() : nil)
-        let useSixel = graphics == "sixel" || (graphics == "auto" && capabilities?.sixel == true && probedCell != nil)
-
         let (packetSource, interrupt, _) = try OpenedSource.open(source, site: siteOptions.site, stream: stream)
         let video = packetSource.video
-        let cell = cellSize.flatMap(View.parseSize) ?? probedCell.map { ($0.width, $0.height) }
-            ?? (10, 20)
-        // Fit the picture in the area, keeping its shape (cells are taller than wide).
-        let aspect = Double(video.parameters.width) / Double(max(1, video.parameters.height))
-        let areaWidth = Double(area.columns * cell.columns), areaHeight = Double(area.rows * cell.rows)
-        let fitWidth = min(areaWidth, areaHeight * aspect), fitHeight = min(areaHeight, areaWidth / aspect)
-        let columns = max(1, min(area.columns, Int((fitWidth / Double(cell.columns)).rounded())))
-        let rows = max(1, min(area.rows, Int((fitHeight / Double(cell.rows)).rounded())))
-        let originRow = (area.rows - rows) / 2, originColumn = (area.columns - columns) / 2
-        let renderer: any PictureRenderer
-        if useSixel {
-            renderer = SixelRenderer(
-                pixelWidth: max(1, Int(fitWidth)), pixelHeight: max(1, Int(fitHeight)), cellWidth: cell.columns,
-                cellHeight: cell.rows, originRow: originRow, originColumn: originColumn, threshold: threshold)
-        } else {
-            renderer = CellRenderer(
-                columns: columns, rows: rows, originRow: originRow, originColumn: originColumn, blitter: blitter,
-                colorMode: colorMode, threshold: threshold)
-        }
+        let picture = TerminalPicture(
+            area: area, videoWidth: video.parameters.width, videoHeight: video.parameters.height, graphics: graphics, colors: colors,
+            cellSize: cellSize, threshold: threshold, toTerminal: toTerminal)
+        let renderer = picture.renderer, colorMode = picture.colorMode, modeName = picture.modeName
         let scaler = try Scaler(outputWidth: renderer.pixelWidth, outputHeight: renderer.pixelHeight)
         // A terminal shows the picture at a fraction of its size: preview decoding (no deblocking).
         let decoder = try Decoder(
             parameters: video.parameters, timeBase: video.timeBase, threads: 1,
             forPreview: renderer.pixelWidth * 2 <= video.parameters.width)
-        let modeName = useSixel ? "sixel \(renderer.pixelWidth)x\(renderer.pixelHeight) px" : "\(columns)x\(rows) cells \(blitter.rawValue) \(colorMode.rawValue)"
         var buffer = VTBuffer(colorMode: colorMode)
         var image = RGBImage(width: renderer.pixelWidth, height: renderer.pixelHeight)
         let output = FileHandle.standardOutput
@@ -221,6 +195,48 @@ enum OpenedSource {
             printError(
                 "vigie: cannot open \(Redaction.redactCredentials(in: url)): \(error.kind == .timedOut ? "no answer within \(Int(timeout)) s" : error.message)")
             throw ExitCode(69)
+        }
+    }
+}
+
+/// The renderer of one picture fitted in a terminal area: sixel when asked or when the
+/// terminal answers that it draws it, else block cells. Shared by `view` and `play`.
+struct TerminalPicture {
+    let renderer: any PictureRenderer
+    let colorMode: ColorMode
+    let modeName: String
+
+    init(
+        area: (columns: Int, rows: Int), videoWidth: Int, videoHeight: Int, graphics: String, colors: String, cellSize: String?,
+        threshold: Int, toTerminal: Bool
+    ) {
+        let environment = ProcessInfo.processInfo.environment
+        // Ask the terminal rather than guess from TERM, when something is left to "auto".
+        let capabilities =
+            toTerminal && (graphics == "auto" || colors == "auto" || (graphics == "sixel" && cellSize == nil))
+            ? TerminalQuery.probe() : nil
+        let blitter = Blitter(rawValue: graphics) ?? .half
+        colorMode = ColorMode(rawValue: colors) ?? TerminalProbe.colorMode(environment: environment, capabilities: capabilities)
+        let probedCell = capabilities?.cellSize(columns: area.columns, rows: area.rows) ?? (toTerminal ? TerminalQuery.cellPixelsFromKernel() : nil)
+        let useSixel = graphics == "sixel" || (graphics == "auto" && capabilities?.sixel == true && probedCell != nil)
+        let cell = cellSize.flatMap(View.parseSize) ?? probedCell.map { ($0.width, $0.height) } ?? (10, 20)
+        // Fit the picture in the area, keeping its shape (cells are taller than wide).
+        let aspect = Double(videoWidth) / Double(max(1, videoHeight))
+        let areaWidth = Double(area.columns * cell.columns), areaHeight = Double(area.rows * cell.rows)
+        let fitWidth = min(areaWidth, areaHeight * aspect), fitHeight = min(areaHeight, areaWidth / aspect)
+        let columns = max(1, min(area.columns, Int((fitWidth / Double(cell.columns)).rounded())))
+        let rows = max(1, min(area.rows, Int((fitHeight / Double(cell.rows)).rounded())))
+        let originRow = (area.rows - rows) / 2, originColumn = (area.columns - columns) / 2
+        if useSixel {
+            renderer = SixelRenderer(
+                pixelWidth: max(1, Int(fitWidth)), pixelHeight: max(1, Int(fitHeight)), cellWidth: cell.columns,
+                cellHeight: cell.rows, originRow: originRow, originColumn: originColumn, threshold: threshold)
+            modeName = "sixel \(renderer.pixelWidth)x\(renderer.pixelHeight) px"
+        } else {
+            renderer = CellRenderer(
+                columns: columns, rows: rows, originRow: originRow, originColumn: originColumn, blitter: blitter,
+                colorMode: colorMode, threshold: threshold)
+            modeName = "\(columns)x\(rows) cells \(blitter.rawValue) \(colorMode.rawValue)"
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Console
 import Foundation
 import Logging
+import Media
 import RecorderCore
 import Render
 import Wall
@@ -12,8 +13,9 @@ struct WallCommand: ParsableCommand {
         abstract: "The operators' video wall: live cameras tiled in the terminal, zapping through the layout's pages.",
         discussion: """
             With no arguments it opens the simulated Tours centre with its shipped layout (Layouts/tours-wall.yaml). \
-            Press ? for the keys. Operator actions are recorded in $VIGIE_STATE/events.jsonl \
-            (default ~/.local/state/vigie/events.jsonl). SIGHUP or saving the layout file reloads it.
+            Press ? for the keys. Operator actions go to the audit log of the site's recordings \
+            (see `vigie audit show`). SIGHUP or saving the layout file reloads it. With --record the \
+            console also records every camera (an embedded recorder; `vigie record` does it alone).
             """
     )
 
@@ -23,42 +25,10 @@ struct WallCommand: ParsableCommand {
     @Option(help: "Wall layout and rotation schedule (default: Layouts/tours-wall.yaml, or every camera 4x4 with --site).")
     var layout: String?
 
-    @Option(help: "Graphics: auto (sixel when the terminal draws it, else half blocks), sixel, sextant, quadrant, half.")
-    var graphics: String = "auto"
-
-    @Option(help: "Colours: auto, truecolor, 256, 16.")
-    var colors: String = "auto"
-
-    @Option(help: "Largest picture output in bytes per second for thin links (50000, 64k, 1.5M); frames over it are skipped.")
-    var maxRate: String?
-
-    @Option(help: "Log file (the screen is the console's).")
-    var logFile: String?
-
-    @Option(help: "Write a summary (frames per tile per second, bytes per second, CPU) to this file when the wall stops.")
-    var statistics: String?
-
-    @Option(help: "Log level.")
-    var logLevel: String = ProcessInfo.processInfo.environment["VIGIE_LOG"] ?? "info"
-
-    func validate() throws {
-        if !["auto", "sixel", "sextant", "quadrant", "half"].contains(graphics) {
-            throw ValidationError("--graphics is auto, sixel, sextant, quadrant or half")
-        }
-        if let maxRate, OutputBudget.parseRate(maxRate) == nil {
-            throw ValidationError("--max-rate is bytes per second, for example 50000, 64k or 1.5M")
-        }
-        if !["auto", "truecolor", "256", "16"].contains(colors) { throw ValidationError("--colors is auto, truecolor, 256 or 16") }
-    }
+    @OptionGroup var console: ConsoleArguments
 
     func run() throws {
-        guard isatty(STDOUT_FILENO) != 0, isatty(STDIN_FILENO) != 0 else {
-            printError("vigie wall: needs a terminal (use `vigie view` to write pictures to a file)")
-            throw ExitCode(64)
-        }
-        let state = URL(fileURLWithPath: EventFile.defaultPath()).deletingLastPathComponent().path
-        let logPath = logFile ?? state + "/console.log"
-        LogSetup.toFile(path: logPath, level: Logger.Level(rawValue: logLevel) ?? .info)
+        try console.prepare(command: "wall")
 
         let inventory: CameraInventory
         let wallLayout: WallLayout
@@ -83,15 +53,188 @@ struct WallCommand: ParsableCommand {
         }
         for warning in wallLayout.warnings { printError(warning.description) }
 
-        var options = ConsoleOptions(operatorName: ProcessInfo.processInfo.environment["USER"] ?? NSUserName())
+        try console.launch(inventory: inventory, layout: wallLayout, layoutPath: layoutPath)
+    }
+}
+
+/// What `wall` and `play` share: how pictures are drawn, where logs and recordings go.
+struct ConsoleArguments: ParsableArguments {
+    @Option(help: "Graphics: auto (sixel when the terminal draws it, else half blocks), sixel, sextant, quadrant, half.")
+    var graphics: String = "auto"
+
+    @Option(help: "Colours: auto, truecolor, 256, 16.")
+    var colors: String = "auto"
+
+    @Option(help: "Largest picture output in bytes per second for thin links (50000, 64k, 1.5M); frames over it are skipped.")
+    var maxRate: String?
+
+    @Option(help: "Recordings folder (default: $VIGIE_STORAGE, else ~/.local/share/vigie/recordings/SITE).")
+    var storage: String?
+
+    @Flag(help: "Record every camera of the site in this process too (an embedded recorder).")
+    var record = false
+
+    @Option(help: "Log file (the screen is the console's; default $VIGIE_STATE/console.log, else ~/.local/state/vigie/console.log).")
+    var logFile: String?
+
+    @Option(help: "Write a summary (frames per tile per second, bytes per second, CPU) to this file when the console stops.")
+    var statistics: String?
+
+    @Option(help: "Log level.")
+    var logLevel: String = ProcessInfo.processInfo.environment["VIGIE_LOG"] ?? "info"
+
+    func validate() throws {
+        if !["auto", "sixel", "sextant", "quadrant", "half"].contains(graphics) {
+            throw ValidationError("--graphics is auto, sixel, sextant, quadrant or half")
+        }
+        if let maxRate, OutputBudget.parseRate(maxRate) == nil {
+            throw ValidationError("--max-rate is bytes per second, for example 50000, 64k or 1.5M")
+        }
+        if !["auto", "truecolor", "256", "16"].contains(colors) { throw ValidationError("--colors is auto, truecolor, 256 or 16") }
+    }
+
+    /// Checks there is a terminal and sends logs to a file.
+    func prepare(command: String) throws {
+        guard isatty(STDOUT_FILENO) != 0, isatty(STDIN_FILENO) != 0 else {
+            printError("vigie \(command): needs a terminal (use `vigie view` to write pictures to a file)")
+            throw ExitCode(64)
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let state = environment["VIGIE_STATE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/state/vigie").path
+        LogSetup.toFile(path: logFile ?? state + "/console.log", level: Logger.Level(rawValue: logLevel) ?? .info)
+    }
+
+    /// Opens the site's recordings (and the embedded recorder with --record), runs the
+    /// console until the operator quits, then stops everything.
+    func launch(
+        inventory: CameraInventory, layout: WallLayout, layoutPath: String?, playback: (camera: String, at: Date, speed: Double)? = nil,
+        reason: String? = nil
+    ) throws {
+        let root = storage.map { URL(fileURLWithPath: $0) } ?? RecordingStore.defaultRoot(siteName: inventory.site.name)
+        let store: RecordingStore
+        do {
+            store = try RecordingStore(root: root)
+        } catch {
+            printError("vigie: \(error)")
+            throw ExitCode(74)
+        }
+        var options = ConsoleOptions(operatorName: currentUser)
         options.graphics = graphics
         options.colors = colors
         options.statisticsPath = statistics
         options.maxBytesPerSecond = maxRate.flatMap(OutputBudget.parseRate)
+        options.startPlayback = playback
+        options.reason = reason
         if graphics == "auto" || colors == "auto" || graphics == "sixel" { options.capabilities = TerminalQuery.probe() }
         let core = RecorderCore(inventory: inventory)
-        let console = WallConsole(core: core, layout: wallLayout, layoutPath: layoutPath, options: options, audit: EventFile(path: EventFile.defaultPath()))
+        var recorder: Recorder? = nil
+        if record {
+            recorder = Recorder(core: core, store: store, who: currentUser)
+            do {
+                _ = try recorder?.start()
+            } catch {
+                printError("vigie: cannot record: \(error)")
+                throw ExitCode(74)
+            }
+        }
+        let console = WallConsole(core: core, store: store, layout: layout, layoutPath: layoutPath, options: options, audit: store.audit)
         console.run()
+        recorder?.stop()
         core.shutdown()
+    }
+}
+
+struct Play: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Play a camera's recordings from a local date and time, in the console.",
+        discussion: """
+            Keys: [ ] back/forward 10 s, { } 1 min, t type a date and time, Space pause, + - speed \
+            (1/4x to 16x), . one frame forward while paused, ←/→ and N other cameras at the same time, \
+            L live, Esc the wall, q quit. The opening and the period watched go to the audit log. \
+            With --frames N (or standard output not a terminal) it writes N frames as plain VT bytes \
+            and reports how long the seek to the first frame took.
+            """
+    )
+
+    @Argument(help: "Camera id or number.") var camera: String
+    @Option(help: "Local date and time to start at: YYYY-MM-DD HH:MM:SS (add +01:00 or Z when the hour happened twice).")
+    var at: String
+    @Option(help: "Speed: 0.25, 0.5, 1, 2, 4, 8, 16.") var speed: Double = 1
+    @Option(help: "Why the recordings are consulted (requisition reference), for the audit log.") var reason: String?
+    @Option(help: "Camera inventory (YAML). Default: $VIGIE_SITE, else Layouts/tours.yaml.") var site: String?
+    @Option(help: "Write this many frames as VT bytes to standard output, then stop (no console).") var frames: Int?
+    @Option(help: "Area in cells for --frames, COLSxROWS.") var size: String = "80x24"
+    @OptionGroup var console: ConsoleArguments
+
+    func validate() throws {
+        if !Player.speeds.contains(speed) { throw ValidationError("--speed is one of 0.25, 0.5, 1, 2, 4, 8, 16") }
+        if let frames, frames < 1 { throw ValidationError("--frames must be at least 1") }
+        if View.parseSize(size) == nil { throw ValidationError("--size is COLSxROWS") }
+    }
+
+    func run() throws {
+        let inventory = try SiteLocator.load(site)
+        guard let found = inventory.camera(camera) else {
+            printError("vigie play: no camera `\(camera)` in \(inventory.file)")
+            throw ExitCode(64)
+        }
+        let start = try parseLocal(at, inventory.site.timeZone, option: "--at")
+        if frames != nil || isatty(STDOUT_FILENO) == 0 {
+            try plain(inventory: inventory, camera: found.id, start: start)
+            return
+        }
+        try console.prepare(command: "play")
+        let layout: WallLayout
+        do {
+            (layout, _) = try WallLayout.parse(
+                yaml: "wall:\n  name: \(inventory.site.name)\n  grid: 4x4\n", file: "(default layout)", inventory: inventory)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(65)
+        }
+        try console.launch(inventory: inventory, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason)
+    }
+
+    /// Frames to standard output: measurable, and the seek latency benchmark.
+    private func plain(inventory: CameraInventory, camera: String, start: Date) throws {
+        LogSetup.toStandardError(level: Logger.Level(rawValue: console.logLevel) ?? .warning)
+        let root = console.storage.map { URL(fileURLWithPath: $0) } ?? RecordingStore.defaultRoot(siteName: inventory.site.name)
+        let store = try RecordingStore(root: root)
+        let area = View.parseSize(size)!
+        let began = MonotonicClock.seconds()
+        guard let first = try store.catalog.segment(camera: camera, containingOrAfter: start) else {
+            printError("vigie play: no recording of \(camera) at or after \(LocalTime.format(start, timeZone: inventory.site.timeZone))")
+            throw ExitCode(66)
+        }
+        let video = try SegmentScan.streamSize(store.url(of: first))
+        let picture = TerminalPicture(
+            area: area, videoWidth: video.width, videoHeight: video.height, graphics: console.graphics, colors: console.colors,
+            cellSize: nil, threshold: 10, toTerminal: false)
+        let reader = try PlaybackReader(
+            store: store, camera: camera, width: picture.renderer.pixelWidth, height: picture.renderer.pixelHeight,
+            preview: picture.renderer.pixelWidth * 2 <= video.width)
+        store.audit.record(
+            OperatorEvent(who: currentUser, action: .playback, cameraID: camera, detail: "opened (plain output)", from: start, reason: reason))
+        var buffer = VTBuffer(colorMode: picture.colorMode)
+        var frame = try reader.seek(to: start)
+        var shown = 0, firstLatency = 0.0, last = start
+        let output = FileHandle.standardOutput
+        while let current = frame, shown < (frames ?? 1) {
+            picture.renderer.draw(pixels: current.image.pixels, into: &buffer)
+            buffer.resetAttributes()
+            output.write(Data(buffer.drain()))
+            if shown == 0 {
+                firstLatency = MonotonicClock.seconds() - began
+                printError(
+                    "vigie play: first frame \(LocalTime.format(current.time, timeZone: inventory.site.timeZone, offset: true, fraction: true)) (\(current.segmentPath)) shown \(String(format: "%.1f", firstLatency * 1000)) ms after the seek began"
+                )
+            }
+            last = current.time
+            shown += 1
+            frame = shown < (frames ?? 1) ? try reader.next() : nil
+        }
+        store.audit.record(OperatorEvent(who: currentUser, action: .playback, cameraID: camera, detail: "watched", from: start, to: last, reason: reason))
+        printError("vigie play: \(shown) frame(s), last \(LocalTime.format(last, timeZone: inventory.site.timeZone, offset: true, fraction: true))")
     }
 }

@@ -31,7 +31,7 @@ import Testing
             "/usr/bin/xterm",
             [
                 "-ti", "vt340", "-geometry", "100x32+0+0", "-e",
-                "/bin/sh", "-c", "VIGIE_CACHE=\(cache) VIGIE_STATE=\(state) \(vigie) wall --layout \(layout.path)",
+                "/bin/sh", "-c", "VIGIE_CACHE=\(cache) VIGIE_STATE=\(state) VIGIE_STORAGE=\(state)/storage \(vigie) wall --layout \(layout.path)",
             ], environment: ["DISPLAY": display])
         defer {
             xterm.kill()
@@ -62,7 +62,7 @@ import Testing
             return distinct > 60
         }
         #expect(shown, "the first tile shows \(distinct) colours outside xterm's palette")
-        let events = (try? String(contentsOfFile: state + "/events.jsonl", encoding: .utf8)) ?? ""
+        let events = (try? runProgram(vigie, ["audit", "show", "--storage", state + "/storage"]))?.stdout ?? ""
         #expect(events.contains("console.start"))
     }
 }

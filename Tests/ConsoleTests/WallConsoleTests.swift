@@ -63,7 +63,7 @@ import Testing
         let prepared = try runProgram(vigie, ["sim", "prepare", "--site", site.path, "--stream", "sub"], environment: ["VIGIE_CACHE": cache])
         #expect(prepared.status == 0, "\(prepared.stderr)")
 
-        let session = try Session(command: "VIGIE_CACHE=\(cache) VIGIE_STATE=\(state) \(vigie) wall --layout \(layout.path) --colors truecolor")
+        let session = try Session(command: "VIGIE_CACHE=\(cache) VIGIE_STATE=\(state) VIGIE_STORAGE=\(state)/storage \(vigie) wall --layout \(layout.path) --colors truecolor")
         // Tiles show pictures: truecolor cells in the picture rows, labels with names.
         #expect(eventually(timeout: 30) { session.screen(colours: true).components(separatedBy: "48;2;").count > 200 })
         #expect(session.screen().contains("1 Rue A — Ville"))
@@ -101,12 +101,13 @@ import Testing
         session.keys("q", "y")
         #expect(eventually(timeout: 10) { session.screen().contains("EXIT=0") }, "\(session.screen())")
 
-        // Every operator action went out as an event: who, when, what, which camera.
-        let events = try String(contentsOfFile: state + "/events.jsonl", encoding: .utf8)
+        // Every operator action is in the audit log: who, when, what, which camera; the chain is whole.
+        let events = try runProgram(vigie, ["audit", "show", "--site", site.path, "--storage", state + "/storage"]).stdout
         for action in ["console.start", "wall.pause", "camera.isolate", "camera.return", "console.stop"] {
-            #expect(events.contains("\"action\":\"\(action)\""), "missing \(action)")
+            #expect(events.contains("  \(action)"), "missing \(action)")
         }
-        #expect(events.contains("\"camera\":\"c\""))
+        #expect(events.contains("camera.isolate  camera c"))
+        #expect(try runProgram(vigie, ["audit", "verify", "--storage", state + "/storage"]).status == 0)
     }
 
     @Test func aLostCameraSaysSoOverItsPictureAndComesBack() throws {
@@ -122,7 +123,7 @@ import Testing
         try yaml.write(to: site, atomically: true, encoding: .utf8)
         let state = folder.appendingPathComponent("state").path
         let session = try Session(
-            command: "VIGIE_STATE=\(state) \(vigie) wall --site \(site.path) --colors truecolor --max-rate 200k --log-level debug")
+            command: "VIGIE_STATE=\(state) VIGIE_STORAGE=\(state)/storage \(vigie) wall --site \(site.path) --colors truecolor --max-rate 200k --log-level debug")
         #expect(eventually(timeout: 30) { session.screen(colours: true).components(separatedBy: "48;2;").count > 100 })
         session.keys("g")  // 4x4 to 5x5: both cameras stay on the page
 
@@ -133,6 +134,40 @@ import Testing
         #expect(eventually(timeout: 40) { !session.screen().contains("NO SIGNAL") })
         session.keys("q", "y")
         #expect(eventually(timeout: 10) { session.screen().contains("EXIT=0") })
+    }
+
+    @Test func recordingsPlayBackInTheConsoleWithTheirKeysAndTheAuditLogSaysSo() throws {
+        let vigie = try #require(WallConsoleTests.vigie, "build vigie first")
+        let fixture = try RTSPFixture(cameras: 1, basePort: RTSPFixture.randomBasePort())
+        defer { fixture.stopAll() }
+        let folder = TestPaths.temporaryFolder("play")
+        let site = folder.appendingPathComponent("site.yaml")
+        try "site:\n  name: Test\n  timezone: Europe/Paris\ncameras:\n  - id: cam0\n    name: Quai\n    location: Loopback\n    main: \(fixture.urls[0])\n"
+            .write(to: site, atomically: true, encoding: .utf8)
+        let storage = folder.appendingPathComponent("storage").path
+        let recorded = try runProgram(
+            vigie, ["record", "--site", site.path, "--storage", storage, "--segment-seconds", "3", "--duration", "9", "--retention-every", "0"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let list = try runProgram(vigie, ["recordings", "list", "cam0", "--site", site.path, "--storage", storage]).stdout
+        // "YYYY-MM-DD HH:MM:SS +01:00" of the first segment.
+        let first = String(try #require(list.split(separator: "\n").first).prefix(26))
+        let session = try Session(
+            command: "VIGIE_STATE=\(folder.path) \(vigie) play cam0 --at '\(first)' --site \(site.path) --storage \(storage) --colors truecolor --reason 'PV 9'")
+        func label() -> String { session.screen().split(separator: "\n").first.map(String.init) ?? "" }
+        #expect(eventually(timeout: 20) { label().hasPrefix("PLAYBACK ") && label().contains("Quai") })
+        #expect(eventually(timeout: 10) { session.screen(colours: true).components(separatedBy: "48;2;").count > 100 })
+        // The timeline under the pane shows recorded footage around the cursor.
+        #expect(session.screen().contains("━┃") || session.screen().contains("┃━"))
+        session.keys("Space")
+        #expect(eventually(timeout: 5) { label().contains("PAUSED") })
+        session.keys("+")
+        #expect(eventually(timeout: 5) { label().contains("×2") })
+        session.keys("L")
+        #expect(eventually(timeout: 5) { !label().contains("PLAYBACK") && session.statusLine.contains("ISOLATED") })
+        session.keys("q", "y")
+        #expect(eventually(timeout: 10) { session.screen().contains("EXIT=0") })
+        let audit = try runProgram(vigie, ["audit", "show", "--site", site.path, "--storage", storage, "--camera", "cam0"]).stdout
+        #expect(audit.contains("recording.play  camera cam0  footage") && audit.contains("reason \"PV 9\"  (watched)"), "\(audit)")
     }
 
     @Test func aBrokenLayoutIsRefusedWithItsPlace() throws {

@@ -183,5 +183,7 @@ import Testing
         #expect(try LocalTime.parse("2026-10-25 01:30:00Z", timeZone: paris) == second)
         #expect(throws: LocalTime.ParseError.self) { _ = try LocalTime.parse("2026-02-30 10:00", timeZone: paris) }
         #expect(throws: LocalTime.ParseError.self) { _ = try LocalTime.parse("yesterday", timeZone: paris) }
+        #expect(throws: LocalTime.ParseError.self) { _ = try LocalTime.parse("2026-07-14 22:00:xx", timeZone: paris) }
+        #expect(try LocalTime.parse("2026-07-14 22:00:05.48", timeZone: paris) == Date(timeIntervalSince1970: 1_784_059_205.48))
     }
 }
