@@ -53,7 +53,7 @@ import Testing
         ("site:\n  name: X\ncameras:\n  - id: a\n    name: A\n    location: L\n    main: rtsp//10.0.0.1/x\n", "f.yaml:7:11: error: main stream: `rtsp//10.0.0.1/x` is not an address"),
         ("site:\n  name: X\ncameras:\n  - id: a\n    name: A\n    location: L\n    main: rtsp://10.0.0.1:99999/x\n", "f.yaml:7:11: error: main stream: `rtsp://10.0.0.1:99999/x`: the port must be a number from 1 to 65535"),
         ("site:\n  name: X\ncameras:\n  - id: a\n    name: A\n    location: L\n    main: sim://a/main\n    neighbours: [a2]\n", "f.yaml:8:18: error: camera a: neighbour `a2` is not a camera of this inventory"),
-        ("site:\n  name: X\n  retention_days: 45\ncameras:\n  - id: a\n    name: A\n    location: L\n    main: sim://a/main\n", "f.yaml:3:19: error: retention_days must be a whole number of days from 1 to 30"),
+        ("site:\n  name: X\n  retention_days: 45\ncameras:\n  - id: a\n    name: A\n    location: L\n    main: sim://a/main\n", "f.yaml:3:19: error: retention_days 45 is longer than the authorisation allows: at most 30 days (the law allows at most one month)"),
         ("site:\n  name: X\ncameras:\n  - id: a\n    name: A\n    main: sim://a/main\n", "f.yaml:4:5: error: camera a has no `location`"),
         ("site:\n  name: X\ncameras:\n  - id: Bad Id\n    name: A\n    location: L\n    main: sim://a/main\n", "f.yaml:4:9: error: camera id `Bad Id` must be lowercase"),
         ("site:\n  name: [unclosed\ncameras: []\n", "f.yaml:3:8: error: YAML syntax: did not find expected ',' or ']' (while parsing a flow sequence started at line 2, column 9)"),
