@@ -55,6 +55,7 @@ public final class Recorder: Sendable {
             logger.warning("recovered after an unclean stop: \(report)")
             store.audit.record(OperatorEvent(who: who, action: .recoveredAfterCrash, detail: report.description))
         }
+        noteConfiguration()
         let wanted = cameraIDs ?? core.inventory.cameras.map(\.id)
         store.audit.record(OperatorEvent(who: who, action: .recorderStarted, detail: "\(wanted.count) cameras, segments of \(Int(segmentSeconds)) s"))
         var started: [CameraRecorder] = []
@@ -83,6 +84,19 @@ public final class Recorder: Sendable {
             retentionDone.signal()
         }
         return report
+    }
+
+    /// Writes a configuration change to the audit log when the site file differs (by
+    /// SHA-256) from the one the last recorder start saw.
+    func noteConfiguration() {
+        let file = core.inventory.file
+        guard let digest = RecordingStore.digest(of: URL(fileURLWithPath: file)) else { return }
+        let marker = "site file \(file) sha256 \(digest.sha256)"
+        let last = (try? store.catalog.auditEntries(camera: nil, since: nil, who: nil))?
+            .last { $0.event.action == .configurationChanged }
+        if last?.event.detail != marker {
+            store.audit.record(OperatorEvent(who: who, action: .configurationChanged, detail: marker))
+        }
     }
 
     /// Closes every segment cleanly and stops (SIGTERM).

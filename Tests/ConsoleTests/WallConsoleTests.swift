@@ -123,9 +123,11 @@ import Testing
         try yaml.write(to: site, atomically: true, encoding: .utf8)
         let state = folder.appendingPathComponent("state").path
         let session = try Session(
-            command: "VIGIE_STATE=\(state) VIGIE_STORAGE=\(state)/storage \(vigie) wall --site \(site.path) --colors truecolor --max-rate 200k --log-level debug")
+            command: "VIGIE_STATE=\(state) VIGIE_STORAGE=\(state)/storage \(vigie) wall --site \(site.path) --colors truecolor --max-rate 200k --log-level debug --record")
         #expect(eventually(timeout: 30) { session.screen(colours: true).components(separatedBy: "48;2;").count > 100 })
         session.keys("g")  // 4x4 to 5x5: both cameras stay on the page
+        // --record: the console records too, and the labels say so.
+        #expect(eventually(timeout: 20) { session.screen().contains("● REC") })
 
         try fixture.stop(0)
         // The label and the picture both say it: the banner is drawn over the darkened picture.

@@ -1,0 +1,19 @@
+# Sourced by the benchmarks: bench_site FILE CAMERAS writes a site of CAMERAS simulated
+# cameras replaying, in turn, the footage of the shipped site's first 16 cameras (16
+# footages to build once, not one per camera), and builds that footage.
+# Sets $source_ids (the 16 ids) and $cache (the footage folder).
+bench_site() {
+  local site=$1 cameras=$2 sources i src id
+  sources=$("$vigie" cameras list | awk 'NR > 2 { print $2 }' | head -n 16)
+  read -r -a source_ids <<< "$(echo $sources)"
+  {
+    printf 'site:\n  name: Bench\n  timezone: Europe/Paris\n  retention_days: 30\ncameras:\n'
+    for ((i = 0; i < cameras; i++)); do
+      src=${source_ids[$((i % 16))]}
+      if ((i < 16)); then id=$src; else id=$(printf 'bench-%03d' "$i"); fi
+      printf '  - id: %s\n    name: %s\n    location: Bench\n    main: sim://%s/main\n' "$id" "$id" "$src"
+    done
+  } > "$site"
+  for src in $sources; do "$vigie" sim prepare --site "$site" --cameras "$src" --stream main >/dev/null; done
+  cache=${VIGIE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vigie}/sim
+}

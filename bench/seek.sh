@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Seek latency of `vigie play --at` in a 30-day catalog of 110 cameras (4.75 million
+# one-minute segments, built synthetically): time from the seek's start to the first frame
+# written, at random cameras and times (random offsets inside segments, so decoding from
+# the keyframe before the time to the exact frame is included).
+# Side by side: `ffmpeg -ss OFFSET -i SEGMENT -frames:v 1 -f null -` on the same segment
+# (given the file directly, no catalog), whole-process wall time like vigie's.
+#   bench/seek.sh [SEEKS] [CAMERAS] [DAYS]     (default 30 110 30; needs `make release` first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seeks=${1:-30}
+cameras=${2:-110}
+days=${3:-30}
+vigie=$PWD/.build/release/vigie
+work=${BENCH_DIR:-/tmp/vigie-bench}/seek
+mkdir -p "$work"
+[ -x "$vigie" ] || { echo "build first: make release" >&2; exit 1; }
+. bench/bench-site.sh
+site=$work/site.yaml
+bench_site "$site" "$cameras"
+store=$work/store-$cameras-$days
+
+# A real one-minute segment of a simulated 720p main stream: the template of every row.
+template=$work/template.ts
+if [ ! -f "$template" ]; then
+  rm -rf "$work/recording"
+  "$vigie" record --site "$site" --cameras "${source_ids[0]}" --storage "$work/recording" --duration 130 --log-level error 2>/dev/null
+  best=$(sqlite3 "$work/recording/catalog.sqlite" "SELECT path FROM segments ORDER BY end_us - start_us DESC LIMIT 1")
+  cp "$work/recording/$best" "$template"
+fi
+if [ ! -f "$store/catalog.sqlite" ]; then
+  rm -rf "$store"
+  "$vigie" bench catalog --site "$site" --storage "$store" --days "$days" --template "$template"
+fi
+echo "catalog: $(sqlite3 "$store/catalog.sqlite" "SELECT COUNT(*) FROM segments") segments, $(du -h "$store/catalog.sqlite" | cut -f1)"
+
+ids=($(awk '/- id:/ { print $3 }' "$site"))
+range=$(sqlite3 "$store/catalog.sqlite" "SELECT MIN(start_us) / 1000000, MAX(start_us) / 1000000 FROM segments")
+first=${range%|*}; last=${range#*|}
+: > "$work/vigie.txt"; : > "$work/vigie-process.txt"; : > "$work/ffmpeg.txt"
+for ((n = 0; n < seeks; n++)); do
+  camera=${ids[$((RANDOM % ${#ids[@]}))]}
+  target=$((first + (RANDOM * 32768 + RANDOM) % (last - first)))
+  fraction=$((RANDOM % 1000))
+  path=$(sqlite3 "$store/catalog.sqlite" \
+    "SELECT path FROM segments WHERE camera = '$camera' AND start_us <= ${target}000000 ORDER BY start_us DESC LIMIT 1")
+  start=$(sqlite3 "$store/catalog.sqlite" "SELECT start_us / 1000000 FROM segments WHERE path = '$path'")
+  mkdir -p "$(dirname "$store/$path")"
+  ln -f "$template" "$store/$path"
+  at="$(date -u -d "@$target" '+%Y-%m-%d %H:%M:%S').$(printf %03d $fraction)Z"
+  t0=$(date +%s%N)
+  "$vigie" play "$camera" --at "$at" --site "$site" --storage "$store" --frames 1 --size 80x24 2> "$work/play.err" > /dev/null
+  t1=$(date +%s%N)
+  sed -n 's/.* shown \([0-9.]*\) ms after the seek began/\1/p' "$work/play.err" >> "$work/vigie.txt"
+  echo "$(( (t1 - t0) / 1000 ))" >> "$work/vigie-process.txt"
+  offset="$((target - start)).$(printf %03d $fraction)"
+  t0=$(date +%s%N)
+  ffmpeg -hide_banner -nostdin -loglevel error -ss "$offset" -i "$store/$path" -frames:v 1 -f null - 
+  t1=$(date +%s%N)
+  echo "$(( (t1 - t0) / 1000 ))" >> "$work/ffmpeg.txt"
+  rm -f "$store/$path"
+done
+stats() { sort -n "$1" | awk -v scale="$2" '{ v[NR] = $1 / scale } END { printf "median %.1f ms, p95 %.1f ms, max %.1f ms", v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.5)], v[NR] }'; }
+echo "vigie play --at, seek to first frame shown (in process): $(stats "$work/vigie.txt" 1)"
+echo "vigie play --at, whole process: $(stats "$work/vigie-process.txt" 1000)"
+echo "ffmpeg -ss -i SEGMENT -frames:v 1, whole process: $(stats "$work/ffmpeg.txt" 1000)"
+paste "$work/vigie-process.txt" "$work/ffmpeg.txt" | sort -n | awk '{ v += $1; f += $2 } END { printf "ratio of whole-process means vigie/ffmpeg %.3f\n", v / f }'
