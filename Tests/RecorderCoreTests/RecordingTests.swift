@@ -85,6 +85,25 @@ import Testing
         let audit = try runProgram(vigie, ["audit", "show", "--site", site.path, "--storage", storage.path])
         for action in ["config.change", "recorder.start", "recorder.recover", "recorder.stop"] { #expect(audit.stdout.contains(action), "\(audit.stdout)") }
         #expect(try runProgram(vigie, ["audit", "verify", "--site", site.path, "--storage", storage.path]).status == 0)
+
+        // Status: per camera, what is kept.
+        let status = try runProgram(vigie, ["recorder", "status", "--site", site.path, "--storage", storage.path])
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("Recorder not running"))
+        #expect(status.stdout.split(separator: "\n").filter { $0.hasPrefix("cam0 ") || $0.hasPrefix("cam1 ") }.count == 2, "\(status.stdout)")
+
+        // Holds from the command line: a wrong camera is refused, a hold is listed, released, audited.
+        let common = ["--site", site.path, "--storage", storage.path]
+        let period = ["--from", "2026-11-01 10:00:00", "--to", "2026-11-01 12:00:00"]
+        let refused = try runProgram(vigie, ["hold", "add", "--reference", "PV-1", "--cameras", "cam9", "--reason", "x"] + period + common)
+        #expect(refused.status == 64 && refused.stderr.contains("no camera `cam9`"))
+        let added = try runProgram(vigie, ["hold", "add", "--reference", "PV-1", "--cameras", "cam0", "--reason", "vol"] + period + common)
+        #expect(added.status == 0 && added.stdout.contains("hold 1 (PV-1) added"), "\(added.stderr)")
+        #expect(try runProgram(vigie, ["hold", "list"] + common).stdout.contains("PV-1  cam0  2026-11-01 10:00:00 to 2026-11-01 12:00:00"))
+        #expect(try runProgram(vigie, ["hold", "release", "1", "--reason", "classement"] + common).status == 0)
+        #expect(try runProgram(vigie, ["hold", "list"] + common).stdout.contains("no hold"))
+        let holdAudit = try runProgram(vigie, ["audit", "show", "--who", ProcessInfo.processInfo.environment["USER"] ?? "root"] + common).stdout
+        #expect(holdAudit.contains("hold.add") && holdAudit.contains("hold.release") && holdAudit.contains("reason \"vol\""))
     }
 
     @Test func retentionDestroysOldFootageButNeverHeldFootage() throws {
@@ -119,6 +138,26 @@ import Testing
         let entries = try store.catalog.auditEntries(camera: "cam0", since: nil, who: nil)
         #expect(entries.contains { $0.event.action == .destroyed && $0.event.reason == "retention 15 days" })
         #expect(try store.audit.verify().isEmpty)
+        // Quota pressure (a quota of the newest segment's size): the oldest unheld footage goes
+        // first, before its retention, and the audit log says the retention is not met.
+        let quotaSite = try site(fixture, in: TestPaths.temporaryFolder("quota"), extra: "  storage_quota: \(segments.last!.bytes)\n")
+        let quotaCore = RecorderCore(inventory: try CameraInventory.load(path: quotaSite.path))
+        let quotaStore = try RecordingStore(root: TestPaths.temporaryFolder("quota-storage"))
+        for segment in segments {
+            let copy = quotaStore.root.appendingPathComponent(segment.path)
+            try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(repeating: 0, count: Int(segment.bytes)).write(to: copy)
+            var row = segment
+            row.state = .closed
+            _ = try quotaStore.catalog.insertSegment(row)
+        }
+        let quotaRecorder = Recorder(core: quotaCore, store: quotaStore, who: "test")
+        let pressed = try quotaRecorder.retentionPass(now: Date())
+        #expect(pressed.destroyed.map(\.path) == Array(segments.dropLast().map(\.path)))
+        #expect(pressed.destroyed.allSatisfy { $0.reason == "storage quota" })
+        #expect(pressed.retentionNotMet["cam0"] != nil)
+        #expect(try quotaStore.catalog.auditEntries(camera: "cam0", since: nil, who: nil).contains { $0.event.action == .retentionNotMet })
+
         // Released, the held segment follows retention too.
         let hold = try #require(try store.catalog.holds(includeReleased: false).first)
         _ = try store.catalog.releaseHold(id: hold.id, by: "test", at: Date())
