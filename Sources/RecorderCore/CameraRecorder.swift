@@ -21,7 +21,7 @@ public struct CameraRecordingStatus: Sendable {
 /// Runs on its own thread, fed by a bounded packet subscription (a slow disk drops the
 /// oldest packets, counted, and never stalls the camera's receive thread).
 ///
-/// Times: a segment's start is the recorder's clock at its first packet, corrected to the
+/// Times: a segment's start is the recorder's clock when its first packet arrived, corrected to the
 /// earliest (arrival - elapsed stream time) seen in the segment, so a burst of buffered
 /// packets on connect does not shift it; its end is start plus the stream time it covers.
 /// The skew noted is the recorder's clock at the last packet minus that end.
@@ -31,7 +31,8 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
     private let store: RecordingStore
     private let segmentSeconds: Double
     private let progressSeconds: Double
-    private let clock: @Sendable () -> Date
+    /// Time between batches of packets (the queue holds 120 s at 25 fps).
+    private let batchSeconds = 0.2
     private let logger: Logger
     private let stopFlag = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
@@ -59,15 +60,13 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
     }
 
     init(
-        cameraID: String, feed: LiveFeed, store: RecordingStore, segmentSeconds: Double, progressSeconds: Double = 5,
-        clock: @escaping @Sendable () -> Date = Date.init
+        cameraID: String, feed: LiveFeed, store: RecordingStore, segmentSeconds: Double, progressSeconds: Double = 5
     ) {
         self.cameraID = cameraID
         self.feed = feed
         self.store = store
         self.segmentSeconds = segmentSeconds
         self.progressSeconds = progressSeconds
-        self.clock = clock
         logger = Logger(label: "vigie.record.\(cameraID)")
     }
 
@@ -110,87 +109,92 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
         lostAt = (try? store.catalog.segment(camera: cameraID, before: .distantFuture))?.end
 
         while !stopFlag.load(ordering: .acquiring) {
-            guard let event = subscription.next(timeout: 0.25) else {
+            // Packets are taken in batches a fifth of a second apart: 5 wake-ups a second, not 25.
+            let batch = subscription.takeAll(timeout: 0.25)
+            if batch.isEmpty {
                 if let current = open, MonotonicClock.seconds() - current.lastProgress >= progressSeconds {
                     open = progress(current)
                 }
                 continue
             }
-            switch event {
-            case .streamStarted(let started):
-                if let current = open { close(current) }
-                open = nil
-                info = started
-                waitingForKeyframe = true
-            case .streamLost(let at, let reason):
-                if let current = open {
-                    close(current)
-                    lostAt = current.record.end
-                } else if lostAt == nil {
-                    lostAt = at
-                }
-                lostReason = "signal lost: \(reason)"
-                open = nil
-                waitingForKeyframe = true
-            case .packet(let packet):
-                guard let info, let pts = packet.pts.map({ packet.timeBase.seconds($0) }) else { continue }
-                if waitingForKeyframe {
-                    guard packet.isKeyframe else { continue }
-                    waitingForKeyframe = false
-                }
-                let arrival = clock().timeIntervalSince1970
-                let duration = packet.duration > 0 ? packet.timeBase.seconds(packet.duration) : 1 / (info.framesPerSecond ?? 25)
-                if var current = open {
-                    let elapsed = pts - current.firstPTS
-                    // The stream's clock jumped (a camera resetting its timestamps): start afresh.
-                    let jumped = elapsed < current.lastPTS - current.firstPTS - 1 || abs((arrival - current.anchor) - elapsed) > 30
-                    if jumped || (packet.isKeyframe && elapsed >= segmentSeconds) {
+            for event in batch {
+                switch event {
+                case .streamStarted(let started):
+                    if let current = open { close(current) }
+                    open = nil
+                    info = started
+                    waitingForKeyframe = true
+                case .streamLost(let at, let reason):
+                    if let current = open {
                         close(current)
-                        open = nil
-                        if jumped && !packet.isKeyframe {
-                            waitingForKeyframe = true
-                            continue
-                        }
-                    } else {
-                        current.anchor = min(current.anchor, arrival - elapsed)
-                        current.lastPTS = max(current.lastPTS, pts)
-                        current.lastDuration = duration
-                        current.lastArrival = arrival
-                        if packet.isKeyframe {
-                            current.record.keyframes.append(KeyframeMark(offset: elapsed, byte: current.writer.position))
-                        }
-                        if write(packet, to: current.writer) {
-                            open = current
-                        } else {
+                        lostAt = current.record.end
+                    } else if lostAt == nil {
+                        lostAt = at
+                    }
+                    lostReason = "signal lost: \(reason)"
+                    open = nil
+                    waitingForKeyframe = true
+                case .packet(let packet, let receivedAt):
+                    guard let info, let pts = packet.pts.map({ packet.timeBase.seconds($0) }) else { continue }
+                    if waitingForKeyframe {
+                        guard packet.isKeyframe else { continue }
+                        waitingForKeyframe = false
+                    }
+                    let arrival = receivedAt
+                    let duration = packet.duration > 0 ? packet.timeBase.seconds(packet.duration) : 1 / (info.framesPerSecond ?? 25)
+                    if var current = open {
+                        let elapsed = pts - current.firstPTS
+                        // The stream's clock jumped (a camera resetting its timestamps): start afresh.
+                        let jumped = elapsed < current.lastPTS - current.firstPTS - 1 || abs((arrival - current.anchor) - elapsed) > 30
+                        if jumped || (packet.isKeyframe && elapsed >= segmentSeconds) {
                             close(current)
                             open = nil
-                            waitingForKeyframe = true
+                            if jumped && !packet.isKeyframe {
+                                waitingForKeyframe = true
+                                continue
+                            }
+                        } else {
+                            current.anchor = min(current.anchor, arrival - elapsed)
+                            current.lastPTS = max(current.lastPTS, pts)
+                            current.lastDuration = duration
+                            current.lastArrival = arrival
+                            if packet.isKeyframe {
+                                current.record.keyframes.append(KeyframeMark(offset: elapsed, byte: current.writer.position))
+                            }
+                            if write(packet, to: current.writer) {
+                                open = current
+                            } else {
+                                close(current)
+                                open = nil
+                                waitingForKeyframe = true
+                                continue
+                            }
+                            let now = MonotonicClock.seconds()
+                            if now - current.lastProgress >= progressSeconds {
+                                open = progress(current)
+                            } else if now - current.lastFlush >= 1 {
+                                // At most about a second of footage is only in memory.
+                                current.writer.flush()
+                                current.lastFlush = now
+                                open = current
+                            }
                             continue
                         }
-                        let now = MonotonicClock.seconds()
-                        if now - current.lastProgress >= progressSeconds {
-                            open = progress(current)
-                        } else if now - current.lastFlush >= 1 {
-                            // At most about a second of footage is only in memory.
-                            current.writer.flush()
-                            current.lastFlush = now
-                            open = current
+                    }
+                    // A keyframe starts a new segment.
+                    guard packet.isKeyframe else { continue }
+                    if let started = begin(info: info, pts: pts, arrival: arrival, duration: duration) {
+                        if let lostAt, started.record.start.timeIntervalSince(lostAt) > 1 {
+                            try? store.catalog.addGap(GapRecord(camera: cameraID, start: lostAt, end: started.record.start, reason: lostReason))
                         }
-                        continue
+                        lostAt = nil
+                        var current = started
+                        current.record.keyframes.append(KeyframeMark(offset: 0, byte: current.writer.position))
+                        if write(packet, to: current.writer) { open = current } else { close(current) }
                     }
-                }
-                // A keyframe starts a new segment.
-                guard packet.isKeyframe else { continue }
-                if let started = begin(info: info, pts: pts, arrival: arrival, duration: duration) {
-                    if let lostAt, started.record.start.timeIntervalSince(lostAt) > 1 {
-                        try? store.catalog.addGap(GapRecord(camera: cameraID, start: lostAt, end: started.record.start, reason: lostReason))
-                    }
-                    lostAt = nil
-                    var current = started
-                    current.record.keyframes.append(KeyframeMark(offset: 0, byte: current.writer.position))
-                    if write(packet, to: current.writer) { open = current } else { close(current) }
                 }
             }
+            if !stopFlag.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: batchSeconds) }
             shared.withLock { $0.dropped = subscription.droppedCount }
         }
         if let current = open { close(current) }

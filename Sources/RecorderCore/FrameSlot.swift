@@ -58,7 +58,8 @@ public final class FrameSubscription: Sendable {
 public enum FeedEvent: Sendable {
     /// A connection began: the codec and time base of the packets that follow.
     case streamStarted(StreamInfo)
-    case packet(Packet)
+    /// A packet and when it arrived (the recorder's clock, seconds since 1970).
+    case packet(Packet, receivedAt: Double)
     /// The connection was lost; packets resume after the next `streamStarted`.
     case streamLost(at: Date, reason: String)
 }
@@ -123,6 +124,22 @@ public final class PacketSubscription: @unchecked Sendable {  // all state guard
             head = 0
         }
         return event
+    }
+
+    /// Every pending event, waiting up to `timeout` seconds for the first; empty on timeout
+    /// or after `cancel()`. Taking events in batches wakes the consumer less often.
+    public func takeAll(timeout: Double) -> [FeedEvent] {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while !closed && head >= events.count {
+            if !condition.wait(until: deadline) { return [] }
+        }
+        if closed { return [] }
+        let taken = Array(events[head...])
+        events.removeAll(keepingCapacity: true)
+        head = 0
+        return taken
     }
 
     public func cancel() {

@@ -289,7 +289,7 @@ public final class LiveFeed: Sendable {
                 logger.info("\(cameraID)/\(stream) live: \(video.parameters.codecName) \(video.parameters.width)x\(video.parameters.height) over \(source.transport)")
                 for subscriber in packetSubscribers { subscriber.push(.streamStarted(video)) }
             }
-            for subscriber in packetSubscribers { subscriber.push(.packet(packet)) }
+            for subscriber in packetSubscribers { subscriber.push(.packet(packet, receivedAt: now.timeIntervalSince1970)) }
 
             guard !frameSubscribers.isEmpty else {
                 decoder = nil  // nobody watches: nothing is decoded

@@ -61,7 +61,7 @@ public final class Recorder: Sendable {
         var started: [CameraRecorder] = []
         for id in wanted {
             guard let feed = core.feed(camera: id, stream: .main) else { continue }
-            let recorder = CameraRecorder(cameraID: id, feed: feed, store: store, segmentSeconds: segmentSeconds, clock: clock)
+            let recorder = CameraRecorder(cameraID: id, feed: feed, store: store, segmentSeconds: segmentSeconds)
             recorder.start()
             started.append(recorder)
         }

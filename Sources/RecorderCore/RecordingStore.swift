@@ -53,15 +53,22 @@ public final class RecordingStore: Sendable {
         return "\(camera)/\(day)/\(name)"
     }
 
-    /// SHA-256 (hex) and size of a file, read in 1 MiB blocks.
+    /// SHA-256 (hex) and size of a file, read in 1 MiB blocks into one reused buffer.
     public static func digest(of url: URL) -> (sha256: String, bytes: Int64)? {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
-        defer { try? handle.close() }
+        let descriptor = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
         var hasher = SHA256()
         var bytes: Int64 = 0
-        while let block = try? handle.read(upToCount: 1 << 20), !block.isEmpty {
-            hasher.update(data: block)
-            bytes += Int64(block.count)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { return nil }
+            if count == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            bytes += Int64(count)
         }
         return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), bytes)
     }

@@ -26,7 +26,11 @@ public final class SimulatedSource: PacketSource {
         self.loopFrames = loopSeconds * framesPerSecond
         self.ticksPerFrame = Int64(90_000 / framesPerSecond)
         self.interrupt = interrupt
-        demuxer = try Demuxer(url: footage.path, options: DemuxerOptions(), interrupt: interrupt)
+        // Our own Matroska files carry their codec parameters: a short probe is enough
+        // (FFmpeg's default would decode seconds of 720p on every connection).
+        var options = DemuxerOptions()
+        options.extraOptions = ["analyzeduration": "100000"]
+        demuxer = try Demuxer(url: footage.path, options: options, interrupt: interrupt)
         guard let stream = demuxer.videoStream else {
             throw MediaError(kind: .noVideoStream, operation: "open", source: footage.path, message: "no video in footage")
         }
@@ -41,9 +45,8 @@ public final class SimulatedSource: PacketSource {
     public func read() throws(MediaError) -> Packet? {
         while true {
             guard let packet = try demuxer.read() else {
-                // End of the loop: start it again, one loop later.
-                demuxer.close()
-                demuxer = try Demuxer(url: footage.path, options: DemuxerOptions(), interrupt: interrupt)
+                // End of the loop: back to its start (a seek, not a new probe), one loop later.
+                try demuxer.seek(streamIndex: demuxer.videoStream?.index ?? 0, toKeyframeBefore: 0)
                 loopIndex += 1
                 continue
             }

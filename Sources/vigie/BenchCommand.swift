@@ -100,7 +100,7 @@ struct Bench: ParsableCommand {
             let threads = subscriptions.map { subscription in
                 let thread = Thread {
                     while let event = subscription.next(timeout: 1) {
-                        if case .packet(let packet) = event { counter.add(packet.size) }
+                        if case .packet(let packet, _) = event { counter.add(packet.size) }
                     }
                 }
                 thread.start()
