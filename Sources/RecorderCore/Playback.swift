@@ -18,10 +18,10 @@ public struct PlaybackFrame: Sendable {
 /// timestamp: wall-clock changes (daylight saving) play no part.
 public final class PlaybackReader: @unchecked Sendable {  // used by one thread at a time (a Player hands it to its own thread)
     public let camera: String
-    public let width: Int
-    public let height: Int
+    public private(set) var width: Int
+    public private(set) var height: Int
     private let store: RecordingStore
-    private let preview: Bool
+    private var preview: Bool
     private var segment: SegmentRecord?
     private var demuxer: Demuxer?
     private var decoder: Decoder?
@@ -43,15 +43,43 @@ public final class PlaybackReader: @unchecked Sendable {  // used by one thread 
     /// The segment being read.
     public var currentSegment: SegmentRecord? { segment }
 
+    /// The picture size recorded at `time` (or the next footage): opens that segment, so
+    /// the seek that follows does not open it again. nil when nothing is recorded after it.
+    public func recordedSize(at time: Date) throws(MediaError) -> (width: Int, height: Int)? {
+        guard let record = try segment(at: time) else { return nil }
+        try open(record)
+        guard let video = demuxer?.videoStream else { return nil }
+        return (video.parameters.width, video.parameters.height)
+    }
+
+    /// Changes the size pictures are scaled to, and whether decoding is for a preview.
+    public func resize(width: Int, height: Int, preview: Bool) throws(MediaError) {
+        scaler = try Scaler(outputWidth: width, outputHeight: height)
+        self.width = width
+        self.height = height
+        if preview != self.preview, let video = demuxer?.videoStream {
+            self.preview = preview
+            decoder = try Decoder(parameters: video.parameters, timeBase: video.timeBase, threads: 2, forPreview: preview)
+        }
+        self.preview = preview
+    }
+
+    private func segment(at time: Date) throws(MediaError) -> SegmentRecord? {
+        do {
+            return try store.catalog.segment(camera: camera, containingOrAfter: time)
+        } catch {
+            throw MediaError(kind: .io, operation: "catalog", source: camera, message: error.description)
+        }
+    }
+
     private func open(_ record: SegmentRecord) throws(MediaError) {
-        var options = DemuxerOptions()
-        options.formatName = "mpegts"
-        let opened = try Demuxer(url: store.url(of: record).path, options: options)
+        let opened = try Demuxer(url: store.url(of: record).path, options: SegmentScan.demuxerOptions)
         guard let video = opened.videoStream else {
             throw MediaError(kind: .noVideoStream, operation: "play", source: record.path, message: "no video in the segment")
         }
         if decoder == nil || segment == nil {
-            decoder = try Decoder(parameters: video.parameters, timeBase: video.timeBase, threads: 1, forPreview: preview)
+            // Two threads: a seek decodes up to a keyframe interval of frames before the one shown.
+            decoder = try Decoder(parameters: video.parameters, timeBase: video.timeBase, threads: 2, forPreview: preview)
         } else {
             decoder?.flush()
         }
@@ -65,19 +93,18 @@ public final class PlaybackReader: @unchecked Sendable {  // used by one thread 
     /// Positions the reader at `target` and returns the first frame at or after it (in a
     /// later segment when `target` falls in a gap); nil when nothing is recorded after it.
     public func seek(to target: Date) throws(MediaError) -> PlaybackFrame? {
-        let found: SegmentRecord?
-        do {
-            found = try store.catalog.segment(camera: camera, containingOrAfter: target)
-        } catch {
-            throw MediaError(kind: .io, operation: "catalog", source: camera, message: error.description)
-        }
-        guard let record = found else { return nil }
-        try open(record)
+        guard let record = try segment(at: target) else { return nil }
+        let reopened = segment?.id != record.id || demuxer == nil
+        if reopened { try open(record) }
         let offset = target.timeIntervalSince(record.start)
         // The last keyframe at or before the time; its byte offset from the index.
-        if let mark = record.keyframes.last(where: { $0.offset <= offset + 0.0005 }), mark.byte > 0 {
+        let mark = record.keyframes.last(where: { $0.offset <= offset + 0.0005 })
+        if let mark, mark.byte > 0 || !reopened {
             try demuxer?.seek(byteOffset: mark.byte)
+        } else if mark == nil && !reopened {
+            try demuxer?.seek(byteOffset: 0)
         }
+        draining = false
         decoder?.flush()
         while let frame = try decodeNext(scaleIf: { $0 >= target.addingTimeInterval(-0.0005) }) {
             if let image = frame.image { return PlaybackFrame(image: image, time: frame.time, segmentPath: record.path) }

@@ -4,6 +4,15 @@ public import Media
 /// What a segment file holds, read back with the demuxer: its stream time, keyframes
 /// (with their byte offsets) and packets. Recovery after a crash and `verify` use it.
 public struct SegmentScan: Sendable {
+    /// How Vigie's own segments are opened: MPEG-TS, parameters from the first keyframe
+    /// (a short probe: FFmpeg's default would decode seconds of video before the first frame).
+    public static var demuxerOptions: DemuxerOptions {
+        var options = DemuxerOptions()
+        options.formatName = "mpegts"
+        options.extraOptions = ["analyzeduration": "0", "probesize": "65536", "fpsprobesize": "0"]
+        return options
+    }
+
     public var packets = 0
     public var firstPTS: Double?
     public var lastPTS: Double?
@@ -17,8 +26,7 @@ public struct SegmentScan: Sendable {
 
     /// The picture size of a segment's video (from its headers).
     public static func streamSize(_ url: URL) throws(MediaError) -> (width: Int, height: Int) {
-        var options = DemuxerOptions()
-        options.formatName = "mpegts"
+        let options = SegmentScan.demuxerOptions
         let demuxer = try Demuxer(url: url.path, options: options)
         defer { demuxer.close() }
         guard let video = demuxer.videoStream else {
@@ -29,8 +37,7 @@ public struct SegmentScan: Sendable {
 
     /// Reads the whole file; a file cut short by a crash reads up to its last whole packet.
     public static func scan(_ url: URL) throws(MediaError) -> SegmentScan {
-        var options = DemuxerOptions()
-        options.formatName = "mpegts"
+        let options = SegmentScan.demuxerOptions
         let demuxer = try Demuxer(url: url.path, options: options)
         defer { demuxer.close() }
         var scan = SegmentScan()

@@ -203,17 +203,17 @@ struct Play: ParsableCommand {
         let store = try RecordingStore(root: root)
         let area = View.parseSize(size)!
         let began = MonotonicClock.seconds()
-        guard let first = try store.catalog.segment(camera: camera, containingOrAfter: start) else {
+        // One opening of the segment: its picture size first, then the seek in it.
+        let reader = try PlaybackReader(store: store, camera: camera, width: 2, height: 2)
+        guard let video = try reader.recordedSize(at: start) else {
             printError("vigie play: no recording of \(camera) at or after \(LocalTime.format(start, timeZone: inventory.site.timeZone))")
             throw ExitCode(66)
         }
-        let video = try SegmentScan.streamSize(store.url(of: first))
         let picture = TerminalPicture(
             area: area, videoWidth: video.width, videoHeight: video.height, graphics: console.graphics, colors: console.colors,
             cellSize: nil, threshold: 10, toTerminal: false)
-        let reader = try PlaybackReader(
-            store: store, camera: camera, width: picture.renderer.pixelWidth, height: picture.renderer.pixelHeight,
-            preview: picture.renderer.pixelWidth * 2 <= video.width)
+        try reader.resize(
+            width: picture.renderer.pixelWidth, height: picture.renderer.pixelHeight, preview: picture.renderer.pixelWidth * 2 <= video.width)
         store.audit.record(
             OperatorEvent(who: currentUser, action: .playback, cameraID: camera, detail: "opened (plain output)", from: start, reason: reason))
         var buffer = VTBuffer(colorMode: picture.colorMode)
