@@ -141,6 +141,9 @@ public final class Recorder: Sendable {
                 oldestFirst: oldest, holds: holds, now: now, retentionDays: inventory.retentionDays(camera:),
                 used: used - report.destroyed.reduce(0) { $0 + $1.bytes }, quota: quota)
             for (camera, since) in plan.retentionNotMet { report.retentionNotMet[camera] = since }
+            if plan.stillOverQuota > 0 && batch == 0 {
+                logger.warning("storage quota: \(plan.stillOverQuota) bytes over it are held or being written and cannot be destroyed")
+            }
             if plan.destroy.isEmpty { break }
             for item in plan.destroy {
                 let segment = item.segment

@@ -10,7 +10,7 @@ public final class SQLiteCatalog: Catalog {
     private let database: Mutex<SQLiteDatabase>
     public let path: String
 
-    static let schemaVersion: Int64 = 1
+    static let schemaVersion: Int64 = 2
     static let schema = """
         CREATE TABLE IF NOT EXISTS segments (
             id INTEGER PRIMARY KEY,
@@ -59,6 +59,21 @@ public final class SQLiteCatalog: Catalog {
             destroyed_us INTEGER
         );
         CREATE INDEX IF NOT EXISTS destructions_by_camera ON destructions (camera, start_us);
+        CREATE TABLE IF NOT EXISTS usage (
+            camera TEXT PRIMARY KEY,
+            bytes INTEGER NOT NULL,
+            segments INTEGER NOT NULL
+        );
+        CREATE TRIGGER IF NOT EXISTS usage_insert AFTER INSERT ON segments BEGIN
+            INSERT INTO usage (camera, bytes, segments) VALUES (NEW.camera, NEW.bytes, 1)
+            ON CONFLICT (camera) DO UPDATE SET bytes = bytes + NEW.bytes, segments = segments + 1;
+        END;
+        CREATE TRIGGER IF NOT EXISTS usage_update AFTER UPDATE OF bytes ON segments BEGIN
+            UPDATE usage SET bytes = bytes + NEW.bytes - OLD.bytes WHERE camera = NEW.camera;
+        END;
+        CREATE TRIGGER IF NOT EXISTS usage_delete AFTER DELETE ON segments BEGIN
+            UPDATE usage SET bytes = bytes - OLD.bytes, segments = segments - 1 WHERE camera = OLD.camera;
+        END;
         CREATE TABLE IF NOT EXISTS audit (
             sequence INTEGER PRIMARY KEY,
             at_us INTEGER NOT NULL,
@@ -84,6 +99,11 @@ public final class SQLiteCatalog: Catalog {
             let version = try database.query("PRAGMA user_version").first?.first?.int ?? 0
             if version > SQLiteCatalog.schemaVersion {
                 throw CatalogError("catalog \(path) was written by a newer Vigie (schema \(version), this one knows \(SQLiteCatalog.schemaVersion))")
+            }
+            if version == 1 {
+                // Schema 2 keeps per-camera totals up to date (triggers) instead of summing millions of rows.
+                try database.execute(
+                    "DELETE FROM usage; INSERT INTO usage (camera, bytes, segments) SELECT camera, SUM(bytes), COUNT(*) FROM segments GROUP BY camera")
             }
             try database.execute("PRAGMA user_version = \(SQLiteCatalog.schemaVersion)")
         }
@@ -211,7 +231,14 @@ public final class SQLiteCatalog: Catalog {
 
     public func usage() throws(CatalogError) -> [StorageUsage] {
         try locked { database throws(CatalogError) in
-            try database.query("SELECT camera, SUM(bytes), COUNT(*), MIN(start_us), MAX(end_us) FROM segments GROUP BY camera ORDER BY camera")
+            // Totals from the trigger-kept table; oldest and newest through the (camera, start) index.
+            try database.query(
+                """
+                SELECT u.camera, u.bytes, u.segments,
+                    (SELECT start_us FROM segments s WHERE s.camera = u.camera ORDER BY start_us LIMIT 1),
+                    (SELECT end_us FROM segments s WHERE s.camera = u.camera ORDER BY start_us DESC LIMIT 1)
+                FROM usage u WHERE u.segments > 0 ORDER BY u.camera
+                """)
                 .map {
                     StorageUsage(
                         camera: $0[0].string ?? "", bytes: $0[1].int ?? 0, segments: Int($0[2].int ?? 0),
