@@ -699,10 +699,8 @@ public final class WallConsole {
             return
         }
         do {
-            let preview = tile.renderer.pixelWidth * 2 <= 1280
             player = try Player(
-                store: store, camera: id, width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: time, speed: speed,
-                preview: preview)
+                store: store, camera: id, width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: time, speed: speed)
             playerSequence = 0
             record(.playback, cameraID: id, detail: "opened", from: time)
         } catch {

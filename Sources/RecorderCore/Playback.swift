@@ -198,15 +198,17 @@ public final class Player: Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let wake = DispatchSemaphore(value: 0)
 
-    public init(store: RecordingStore, camera: String, width: Int, height: Int, at start: Date, speed: Double = 1, preview: Bool = false)
-        throws(MediaError)
-    {
+    /// Pictures shown at half the recorded width or less are decoded for preview (no deblocking).
+    public init(store: RecordingStore, camera: String, width: Int, height: Int, at start: Date, speed: Double = 1) throws(MediaError) {
         self.camera = camera
         self.width = width
         self.height = height
         state = Mutex(State(speed: speed, position: start, watchedFrom: start, watchedTo: start))
         requests.withLock { $0.seek = start }
-        let reader = try PlaybackReader(store: store, camera: camera, width: width, height: height, preview: preview)
+        let reader = try PlaybackReader(store: store, camera: camera, width: width, height: height)
+        if let recorded = try reader.recordedSize(at: start) {
+            try reader.resize(width: width, height: height, preview: width * 2 <= recorded.width)
+        }
         let thread = Thread { [self, reader] in
             run(reader)
             done.signal()

@@ -36,6 +36,8 @@ public final class Recorder: Sendable {
     private let retentionDone = DispatchSemaphore(value: 0)
     private let clock: @Sendable () -> Date
     private let logger = Logger(label: "vigie.recorder")
+    /// The storage's lock (one recorder per storage folder), held while recording.
+    private let lockDescriptor = Mutex<Int32>(-1)
 
     public init(
         core: RecorderCore, store: RecordingStore, segmentSeconds: Double = 60, who: String,
@@ -50,6 +52,7 @@ public final class Recorder: Sendable {
 
     /// Recovers, then starts recording `cameraIDs` (every camera when nil) and the retention loop.
     public func start(cameraIDs: [String]? = nil, retentionEvery: Double = 10) throws(CatalogError) -> RecoveryReport {
+        try takeStorageLock()
         let report = try Recorder.recover(store: store)
         if !report.isEmpty {
             logger.warning("recovered after an unclean stop: \(report)")
@@ -107,6 +110,29 @@ public final class Recorder: Sendable {
         for camera in all where !camera.wait(timeout: 15) { logger.error("\(camera.cameraID): recorder thread did not stop in 15 s") }
         _ = retentionDone.wait(timeout: .now() + 15)
         store.audit.record(OperatorEvent(who: who, action: .recorderStopped, detail: "\(all.count) cameras"))
+        lockDescriptor.withLock { descriptor in
+            if descriptor >= 0 { close(descriptor) }  // releases the lock
+            descriptor = -1
+        }
+    }
+
+    /// Two recorders on one storage folder would write every camera twice and recover each
+    /// other's open segments: the second is refused (the kernel drops the lock if the first dies).
+    private func takeStorageLock() throws(CatalogError) {
+        let path = store.root.appendingPathComponent("recorder.lock").path
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw CatalogError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            var owner = [UInt8](repeating: 0, count: 32)
+            let count = read(descriptor, &owner, owner.count)
+            close(descriptor)
+            let pid = String(decoding: owner.prefix(max(0, count)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw CatalogError("another recorder\(pid.isEmpty ? "" : " (pid \(pid))") is recording into \(store.root.path)")
+        }
+        ftruncate(descriptor, 0)
+        let text = "\(getpid())\n"
+        _ = text.withCString { write(descriptor, $0, strlen($0)) }
+        lockDescriptor.withLock { $0 = descriptor }
     }
 
     public func statuses() -> [CameraRecordingStatus] { cameras.withLock { $0.map(\.status) } }

@@ -25,8 +25,10 @@ public final class RecordingStore: Sendable {
         audit = AuditLog(catalog: opened, headPath: root.appendingPathComponent("audit.head").path)
     }
 
-    /// $VIGIE_STORAGE, else ~/.local/share/vigie/recordings/SITE (one folder per site name).
-    public static func defaultRoot(siteName: String) -> URL {
+    /// The folder given (--storage), else $VIGIE_STORAGE, else
+    /// ~/.local/share/vigie/recordings/SITE (one folder per site name).
+    public static func root(given: String?, siteName: String) -> URL {
+        if let given { return URL(fileURLWithPath: given) }
         if let storage = ProcessInfo.processInfo.environment["VIGIE_STORAGE"], !storage.isEmpty {
             return URL(fileURLWithPath: storage)
         }

@@ -13,7 +13,7 @@ struct StorageOptions: ParsableArguments {
 
     func open() throws -> (CameraInventory, RecordingStore) {
         let inventory = try SiteLocator.load(siteOptions.site)
-        let root = storage.map { URL(fileURLWithPath: $0) } ?? RecordingStore.defaultRoot(siteName: inventory.site.name)
+        let root = RecordingStore.root(given: storage, siteName: inventory.site.name)
         do {
             return (inventory, try RecordingStore(root: root))
         } catch {

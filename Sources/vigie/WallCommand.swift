@@ -111,7 +111,7 @@ struct ConsoleArguments: ParsableArguments {
         inventory: CameraInventory, layout: WallLayout, layoutPath: String?, playback: (camera: String, at: Date, speed: Double)? = nil,
         reason: String? = nil
     ) throws {
-        let root = storage.map { URL(fileURLWithPath: $0) } ?? RecordingStore.defaultRoot(siteName: inventory.site.name)
+        let root = RecordingStore.root(given: storage, siteName: inventory.site.name)
         let store: RecordingStore
         do {
             store = try RecordingStore(root: root)
@@ -199,7 +199,7 @@ struct Play: ParsableCommand {
     /// Frames to standard output: measurable, and the seek latency benchmark.
     private func plain(inventory: CameraInventory, camera: String, start: Date) throws {
         LogSetup.toStandardError(level: Logger.Level(rawValue: console.logLevel) ?? .warning)
-        let root = console.storage.map { URL(fileURLWithPath: $0) } ?? RecordingStore.defaultRoot(siteName: inventory.site.name)
+        let root = RecordingStore.root(given: console.storage, siteName: inventory.site.name)
         let store = try RecordingStore(root: root)
         let area = View.parseSize(size)!
         let began = MonotonicClock.seconds()

@@ -159,7 +159,7 @@ import Testing
         #expect(eventually(timeout: 20) { label().hasPrefix("PLAYBACK ") && label().contains("Quai") })
         #expect(eventually(timeout: 10) { session.screen(colours: true).components(separatedBy: "48;2;").count > 100 })
         // The timeline under the pane shows recorded footage around the cursor.
-        #expect(session.screen().contains("━┃") || session.screen().contains("┃━"))
+        #expect(eventually(timeout: 5) { session.screen().contains("━┃") || session.screen().contains("┃━") }, "\(session.screen())")
         session.keys("Space")
         #expect(eventually(timeout: 5) { label().contains("PAUSED") })
         session.keys("+")

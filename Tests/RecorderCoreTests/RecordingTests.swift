@@ -115,6 +115,12 @@ import Testing
         let core = RecorderCore(inventory: inventory)
         let recorder = Recorder(core: core, store: store, segmentSeconds: 2, who: "test")
         _ = try recorder.start(retentionEvery: 0)
+        // A second recorder on the same storage is refused.
+        #expect {
+            _ = try Recorder(core: core, store: store, segmentSeconds: 2, who: "other").start(retentionEvery: 0)
+        } throws: { error in
+            "\(error)".contains("another recorder (pid \(getpid())) is recording into")
+        }
         #expect(eventually(timeout: 30) { ((try? store.catalog.segments(camera: "cam0", from: nil, to: nil)) ?? []).filter { $0.state == .closed }.count >= 4 })
         recorder.stop()
         core.shutdown()
