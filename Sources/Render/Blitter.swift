@@ -1,7 +1,9 @@
-/// How a cell of text shows pixels: one of the block-element blitters.
+/// How a cell of text shows pixels: one of the block-element blitters, or ASCII.
 ///
-/// Each cell covers `width` x `height` pixels and shows two colours, the foreground on
-/// the pixels of its glyph's mask and the background elsewhere.
+/// Each cell covers `width` x `height` pixels and shows two colours. With block elements
+/// the foreground fills the pixels of the glyph's mask and the background the others;
+/// with ASCII a character's ink covers part of each quarter of its cell, so a quarter
+/// shows a blend of the two colours (`asciiGlyphCoverage`).
 public enum Blitter: String, Sendable, CaseIterable {
     /// Upper half block: 1x2 pixels a cell.
     case half
@@ -9,23 +11,29 @@ public enum Blitter: String, Sendable, CaseIterable {
     case quadrant
     /// Sextants (Unicode 13): 2x3 pixels a cell.
     case sextant
+    /// Printable ASCII characters chosen by the ink they put in each quarter of the cell,
+    /// with the two colours fitted to the picture: 2x2 pixels a cell, for fonts and
+    /// terminals without block elements.
+    case ascii
 
     public var width: Int { self == .half ? 1 : 2 }
     public var height: Int {
         switch self {
-        case .half, .quadrant: return 2
+        case .half, .quadrant, .ascii: return 2
         case .sextant: return 3
         }
     }
     public var pixelsPerCell: Int { width * height }
     var fullMask: UInt8 { UInt8((1 << pixelsPerCell) - 1) }
 
-    /// The glyph whose ink covers the pixels of `mask` (bit i = pixel i, row-major).
+    /// The glyph whose ink covers the pixels of `mask` (bit i = pixel i, row-major); for
+    /// ASCII, `mask` is the index of the character in `asciiGlyphCoverage`.
     public func glyph(for mask: UInt8) -> Unicode.Scalar {
         switch self {
         case .half: return Blitter.halfGlyphs[Int(mask)]
         case .quadrant: return Blitter.quadrantGlyphs[Int(mask)]
         case .sextant: return Blitter.sextantGlyphs[Int(mask)]
+        case .ascii: return Blitter.asciiGlyphCoverage[Int(mask)].glyph
         }
     }
 
@@ -36,9 +44,39 @@ public enum Blitter: String, Sendable, CaseIterable {
         case .half: table = Blitter.halfGlyphs
         case .quadrant: table = Blitter.quadrantGlyphs
         case .sextant: table = Blitter.sextantGlyphs
+        case .ascii: table = Blitter.asciiGlyphs
         }
         return table.firstIndex(of: glyph).map { UInt8($0) }
     }
+
+    /// The colour a viewer sees at pixel `index` of a cell this blitter made.
+    public func color(of cell: Cell, pixel index: Int) -> RGB {
+        guard self == .ascii, cell.mask != 0 else { return cell.color(ofPixel: index) }
+        let ink = Blitter.asciiGlyphCoverage[Int(cell.mask)].coverage[index]
+        func blend(_ background: UInt8, _ foreground: UInt8) -> UInt8 {
+            UInt8((Float(background) + ink * (Float(foreground) - Float(background))).rounded())
+        }
+        return RGB(
+            blend(cell.background.r, cell.foreground.r), blend(cell.background.g, cell.foreground.g),
+            blend(cell.background.b, cell.foreground.b))
+    }
+
+    /// The largest channel difference between what two cells show, pixel by pixel; a cell
+    /// never drawn (`Cell.unknown`) differs from everything.
+    @inline(__always)
+    func difference(_ cell: Cell, from shown: Cell) -> Int {
+        if cell == shown { return 0 }
+        if shown == Cell.unknown { return Int.max }
+        guard self == .ascii else { return cell.difference(from: shown, pixels: pixelsPerCell) }
+        var worst = 0
+        for index in 0..<4 { worst = max(worst, color(of: cell, pixel: index).distance(to: color(of: shown, pixel: index))) }
+        return worst
+    }
+
+    /// How many characters the ASCII blitter draws with (masks 0 to count - 1).
+    public static var asciiGlyphCount: Int { asciiGlyphCoverage.count }
+
+    static let asciiGlyphs: [Unicode.Scalar] = asciiGlyphCoverage.map(\.glyph)
 
     static let halfGlyphs: [Unicode.Scalar] = [" ", "\u{2580}", "\u{2584}", "\u{2588}"]
 
@@ -89,7 +127,8 @@ public struct Cell: Equatable, Sendable {
         return worst
     }
 
-    /// A cell never drawn: differs from any picture.
+    /// A cell never drawn: differs from any picture (no blitter makes a cell of mask 0
+    /// with two colours).
     static let unknown = Cell(mask: 0, foreground: RGB(0, 0, 0), background: RGB(1, 2, 3))
 }
 
@@ -109,6 +148,10 @@ extension Blitter {
         if cells.count != columns * rows { cells = [Cell](repeating: Cell.unknown, count: columns * rows) }
         if self == .half {
             halfCells(pixels: pixels, columns: columns, rows: rows, colorMode: colorMode, into: &cells)
+            return
+        }
+        if self == .ascii {
+            asciiCells(pixels: pixels, columns: columns, rows: rows, colorMode: colorMode, into: &cells)
             return
         }
         let stride = columns * width * 3

@@ -67,7 +67,6 @@ public final class CellRenderer {
             refreshing = refreshRow
             refreshRow = (refreshRow + 1) % rows
         }
-        let pixels = blitter.pixelsPerCell
         var sent = 0
         for row in 0..<rows {
             let limit = row == refreshing ? threshold / 3 : threshold
@@ -75,7 +74,7 @@ public final class CellRenderer {
             for column in 0..<columns {
                 let cell = cells[base + column]
                 let old = shown[base + column]
-                guard cell.difference(from: old, pixels: pixels) > limit else { continue }
+                guard blitter.difference(cell, from: old) > limit else { continue }
                 buffer.moveTo(row: originRow + row, column: originColumn + column)
                 buffer.write(cell, glyph: blitter.glyph(for: cell.mask))
                 shown[base + column] = cell

@@ -23,7 +23,7 @@ struct View: ParsableCommand {
     @Option(help: "Area in cells, COLSxROWS (default: the terminal's size, else 80x24).")
     var size: String?
 
-    @Option(help: "Graphics: auto, sixel, sextant, quadrant, half.")
+    @Option(help: "Graphics: auto (sixel when the terminal draws it, else half blocks), sixel, sextant, quadrant, half, ascii.")
     var graphics: String = "auto"
 
     @Option(help: "Pixels of one text cell for sixel, WxH (default: the terminal's, else 10x20).")
@@ -50,7 +50,7 @@ struct View: ParsableCommand {
     func validate() throws {
         if let size, View.parseSize(size) == nil { throw ValidationError("--size is COLSxROWS, for example 80x24") }
         if graphics != "auto" && graphics != "sixel" && Blitter(rawValue: graphics) == nil {
-            throw ValidationError("--graphics is auto, sixel, sextant, quadrant or half")
+            throw ValidationError("--graphics is auto, sixel, sextant, quadrant, half or ascii")
         }
         if let cellSize, View.parseSize(cellSize) == nil { throw ValidationError("--cell-size is WxH pixels, for example 10x20") }
         if colors != "auto" && ColorMode(rawValue: colors) == nil { throw ValidationError("--colors is auto, truecolor, 256 or 16") }

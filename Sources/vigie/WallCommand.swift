@@ -59,7 +59,7 @@ struct WallCommand: ParsableCommand {
 
 /// What `wall` and `play` share: how pictures are drawn, where logs and recordings go.
 struct ConsoleArguments: ParsableArguments {
-    @Option(help: "Graphics: auto (sixel when the terminal draws it, else half blocks), sixel, sextant, quadrant, half.")
+    @Option(help: "Graphics: auto (sixel when the terminal draws it, else half blocks), sixel, sextant, quadrant, half, ascii.")
     var graphics: String = "auto"
 
     @Option(help: "Colours: auto, truecolor, 256, 16.")
@@ -84,8 +84,8 @@ struct ConsoleArguments: ParsableArguments {
     var logLevel: String = ProcessInfo.processInfo.environment["VIGIE_LOG"] ?? "info"
 
     func validate() throws {
-        if !["auto", "sixel", "sextant", "quadrant", "half"].contains(graphics) {
-            throw ValidationError("--graphics is auto, sixel, sextant, quadrant or half")
+        if graphics != "auto" && graphics != "sixel" && Blitter(rawValue: graphics) == nil {
+            throw ValidationError("--graphics is auto, sixel, sextant, quadrant, half or ascii")
         }
         if let maxRate, OutputBudget.parseRate(maxRate) == nil {
             throw ValidationError("--max-rate is bytes per second, for example 50000, 64k or 1.5M")

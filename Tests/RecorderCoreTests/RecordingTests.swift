@@ -106,6 +106,55 @@ import Testing
         #expect(holdAudit.contains("hold.add") && holdAudit.contains("hold.release") && holdAudit.contains("reason \"vol\""))
     }
 
+    @Test func aCameraThatGoesAwayLeavesOneGapAndNoOtherHole() throws {
+        let fixture = try RTSPFixture(cameras: 2, basePort: RTSPFixture.randomBasePort())
+        defer { fixture.stopAll() }
+        let folder = TestPaths.temporaryFolder("camera-loss")
+        let inventory = try CameraInventory.load(path: try site(fixture, in: folder).path)
+        let store = try RecordingStore(root: folder.appendingPathComponent("storage"))
+        let core = RecorderCore(
+            inventory: inventory, policy: ReconnectPolicy(initialDelay: 0.2, multiplier: 2, maximumDelay: 1, jitter: 0.1),
+            connectTimeout: .seconds(3), readTimeout: .seconds(2))
+        let recorder = Recorder(core: core, store: store, segmentSeconds: 2, who: "test")
+        _ = try recorder.start(retentionEvery: 0)
+        func closed(_ camera: String) -> [SegmentRecord] {
+            ((try? store.catalog.segments(camera: camera, from: nil, to: nil)) ?? []).filter { $0.state == .closed }
+        }
+        #expect(eventually(timeout: 30) { closed("cam0").count >= 2 })
+
+        // cam0 loses power for about 5 s, then comes back; cam1 records on.
+        let stoppedAt = Date()
+        try fixture.stop(0)
+        Thread.sleep(forTimeInterval: 5)
+        let restartedAt = Date()
+        try fixture.restart(0)
+        #expect(eventually(timeout: 30) { closed("cam0").contains { $0.start > restartedAt } && closed("cam0").filter { $0.start > restartedAt }.count >= 2 })
+        recorder.stop()
+        core.shutdown()
+
+        // cam0: one gap, "signal lost", covering the outage; everywhere else segments follow each other.
+        let gaps = try store.catalog.gaps(camera: "cam0", from: .distantPast, to: .distantFuture)
+        #expect(gaps.count == 1, "\(gaps)")
+        let gap = try #require(gaps.first)
+        #expect(gap.reason.hasPrefix("signal lost"), "\(gap.reason)")
+        #expect(gap.start <= stoppedAt.addingTimeInterval(1) && gap.end >= restartedAt, "\(gap) for an outage \(stoppedAt) to \(restartedAt)")
+        #expect(gap.end.timeIntervalSince(restartedAt) < 15, "back to recording within 15 s of the camera's return")
+        for camera in ["cam0", "cam1"] {
+            let list = try store.catalog.segments(camera: camera, from: nil, to: nil)
+            #expect(list.allSatisfy { $0.state == .closed })
+            for (previous, next) in zip(list, list.dropFirst()) where next.start.timeIntervalSince(previous.end) > 0.5 {
+                let covered = gaps.contains { $0.start <= previous.end.addingTimeInterval(0.5) && $0.end >= next.start.addingTimeInterval(-0.5) }
+                #expect(camera == "cam0" && covered, "\(camera): a hole from \(previous.end) to \(next.start) that no gap row explains")
+            }
+        }
+        #expect(try store.catalog.gaps(camera: "cam1", from: .distantPast, to: .distantFuture).isEmpty)
+        // The segments on both sides of the gap are whole for an independent reader.
+        for segment in closed("cam0") {
+            let stream = try FFprobe.videoStream(store.url(of: segment).path, countFrames: true)
+            #expect(abs((Double(stream["nb_read_frames"] ?? "0") ?? 0) / 25 - segment.duration) <= 0.2, "\(segment.path)")
+        }
+    }
+
     @Test func retentionDestroysOldFootageButNeverHeldFootage() throws {
         let fixture = try RTSPFixture(cameras: 1, basePort: RTSPFixture.randomBasePort())
         defer { fixture.stopAll() }

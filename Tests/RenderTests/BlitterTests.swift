@@ -53,6 +53,61 @@ let red = RGB(220, 20, 30), blue = RGB(20, 40, 200), white = RGB(240, 240, 240),
         #expect(Blitter.sextant.glyph(for: 0b101000) == "\u{1FB26}")  // BLOCK SEXTANT-46
     }
 
+    @Test func asciiCharactersArePrintableAndReadBack() {
+        let count = Blitter.asciiGlyphCount
+        #expect(count > 40)
+        #expect(Blitter.ascii.glyph(for: 0) == " ")
+        for index in 0..<count {
+            let glyph = Blitter.ascii.glyph(for: UInt8(index))
+            #expect((0x20...0x7E).contains(glyph.value), "\(glyph)")
+            #expect(Blitter.ascii.mask(for: glyph) == UInt8(index))
+        }
+    }
+
+    /// Squared error between what a viewer sees of a cell and the pixels it stands for.
+    func shownError(_ blitter: Blitter, _ cell: Cell, _ pixels: [UInt8]) -> Int {
+        (0..<blitter.pixelsPerCell).reduce(0) { total, index in
+            let shown = blitter.color(of: cell, pixel: index)
+            let r = Int(shown.r) - Int(pixels[index * 3]), g = Int(shown.g) - Int(pixels[index * 3 + 1])
+            let b = Int(shown.b) - Int(pixels[index * 3 + 2])
+            return total + r * r + g * g + b * b
+        }
+    }
+
+    @Test(arguments: ["top", "bottom", "left", "right", "diagonal", "corner"])
+    func asciiFollowsTheShapeOfTheCell(shape: String) {
+        // A soft shape (within what a character's ink can draw): the character must put the
+        // light where the picture has it.
+        let dark = RGB(110, 108, 104), light = RGB(134, 130, 124)
+        let lit: (Int, Int) -> Bool = { x, y in
+            switch shape {
+            case "top": return y == 0
+            case "bottom": return y == 1
+            case "left": return x == 0
+            case "right": return x == 1
+            case "diagonal": return x == y
+            default: return x == 1 && y == 1
+            }
+        }
+        let pixels = picture(width: 2, height: 2) { x, y in lit(x, y) ? light : dark }
+        let cell = Blitter.ascii.cells(pixels: pixels, columns: 1, rows: 1)[0]
+        #expect(cell.mask != 0, "\(shape): a character, not a space")
+        let brightness = (0..<4).map { index in Int(Blitter.ascii.color(of: cell, pixel: index).g) }
+        for index in 0..<4 where lit(index % 2, index / 2) {
+            for other in 0..<4 where !lit(other % 2, other / 2) {
+                #expect(brightness[index] > brightness[other], "\(shape) as \(Blitter.ascii.glyph(for: cell.mask)): \(brightness)")
+            }
+        }
+        // Better than the cell's mean colour alone.
+        func mean(_ channel: Int) -> UInt8 {
+            var total = 0
+            for index in 0..<4 { total += Int(pixels[index * 3 + channel]) }
+            return UInt8(total / 4)
+        }
+        let average = RGB(mean(0), mean(1), mean(2))
+        #expect(shownError(.ascii, cell, pixels) < shownError(.ascii, Cell(mask: 0, foreground: average, background: average), pixels))
+    }
+
     @Test func sextantGlyphsAreDistinctAndReadBack() {
         let glyphs = (0..<64).map { Blitter.sextant.glyph(for: UInt8($0)) }
         #expect(Set(glyphs).count == 64)

@@ -53,8 +53,9 @@ import Testing
             for column in 0..<columns {
                 let cell = screen[row][column]
                 let mask = try #require(blitter.mask(for: cell.glyph), "unexpected glyph \(cell.glyph) at \(row),\(column)")
+                let shown = Cell(mask: mask, foreground: cell.foreground, background: cell.background)
                 for index in 0..<blitter.pixelsPerCell {
-                    let color = mask & (1 << index) != 0 ? cell.foreground : cell.background
+                    let color = blitter.color(of: shown, pixel: index)
                     let x = column * blitter.width + index % blitter.width, y = row * blitter.height + index / blitter.width
                     pixels[(y * width + x) * 3] = color.r
                     pixels[(y * width + x) * 3 + 1] = color.g
@@ -78,6 +79,7 @@ import Testing
     @Test(arguments: [
         (Blitter.half, ColorMode.truecolor, 99.0), (.quadrant, .truecolor, 40), (.sextant, .truecolor, 40),
         (.half, .palette256, 26), (.sextant, .palette256, 26), (.half, .palette16, 13),
+        (.ascii, .truecolor, 20.5), (.ascii, .palette256, 19.5),
     ])
     func anIndependentEmulatorShowsThePicture(blitter: Blitter, colorMode: ColorMode, minimumPSNR: Double) throws {
         let columns = 40, rows = 12
@@ -93,6 +95,32 @@ import Testing
         let quality = psnr(shown, source)
         print("replay \(blitter) \(colorMode): \(String(format: "%.2f", quality)) dB")
         #expect(quality >= minimumPSNR, "\(blitter) \(colorMode): \(quality) dB")
+    }
+
+    @Test func asciiShowsMoreThanOneColourACell() throws {
+        let columns = 40, rows = 12
+        let renderer = CellRenderer(columns: columns, rows: rows, blitter: .ascii, colorMode: .truecolor)
+        let source = ReplayTests.scene(width: renderer.pixelWidth, height: renderer.pixelHeight)
+        var buffer = VTBuffer(colorMode: .truecolor)
+        renderer.draw(pixels: source, into: &buffer)
+        buffer.resetAttributes()
+        let screen = try replay(buffer.drain(), columns: columns, rows: rows)
+        let shown = try rebuild(screen, blitter: .ascii, columns: columns, rows: rows)
+        // The same screen with every cell in its pixels' mean colour: what ASCII is without its characters.
+        var flat = source
+        for row in 0..<rows {
+            for column in 0..<columns {
+                for channel in 0..<3 {
+                    let offsets = [(0, 0), (1, 0), (0, 1), (1, 1)].map { x, y in ((row * 2 + y) * columns * 2 + column * 2 + x) * 3 + channel }
+                    let mean = UInt8((offsets.map { Int(source[$0]) }.reduce(0, +) + 2) / 4)
+                    for offset in offsets { flat[offset] = mean }
+                }
+            }
+        }
+        let characters = screen.joined().filter { $0.glyph != " " }.count
+        print("replay ascii: \(String(format: "%.2f", psnr(shown, source))) dB, one colour a cell \(String(format: "%.2f", psnr(flat, source))) dB, \(characters) characters")
+        #expect(characters > columns * rows / 10)
+        #expect(psnr(shown, source) > psnr(flat, source) + 0.5)
     }
 
     @Test(arguments: [Blitter.half, .sextant])

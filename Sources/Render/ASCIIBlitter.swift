@@ -1,0 +1,115 @@
+extension Blitter {
+    /// One ASCII character's ink per quarter and the constants of its least-squares fit:
+    /// a quarter shows background x (1 - ink) + foreground x ink, so the squared error of a
+    /// channel is a quadratic in (background, foreground) with these coefficients.
+    private struct ASCIIModel {
+        let coverage: SIMD4<Float>
+        /// Sum of (1 - ink)^2, of ink^2 and of ink x (1 - ink) over the four quarters.
+        let paper: Float, ink: Float, mixed: Float
+        let determinant: Float
+    }
+
+    /// The characters worth trying: every one but the space, whose ink differs between quarters.
+    private static let asciiModels: [(index: UInt8, model: ASCIIModel)] = asciiGlyphCoverage.indices.dropFirst().compactMap { index in
+        let c = asciiGlyphCoverage[index].coverage
+        let centred = c - SIMD4(repeating: c.sum() / 4)
+        guard (centred * centred).sum() > 1e-4 else { return nil }
+        let paper = ((1 - c) * (1 - c)).sum(), ink = (c * c).sum(), mixed = (c * (1 - c)).sum()
+        return (UInt8(index), ASCIIModel(coverage: c, paper: paper, ink: ink, mixed: mixed, determinant: paper * ink - mixed * mixed))
+    }
+
+    /// ASCII cells: for each cell, each character's two colours are fitted by least squares
+    /// to the cell's four pixels within what a terminal can show (0 to 255 a channel); the
+    /// character with the least squared error wins, the space (the cell's mean colour) when
+    /// none does better. The ink of a character covers at most about a third of a quarter,
+    /// so strong edges come out softened: the space's mean colour carries most of the picture.
+    func asciiCells(pixels: [UInt8], columns: Int, rows: Int, colorMode: ColorMode, into cells: inout [Cell]) {
+        let stride = columns * 2 * 3
+        let models = Blitter.asciiModels
+        let zero = SIMD4<Float>(repeating: 0), full = SIMD4<Float>(repeating: 255)
+        func channel(_ row: UnsafeBufferPointer<UInt8>, _ offset: Int, _ channel: Int) -> SIMD4<Float> {
+            SIMD4(
+                Float(row[offset + channel]), Float(row[offset + 3 + channel]),
+                Float(row[offset + stride + channel]), Float(row[offset + stride + 3 + channel]))
+        }
+        func byte(_ value: Float) -> UInt8 { UInt8(min(255, max(0, value.rounded()))) }
+        pixels.withUnsafeBufferPointer { source in
+            cells.withUnsafeMutableBufferPointer { output in
+                for row in 0..<rows {
+                    for column in 0..<columns {
+                        let origin = row * 2 * stride + column * 2 * 3
+                        let r = channel(source, origin, 0), g = channel(source, origin, 1), b = channel(source, origin, 2)
+                        let meanR = r.sum() / 4, meanG = g.sum() / 4, meanB = b.sum() / 4
+                        let dr = r - SIMD4(repeating: meanR), dg = g - SIMD4(repeating: meanG), db = b - SIMD4(repeating: meanB)
+                        var bestError = (dr * dr + dg * dg + db * db).sum()
+                        var best: (index: UInt8, background: SIMD4<Float>, foreground: SIMD4<Float>)? = nil
+                        // A cell whose pixels are within 4 levels of their mean (root mean square) is a space.
+                        if bestError > 3 * 4 * 16 {
+                            let pixelsSquared = SIMD4<Float>((r * r).sum(), (g * g).sum(), (b * b).sum(), 0)
+                            let total = SIMD4<Float>(r.sum(), g.sum(), b.sum(), 0)
+                            for (index, model) in models {
+                                let c = model.coverage
+                                // Per channel (lanes r, g, b): v = sum ink x pixel, u = sum (1 - ink) x pixel.
+                                let v = SIMD4<Float>((c * r).sum(), (c * g).sum(), (c * b).sum(), 0)
+                                let u = total - v
+                                func error(_ background: SIMD4<Float>, _ foreground: SIMD4<Float>) -> SIMD4<Float> {
+                                    let squares: SIMD4<Float> = background * background * model.paper + foreground * foreground * model.ink
+                                    let cross: SIMD4<Float> = background * (foreground * (2 * model.mixed) - 2 * u)
+                                    return squares + cross - foreground * (2 * v) + pixelsSquared
+                                }
+                                // The unconstrained optimum, then, where a channel leaves 0...255, the best
+                                // point on each edge of the square: the fit is convex, so one of them is it.
+                                var background = ((u * model.ink - v * model.mixed) / model.determinant)
+                                var foreground = ((v * model.paper - u * model.mixed) / model.determinant)
+                                let outside = (background .< zero) .| (background .> full) .| (foreground .< zero) .| (foreground .> full)
+                                var bestLane = error(background, foreground)
+                                if any(outside) {
+                                    bestLane.replace(with: SIMD4(repeating: .infinity), where: outside)
+                                    var edge = zero
+                                    for _ in 0..<2 {
+                                        let fitForeground = ((v - edge * model.mixed) / model.ink).clamped(lowerBound: zero, upperBound: full)
+                                        let onBackgroundEdge = error(edge, fitForeground)
+                                        let better = onBackgroundEdge .< bestLane
+                                        bestLane.replace(with: onBackgroundEdge, where: better)
+                                        background.replace(with: edge, where: better)
+                                        foreground.replace(with: fitForeground, where: better)
+                                        let fitBackground = ((u - edge * model.mixed) / model.paper).clamped(lowerBound: zero, upperBound: full)
+                                        let onForegroundEdge = error(fitBackground, edge)
+                                        let betterStill = onForegroundEdge .< bestLane
+                                        bestLane.replace(with: onForegroundEdge, where: betterStill)
+                                        background.replace(with: fitBackground, where: betterStill)
+                                        foreground.replace(with: edge, where: betterStill)
+                                        edge = full
+                                    }
+                                }
+                                let error = bestLane[0] + bestLane[1] + bestLane[2]
+                                if error < bestError {
+                                    bestError = error
+                                    best = (index, background, foreground)
+                                }
+                            }
+                        }
+                        var cell: Cell
+                        if let best {
+                            cell = Cell(
+                                mask: best.index,
+                                foreground: RGB(byte(best.foreground[0]), byte(best.foreground[1]), byte(best.foreground[2])),
+                                background: RGB(byte(best.background[0]), byte(best.background[1]), byte(best.background[2])))
+                        } else {
+                            let mean = RGB(byte(meanR), byte(meanG), byte(meanB))
+                            cell = Cell(mask: 0, foreground: mean, background: mean)
+                        }
+                        if colorMode != .truecolor {
+                            cell.foreground = colorMode.quantize(cell.foreground)
+                            cell.background = colorMode.quantize(cell.background)
+                        }
+                        if cell.mask == 0 || cell.foreground == cell.background {
+                            cell = Cell(mask: 0, foreground: cell.background, background: cell.background)
+                        }
+                        output[row * columns + column] = cell
+                    }
+                }
+            }
+        }
+    }
+}
