@@ -94,8 +94,9 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RenderTests", dependencies: ["Render", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "WallTests", dependencies: ["Wall", "RecorderCore", "TestSupport"], swiftSettings: swiftSettings),
-        // Drives the built `vigie` in tmux: depends on the executable being built first.
-        .testTarget(name: "ConsoleTests", dependencies: ["TestSupport", "Render"], swiftSettings: swiftSettings),
+        // Drives the built `vigie` in tmux (depends on the executable being built first), and
+        // reads terminfo through the console's ncurses.
+        .testTarget(name: "ConsoleTests", dependencies: ["TestSupport", "Render", "Console"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Media", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RecorderCoreTests",

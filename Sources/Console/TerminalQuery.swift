@@ -1,3 +1,4 @@
+import CNcursesw
 import Foundation
 public import Render
 
@@ -36,6 +37,13 @@ public enum TerminalQuery {
 }
 
 extension TerminalQuery {
+    /// Whether the terminfo entry of `term` (nil: $TERM's, or the one curses runs with)
+    /// declares 24-bit colours: the RGB flag of ncurses' *-direct entries, or tmux's Tc.
+    public static func terminfoDirectColour(term: String? = nil) -> Bool {
+        guard let term else { return vigie_terminfo_direct_colour(nil) == 1 }
+        return term.withCString { vigie_terminfo_direct_colour($0) == 1 }
+    }
+
     /// Pixels of one cell from the kernel's window size (TIOCGWINSZ), which xterm fills
     /// even when its window operations (CSI 14/16 t) are disabled.
     public static func cellPixelsFromKernel() -> (width: Int, height: Int)? {

@@ -122,7 +122,8 @@ public final class WallConsole {
         blitter = Blitter(rawValue: options.graphics) ?? .half
         let environment = ProcessInfo.processInfo.environment
         colorMode = ColorMode(rawValue: options.colors)
-            ?? TerminalProbe.colorMode(environment: environment, capabilities: options.capabilities)
+            ?? TerminalProbe.colorMode(
+                environment: environment, capabilities: options.capabilities, terminfoDirectColour: TerminalQuery.terminfoDirectColour())
         clock = DateFormatter()
         clock.timeZone = timeZone
         clock.dateFormat = "HH:mm:ss"

@@ -95,11 +95,15 @@ public enum TerminalProbe {
         return capabilities
     }
 
-    /// The colours to use: COLORTERM first (truecolor, 24bit), then what TERM and the
+    /// The colours to use: COLORTERM first (truecolor, 24bit), then the terminfo entry's
+    /// RGB or Tc flag (`terminfoDirectColour`, read by the console), then what TERM and the
     /// terminal's name say.
-    public static func colorMode(environment: [String: String], capabilities: TerminalCapabilities?) -> ColorMode {
+    public static func colorMode(
+        environment: [String: String], capabilities: TerminalCapabilities?, terminfoDirectColour: Bool = false
+    ) -> ColorMode {
         let colorTerm = environment["COLORTERM"]?.lowercased() ?? ""
         if colorTerm.contains("truecolor") || colorTerm.contains("24bit") { return .truecolor }
+        if terminfoDirectColour { return .truecolor }
         let term = environment["TERM"] ?? ""
         if term.hasSuffix("-direct") { return .truecolor }
         let name = capabilities?.name?.lowercased() ?? ""

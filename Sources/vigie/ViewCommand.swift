@@ -216,7 +216,8 @@ struct TerminalPicture {
             toTerminal && (graphics == "auto" || colors == "auto" || (graphics == "sixel" && cellSize == nil))
             ? TerminalQuery.probe() : nil
         let blitter = Blitter(rawValue: graphics) ?? .half
-        colorMode = ColorMode(rawValue: colors) ?? TerminalProbe.colorMode(environment: environment, capabilities: capabilities)
+        colorMode = ColorMode(rawValue: colors) ?? TerminalProbe.colorMode(
+                environment: environment, capabilities: capabilities, terminfoDirectColour: TerminalQuery.terminfoDirectColour())
         let probedCell = capabilities?.cellSize(columns: area.columns, rows: area.rows) ?? (toTerminal ? TerminalQuery.cellPixelsFromKernel() : nil)
         let useSixel = graphics == "sixel" || (graphics == "auto" && capabilities?.sixel == true && probedCell != nil)
         let cell = cellSize.flatMap(View.parseSize) ?? probedCell.map { ($0.width, $0.height) } ?? (10, 20)

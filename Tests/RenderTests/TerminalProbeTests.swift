@@ -40,3 +40,11 @@ import Testing
         #expect(TerminalProbe.colorMode(environment: ["TERM": "xterm-256color"], capabilities: wezterm) == .truecolor)
     }
 }
+
+@Suite struct ColourChoiceTests {
+    @Test func terminfosDirectColourFlagMeansTruecolor() {
+        #expect(TerminalProbe.colorMode(environment: ["TERM": "xterm-256color"], capabilities: nil, terminfoDirectColour: true) == .truecolor)
+        // COLORTERM still comes first; without it nor the flag, the name decides.
+        #expect(TerminalProbe.colorMode(environment: ["TERM": "xterm-256color"], capabilities: nil, terminfoDirectColour: false) == .palette256)
+    }
+}
