@@ -28,12 +28,14 @@ deps:
 deps-test:
 	@scripts/install-deps test
 
-## bench: the side-by-side benchmarks (numbers go in the issues' closing notes)
+## bench: the side-by-side benchmarks (numbers go in the issues' closing notes), about 10 minutes;
+## bench/record.sh (110 cameras, 2 x 10 min) and bench/seek.sh (30-day catalog) run on their own
 bench: release
 	@scripts/install-deps bench
 	bench/decode.sh
 	bench/view.sh
 	bench/receive.sh
+	bench/wall.sh
 
 clean:
 	rm -rf .build

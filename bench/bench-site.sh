@@ -1,7 +1,7 @@
 # Sourced by the benchmarks: bench_site FILE CAMERAS writes a site of CAMERAS simulated
 # cameras replaying, in turn, the footage of the shipped site's first 16 cameras (16
 # footages to build once, not one per camera), and builds that footage.
-# Sets $source_ids (the 16 ids) and $cache (the footage folder).
+# Sets $source_ids (the 16 ids) and $footage (each one's main-stream footage file, by id).
 bench_site() {
   local site=$1 cameras=$2 sources i src id
   sources=$("$vigie" cameras list | awk 'NR > 2 { print $2 }' | head -n 16)
@@ -14,6 +14,9 @@ bench_site() {
       printf '  - id: %s\n    name: %s\n    location: Bench\n    main: sim://%s/main\n' "$id" "$id" "$src"
     done
   } > "$site"
-  for src in $sources; do "$vigie" sim prepare --site "$site" --cameras "$src" --stream main >/dev/null; done
-  cache=${VIGIE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vigie}/sim
+  declare -gA footage
+  for src in $sources; do
+    footage[$src]=$("$vigie" sim prepare --site "$site" --cameras "$src" --stream main |
+      awk '/^footage folder: / { sub(/^footage folder: /, ""); folder = $0 } $2 == "main" { print folder "/" $NF }')
+  done
 }

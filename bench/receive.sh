@@ -15,8 +15,10 @@ mkdir -p "$work"
 
 # Build the footage first (a one-off, not part of the measure).
 ids=$("$vigie" cameras list | awk 'NR > 2 { print $2 }' | head -n "$cameras")
-for id in $ids; do "$vigie" sim prepare --cameras "$id" --stream main >/dev/null; done
-cache=${VIGIE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vigie}/sim
+declare -A footage
+for id in $ids; do
+  footage[$id]=$("$vigie" sim prepare --cameras "$id" --stream main | awk '/^footage folder: / { sub(/^footage folder: /, ""); folder = $0 } $2 == "main" { print folder "/" $NF }')
+done
 
 echo "vigie: $cameras cameras, one process, $seconds s"
 "$vigie" bench receive --cameras "$cameras" --seconds "$seconds" | tee "$work/receive-vigie.txt"
@@ -24,7 +26,7 @@ echo "vigie: $cameras cameras, one process, $seconds s"
 echo "ffmpeg: $cameras processes (-re -c copy -f null), $seconds s"
 : > "$work/ffmpeg-times.txt"
 for id in $ids; do
-  file=$(ls -t "$cache/$id-main-"*.mkv | head -n 1)
+  file=${footage[$id]}
   ( /usr/bin/time -f "%U %S" -a -o "$work/ffmpeg-times.txt" \
       timeout -s INT "$seconds" ffmpeg -hide_banner -nostdin -loglevel error -re -stream_loop -1 -i "$file" -c copy -f null - \
       >/dev/null 2>&1 || true ) &

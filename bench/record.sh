@@ -38,7 +38,7 @@ echo "ffmpeg: $cameras processes (-re -c copy -f segment, 60 s MPEG-TS), $second
 : > "$work/ffmpeg-times.txt"
 for ((i = 0; i < cameras; i++)); do
   src=${source_ids[$((i % 16))]}
-  file=$(ls -t "$cache/$src-main-"*.mkv | head -n 1)
+  file=${footage[$src]}
   mkdir -p "$work/ffmpeg/$i"
   ( /usr/bin/time -f "%U %S" -a -o "$work/ffmpeg-times.txt" \
       timeout -s INT "$seconds" ffmpeg -hide_banner -nostdin -loglevel error -re -stream_loop -1 -i "$file" -c copy \

@@ -37,7 +37,7 @@ echo "catalog: $(sqlite3 "$store/catalog.sqlite" "SELECT COUNT(*) FROM segments"
 ids=($(awk '/- id:/ { print $3 }' "$site"))
 range=$(sqlite3 "$store/catalog.sqlite" "SELECT MIN(start_us) / 1000000, MAX(start_us) / 1000000 FROM segments")
 first=${range%|*}; last=${range#*|}
-: > "$work/vigie.txt"; : > "$work/vigie-process.txt"; : > "$work/ffmpeg.txt"
+: > "$work/vigie.txt"; : > "$work/vigie-process.txt"; : > "$work/ffmpeg.txt"; : > "$work/breakdown.txt"
 for ((n = 0; n < seeks; n++)); do
   camera=${ids[$((RANDOM % ${#ids[@]}))]}
   target=$((first + (RANDOM * 32768 + RANDOM) % (last - first)))
@@ -51,7 +51,8 @@ for ((n = 0; n < seeks; n++)); do
   t0=$(date +%s%N)
   "$vigie" play "$camera" --at "$at" --site "$site" --storage "$store" --frames 1 --size 80x24 2> "$work/play.err" > /dev/null
   t1=$(date +%s%N)
-  sed -n 's/.* shown \([0-9.]*\) ms after the seek began/\1/p' "$work/play.err" >> "$work/vigie.txt"
+  sed -n 's/.* shown \([0-9.]*\) ms after the seek began.*/\1/p' "$work/play.err" >> "$work/vigie.txt"
+  sed -n 's/.* shown \([0-9.]*\) ms after the seek began (\(.*\))$/\1 ms: \2/p' "$work/play.err" >> "$work/breakdown.txt"
   echo "$(( (t1 - t0) / 1000 ))" >> "$work/vigie-process.txt"
   offset="$((target - start)).$(printf %03d $fraction)"
   t0=$(date +%s%N)
@@ -62,6 +63,8 @@ for ((n = 0; n < seeks; n++)); do
 done
 stats() { sort -n "$1" | awk -v scale="$2" '{ v[NR] = $1 / scale } END { printf "median %.1f ms, p95 %.1f ms, max %.1f ms", v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.5)], v[NR] }'; }
 echo "vigie play --at, seek to first frame shown (in process): $(stats "$work/vigie.txt" 1)"
+echo "slowest seeks, where the time went:"
+sort -n -r "$work/breakdown.txt" | head -n 3 | sed 's/^/  /'
 echo "vigie play --at, whole process: $(stats "$work/vigie-process.txt" 1000)"
 echo "ffmpeg -ss -i SEGMENT -frames:v 1, whole process: $(stats "$work/ffmpeg.txt" 1000)"
 paste "$work/vigie-process.txt" "$work/ffmpeg.txt" | sort -n | awk '{ v += $1; f += $2 } END { printf "ratio of whole-process means vigie/ffmpeg %.3f\n", v / f }'

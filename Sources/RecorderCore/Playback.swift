@@ -29,6 +29,8 @@ public final class PlaybackReader: @unchecked Sendable {  // used by one thread 
     private var videoIndex = 0
     private var scaler: Scaler
     private var draining = false
+    /// Where the last `seek(to:)` spent its time.
+    public private(set) var lastSeek = SeekTiming()
 
     /// `preview`: skip the deblocking filter (pictures shown much smaller than recorded).
     public init(store: RecordingStore, camera: String, width: Int, height: Int, preview: Bool = false) throws(MediaError) {
@@ -93,9 +95,19 @@ public final class PlaybackReader: @unchecked Sendable {  // used by one thread 
     /// Positions the reader at `target` and returns the first frame at or after it (in a
     /// later segment when `target` falls in a gap); nil when nothing is recorded after it.
     public func seek(to target: Date) throws(MediaError) -> PlaybackFrame? {
+        var timing = SeekTiming()
+        var mark0 = MonotonicClock.seconds()
+        func lap() -> Double {
+            let now = MonotonicClock.seconds()
+            defer { mark0 = now }
+            return (now - mark0) * 1000
+        }
+        defer { lastSeek = timing }
         guard let record = try segment(at: target) else { return nil }
+        timing.catalogMilliseconds = lap()
         let reopened = segment?.id != record.id || demuxer == nil
         if reopened { try open(record) }
+        timing.openMilliseconds = lap()
         let offset = target.timeIntervalSince(record.start)
         // The last keyframe at or before the time; its byte offset from the index.
         let mark = record.keyframes.last(where: { $0.offset <= offset + 0.0005 })
@@ -107,8 +119,13 @@ public final class PlaybackReader: @unchecked Sendable {  // used by one thread 
         draining = false
         decoder?.flush()
         while let frame = try decodeNext(scaleIf: { $0 >= target.addingTimeInterval(-0.0005) }) {
-            if let image = frame.image { return PlaybackFrame(image: image, time: frame.time, segmentPath: record.path) }
+            timing.framesDecoded += 1
+            if let image = frame.image {
+                timing.decodeMilliseconds = lap()
+                return PlaybackFrame(image: image, time: frame.time, segmentPath: record.path)
+            }
         }
+        timing.decodeMilliseconds = lap()
         // Past this segment's last frame: the next segment's first.
         return try next()
     }
@@ -156,6 +173,23 @@ public final class PlaybackReader: @unchecked Sendable {  // used by one thread 
             guard packet.streamIndex == videoIndex else { continue }
             _ = try? decoder.send(packet)  // a damaged packet is skipped, not fatal
         }
+    }
+}
+
+/// Where a seek spent its time: finding the segment in the catalog, opening it, and
+/// decoding from the keyframe before the target to the frame shown.
+public struct SeekTiming: Sendable, CustomStringConvertible {
+    public var catalogMilliseconds = 0.0
+    public var openMilliseconds = 0.0
+    public var framesDecoded = 0
+    public var decodeMilliseconds = 0.0
+    public init() {}
+    /// Milliseconds in all.
+    public var total: Double { catalogMilliseconds + openMilliseconds + decodeMilliseconds }
+    public var description: String {
+        String(
+            format: "catalog %.1f ms, open %.1f ms, %d frame(s) decoded in %.1f ms", catalogMilliseconds, openMilliseconds, framesDecoded,
+            decodeMilliseconds)
     }
 }
 

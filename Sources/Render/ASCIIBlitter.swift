@@ -7,25 +7,42 @@ extension Blitter {
         /// Sum of (1 - ink)^2, of ink^2 and of ink x (1 - ink) over the four quarters.
         let paper: Float, ink: Float, mixed: Float
         let determinant: Float
+        /// The ink less its mean, and 1 / its squared length: how much of a cell's contrast
+        /// the character's shape explains, unconstrained (for the shortlist).
+        let centred: SIMD4<Float>
+        let inverseVariance: Float
     }
+
+    /// How many characters, best explaining a cell's contrast, get the full fit.
+    static let asciiShortlist = 8
 
     /// The characters worth trying: every one but the space, whose ink differs between quarters.
     private static let asciiModels: [(index: UInt8, model: ASCIIModel)] = asciiGlyphCoverage.indices.dropFirst().compactMap { index in
         let c = asciiGlyphCoverage[index].coverage
         let centred = c - SIMD4(repeating: c.sum() / 4)
-        guard (centred * centred).sum() > 1e-4 else { return nil }
+        let variance = (centred * centred).sum()
+        guard variance > 1e-4 else { return nil }
         let paper = ((1 - c) * (1 - c)).sum(), ink = (c * c).sum(), mixed = (c * (1 - c)).sum()
-        return (UInt8(index), ASCIIModel(coverage: c, paper: paper, ink: ink, mixed: mixed, determinant: paper * ink - mixed * mixed))
+        return (
+            UInt8(index),
+            ASCIIModel(
+                coverage: c, paper: paper, ink: ink, mixed: mixed, determinant: paper * ink - mixed * mixed, centred: centred,
+                inverseVariance: 1 / variance)
+        )
     }
 
     /// ASCII cells: for each cell, each character's two colours are fitted by least squares
     /// to the cell's four pixels within what a terminal can show (0 to 255 a channel); the
     /// character with the least squared error wins, the space (the cell's mean colour) when
-    /// none does better. The ink of a character covers at most about a third of a quarter,
+    /// none does better. Only the `asciiShortlist` characters whose shape best explains the
+    /// cell's contrast (unconstrained) get that fit, as chafa keeps a few candidates by shape
+    /// before scoring colours. The ink of a character covers at most about a third of a quarter,
     /// so strong edges come out softened: the space's mean colour carries most of the picture.
     func asciiCells(pixels: [UInt8], columns: Int, rows: Int, colorMode: ColorMode, into cells: inout [Cell]) {
         let stride = columns * 2 * 3
         let models = Blitter.asciiModels
+        var shortlist = [Int](repeating: 0, count: Blitter.asciiShortlist)
+        var scores = [Float](repeating: 0, count: Blitter.asciiShortlist)
         let zero = SIMD4<Float>(repeating: 0), full = SIMD4<Float>(repeating: 255)
         func channel(_ row: UnsafeBufferPointer<UInt8>, _ offset: Int, _ channel: Int) -> SIMD4<Float> {
             SIMD4(
@@ -47,7 +64,25 @@ extension Blitter {
                         if bestError > 3 * 4 * 16 {
                             let pixelsSquared = SIMD4<Float>((r * r).sum(), (g * g).sum(), (b * b).sum(), 0)
                             let total = SIMD4<Float>(r.sum(), g.sum(), b.sum(), 0)
-                            for (index, model) in models {
+                            // The shortlist: explained contrast, summed over the channels, best first.
+                            var listed = 0
+                            for candidate in models.indices {
+                                let centred = models[candidate].model.centred
+                                let dots = SIMD4<Float>((centred * dr).sum(), (centred * dg).sum(), (centred * db).sum(), 0)
+                                let explained = (dots * dots).sum() * models[candidate].model.inverseVariance
+                                if listed == shortlist.count && explained <= scores[listed - 1] { continue }
+                                var slot = min(listed, shortlist.count - 1)
+                                while slot > 0 && scores[slot - 1] < explained {
+                                    scores[slot] = scores[slot - 1]
+                                    shortlist[slot] = shortlist[slot - 1]
+                                    slot -= 1
+                                }
+                                scores[slot] = explained
+                                shortlist[slot] = candidate
+                                listed = min(listed + 1, shortlist.count)
+                            }
+                            for slot in 0..<listed {
+                                let (index, model) = models[shortlist[slot]]
                                 let c = model.coverage
                                 // Per channel (lanes r, g, b): v = sum ink x pixel, u = sum (1 - ink) x pixel.
                                 let v = SIMD4<Float>((c * r).sum(), (c * g).sum(), (c * b).sum(), 0)

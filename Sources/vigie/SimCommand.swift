@@ -53,7 +53,7 @@ struct Sim: ParsableCommand {
                             city: simulation.city, camera: camera.id, stream: stream, timeZone: simulation.timeZone)
                         let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
                         let what = existed ? "cached" : String(format: "built in %.1f s", Date().timeIntervalSince(start))
-                        print("\(camera.id.padded(28)) \(stream.rawValue.padded(4)) \(String(size / 1024).leftPadded(6)) KiB  \(what)")
+                        print("\(camera.id.padded(28)) \(stream.rawValue.padded(4)) \(String(size / 1024).leftPadded(6)) KiB  \(what)  \(file.lastPathComponent)")
                     } catch {
                         printError("vigie sim prepare: \(camera.id) \(stream.rawValue): \(error)")
                         throw ExitCode(1)

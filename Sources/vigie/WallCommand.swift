@@ -214,8 +214,10 @@ struct Play: ParsableCommand {
             cellSize: nil, threshold: 10, toTerminal: false)
         try reader.resize(
             width: picture.renderer.pixelWidth, height: picture.renderer.pixelHeight, preview: picture.renderer.pixelWidth * 2 <= video.width)
+        let prepared = MonotonicClock.seconds()
         store.audit.record(
             OperatorEvent(who: currentUser, action: .playback, cameraID: camera, detail: "opened (plain output)", from: start, reason: reason))
+        let audited = MonotonicClock.seconds()
         var buffer = VTBuffer(colorMode: picture.colorMode)
         var frame = try reader.seek(to: start)
         var shown = 0, firstLatency = 0.0, last = start
@@ -228,6 +230,7 @@ struct Play: ParsableCommand {
                 firstLatency = MonotonicClock.seconds() - began
                 printError(
                     "vigie play: first frame \(LocalTime.format(current.time, timeZone: inventory.site.timeZone, offset: true, fraction: true)) (\(current.segmentPath)) shown \(String(format: "%.1f", firstLatency * 1000)) ms after the seek began"
+                        + " (size probe \(String(format: "%.1f", (prepared - began) * 1000)) ms, audit \(String(format: "%.1f", (audited - prepared) * 1000)) ms, \(reader.lastSeek), drawn \(String(format: "%.1f", (MonotonicClock.seconds() - audited) * 1000 - reader.lastSeek.total)) ms)"
                 )
             }
             last = current.time
