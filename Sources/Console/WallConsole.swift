@@ -185,6 +185,8 @@ public final class WallConsole {
                 updateRecordingMarks(now: now)
                 chromeDirty = true  // the clock and the countdown move every second
             }
+            // Away from the wall (a camera isolated, a filter), its page keeps its time.
+            scheduler.setHeld(mode != .wall || filter != nil, now: now)
             if mode == .wall && filter == nil, let change = scheduler.tick(now: now) {
                 if case .windowChanged(let window, _) = change {
                     showMessage("schedule: \(window ?? "default rotation")", now: now)

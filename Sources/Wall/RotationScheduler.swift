@@ -18,8 +18,13 @@ public struct RotationScheduler: Sendable {
     public private(set) var window: String?
     public private(set) var index: Int = 0
     public private(set) var pageStarted: Date
+    /// Paused by the operator (the status bar says PAUSED).
     public private(set) var paused = false
-    private var pausedAt: Date?
+    /// Held by the console while the wall is not shown (a camera isolated, a filter): the
+    /// page keeps the time it had left, so coming back finds the same page.
+    public private(set) var held = false
+    /// Since when the page's clock has been stopped (paused or held).
+    private var stoppedAt: Date?
 
     public init(layout: WallLayout, timeZone: TimeZone, now: Date) {
         self.layout = layout
@@ -38,7 +43,7 @@ public struct RotationScheduler: Sendable {
     /// Seconds until the next zap; nil while paused or with a single page.
     public func secondsToNextZap(now: Date) -> Double? {
         guard !paused, pages.count > 1 else { return nil }
-        return max(0, current.dwell - now.timeIntervalSince(pageStarted))
+        return max(0, current.dwell - (stoppedAt ?? now).timeIntervalSince(pageStarted))
     }
 
     /// The page the wall will show within `lead` seconds, so its cameras can connect first.
@@ -55,10 +60,10 @@ public struct RotationScheduler: Sendable {
             window = active.window
             index = 0
             pageStarted = now
-            if paused { pausedAt = now }
+            if stoppedAt != nil { stoppedAt = now }
             return .windowChanged(window: window, page: current.name)
         }
-        guard !paused, pages.count > 1 else { return nil }
+        guard !paused, !held, pages.count > 1 else { return nil }
         let elapsed = now.timeIntervalSince(pageStarted)
         guard elapsed >= current.dwell else { return nil }
         // After a long stall (suspended machine), start the new page now rather than zap in a burst.
@@ -71,24 +76,35 @@ public struct RotationScheduler: Sendable {
     public mutating func next(now: Date) {
         index = (index + 1) % pages.count
         pageStarted = now
-        if paused { pausedAt = now }
+        if stoppedAt != nil { stoppedAt = now }
     }
 
     public mutating func previous(now: Date) {
         index = (index + pages.count - 1) % pages.count
         pageStarted = now
-        if paused { pausedAt = now }
+        if stoppedAt != nil { stoppedAt = now }
     }
 
     /// Pauses or resumes the rotation; resuming keeps the time the page had left.
     public mutating func togglePause(now: Date) {
-        if paused, let pausedAt {
-            pageStarted = pageStarted.addingTimeInterval(now.timeIntervalSince(pausedAt))
-            self.pausedAt = nil
-            paused = false
-        } else {
-            paused = true
-            pausedAt = now
+        paused.toggle()
+        stopClock(paused || held, now: now)
+    }
+
+    /// Holds the rotation while the wall is not shown, or releases it: the page keeps the
+    /// time it had left (an operator's pause stays as it was).
+    public mutating func setHeld(_ held: Bool, now: Date) {
+        guard held != self.held else { return }
+        self.held = held
+        stopClock(paused || held, now: now)
+    }
+
+    private mutating func stopClock(_ stopped: Bool, now: Date) {
+        if stopped {
+            if stoppedAt == nil { stoppedAt = now }
+        } else if let since = stoppedAt {
+            pageStarted = pageStarted.addingTimeInterval(now.timeIntervalSince(since))
+            stoppedAt = nil
         }
     }
 

@@ -10,20 +10,27 @@ import Testing
     final class Session {
         let name = "vigie-test-\(UUID().uuidString.prefix(8))"
         let folder = TestPaths.temporaryFolder("wall")
+        /// A tmux server of the tests' own: a developer's tmux clients cannot change the
+        /// session's size or mouse.
+        static let server = ["-L", "vigie-tests-\(getpid())"]
+
+        func tmux(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+            try runProgram("/usr/bin/tmux", Session.server + arguments, environment: environment)
+        }
 
         init(command: String, columns: Int = 120, rows: Int = 40) throws {
             let script = folder.appendingPathComponent("run.sh")
             try "#!/bin/sh\n\(command)\necho EXIT=$?\nsleep 30\n".write(to: script, atomically: true, encoding: .utf8)
             chmod(script.path, 0o755)
-            let result = try runProgram(
-                "/usr/bin/tmux", ["new-session", "-d", "-s", name, "-x", "\(columns)", "-y", "\(rows)", script.path],
+            let result = try tmux(
+                ["new-session", "-d", "-s", name, "-x", "\(columns)", "-y", "\(rows)", script.path],
                 environment: ["TERM": "xterm-256color", "COLORTERM": "truecolor"])
             guard result.status == 0 else { throw FixtureError("tmux: \(result.stderr)") }
         }
 
         func screen(colours: Bool = false) -> String {
             do {
-                let result = try runProgram("/usr/bin/tmux", ["capture-pane", "-p"] + (colours ? ["-e"] : []) + ["-t", name])
+                let result = try tmux(["capture-pane", "-p"] + (colours ? ["-e"] : []) + ["-t", name])
                 return result.status == 0 ? result.stdout : "tmux capture-pane failed (\(result.status)): \(result.stderr)"
             } catch {
                 return "tmux capture-pane failed: \(error)"
@@ -36,14 +43,14 @@ import Testing
         func click(row: Int, column: Int, times: Int = 1) {
             let place = String(UnicodeScalar(UInt8(33 + column))) + String(UnicodeScalar(UInt8(33 + row)))
             let one = "\u{1B}[M " + place + "\u{1B}[M#" + place
-            _ = try? runProgram("/usr/bin/tmux", ["send-keys", "-t", name, "-l", String(repeating: one, count: times)])
+            _ = try? tmux(["send-keys", "-t", name, "-l", String(repeating: one, count: times)])
         }
 
         func keys(_ keys: String...) {
-            _ = try? runProgram("/usr/bin/tmux", ["send-keys", "-t", name] + keys)
+            _ = try? tmux(["send-keys", "-t", name] + keys)
         }
 
-        deinit { _ = try? runProgram("/usr/bin/tmux", ["kill-session", "-t", name]) }
+        deinit { _ = try? tmux(["kill-session", "-t", name]) }
     }
 
     @Test func theWallShowsPicturesZapsIsolatesAndQuits() throws {
@@ -88,6 +95,15 @@ import Testing
         #expect(eventually(timeout: 5) { session.statusLine.contains("ISOLATED 4 Pont D") })
         session.keys("Escape")
         #expect(eventually(timeout: 5) { session.statusLine.contains("page 2/2 Sud") })
+        // Rotating again, an isolation longer than the dwell (4 s) still comes back to the same page.
+        session.keys("Space")
+        #expect(eventually(timeout: 5) { !session.statusLine.contains("PAUSED") })
+        session.keys("Enter")
+        #expect(eventually(timeout: 5) { session.statusLine.contains("ISOLATED") })
+        Thread.sleep(forTimeInterval: 6)
+        session.keys("Escape")
+        #expect(eventually(timeout: 5) { !session.statusLine.contains("ISOLATED") })
+        #expect(session.statusLine.contains("page 2/2 Sud"), "\(session.statusLine)")
         // The help lists the keys; any key closes it.
         session.keys("?")
         #expect(eventually(timeout: 5) { session.screen().contains("Vigie — keys") })

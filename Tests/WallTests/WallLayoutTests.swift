@@ -117,6 +117,27 @@ func layout(_ yaml: String) throws(ConfigurationError) -> WallLayout {
         #expect(scheduler.position == (2, scheduler.pages.count))
     }
 
+    @Test func isolatingACameraKeepsThePageForTheReturn() {
+        let start = paris("2026-11-18 14:00:00")  // every page, 10 s
+        var scheduler = RotationScheduler(layout: tours, timeZone: paris, now: start)
+        // Isolated 4 s into the page, for a minute: no zap meanwhile, the same page after, with its 6 s.
+        scheduler.setHeld(true, now: start.addingTimeInterval(4))
+        #expect(scheduler.tick(now: start.addingTimeInterval(30)) == nil)
+        scheduler.setHeld(false, now: start.addingTimeInterval(64))
+        #expect(scheduler.current.name == "Vieux-Tours")
+        #expect(scheduler.secondsToNextZap(now: start.addingTimeInterval(64)) == 6)
+        #expect(scheduler.tick(now: start.addingTimeInterval(69.9)) == nil)
+        #expect(scheduler.tick(now: start.addingTimeInterval(70)) == .zapped(page: "Halles"))
+        // A pause taken while isolated outlives the isolation; resuming gives back the page's time.
+        scheduler.setHeld(true, now: start.addingTimeInterval(72))  // 8 s left
+        scheduler.togglePause(now: start.addingTimeInterval(75))
+        scheduler.setHeld(false, now: start.addingTimeInterval(80))
+        #expect(scheduler.paused && scheduler.tick(now: start.addingTimeInterval(200)) == nil)
+        scheduler.togglePause(now: start.addingTimeInterval(200))
+        #expect(scheduler.secondsToNextZap(now: start.addingTimeInterval(200)) == 8)
+        #expect(scheduler.tick(now: start.addingTimeInterval(208)) == .zapped(page: "Nationale et Jean-Jaurès"))
+    }
+
     @Test func weekendNightsCrossMidnight() {
         var scheduler = RotationScheduler(layout: tours, timeZone: paris, now: paris("2026-11-20 21:59:00"))  // Friday
         #expect(scheduler.window == nil)
