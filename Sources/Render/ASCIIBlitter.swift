@@ -100,22 +100,23 @@ extension Blitter {
                                 var bestLane = error(background, foreground)
                                 if any(outside) {
                                     bestLane.replace(with: SIMD4(repeating: .infinity), where: outside)
-                                    var edge = zero
-                                    for _ in 0..<2 {
-                                        let fitForeground = ((v - edge * model.mixed) / model.ink).clamped(lowerBound: zero, upperBound: full)
-                                        let onBackgroundEdge = error(edge, fitForeground)
-                                        let better = onBackgroundEdge .< bestLane
-                                        bestLane.replace(with: onBackgroundEdge, where: better)
-                                        background.replace(with: edge, where: better)
-                                        foreground.replace(with: fitForeground, where: better)
-                                        let fitBackground = ((u - edge * model.mixed) / model.paper).clamped(lowerBound: zero, upperBound: full)
-                                        let onForegroundEdge = error(fitBackground, edge)
-                                        let betterStill = onForegroundEdge .< bestLane
-                                        bestLane.replace(with: onForegroundEdge, where: betterStill)
-                                        background.replace(with: fitBackground, where: betterStill)
-                                        foreground.replace(with: edge, where: betterStill)
-                                        edge = full
+                                    func consider(_ candidateBackground: SIMD4<Float>, _ candidateForeground: SIMD4<Float>) {
+                                        let candidate = error(candidateBackground, candidateForeground)
+                                        let better = candidate .< bestLane
+                                        bestLane.replace(with: candidate, where: better)
+                                        background.replace(with: candidateBackground, where: better)
+                                        foreground.replace(with: candidateForeground, where: better)
                                     }
+                                    func foregroundFit(_ background: SIMD4<Float>) -> SIMD4<Float> {
+                                        ((v - background * model.mixed) / model.ink).clamped(lowerBound: zero, upperBound: full)
+                                    }
+                                    func backgroundFit(_ foreground: SIMD4<Float>) -> SIMD4<Float> {
+                                        ((u - foreground * model.mixed) / model.paper).clamped(lowerBound: zero, upperBound: full)
+                                    }
+                                    consider(zero, foregroundFit(zero))
+                                    consider(full, foregroundFit(full))
+                                    consider(backgroundFit(zero), zero)
+                                    consider(backgroundFit(full), full)
                                 }
                                 let error = bestLane[0] + bestLane[1] + bestLane[2]
                                 if error < bestError {
@@ -124,7 +125,7 @@ extension Blitter {
                                 }
                             }
                         }
-                        var cell: Cell
+                        let cell: Cell
                         if let best {
                             cell = Cell(
                                 mask: best.index,
@@ -134,14 +135,7 @@ extension Blitter {
                             let mean = RGB(byte(meanR), byte(meanG), byte(meanB))
                             cell = Cell(mask: 0, foreground: mean, background: mean)
                         }
-                        if colorMode != .truecolor {
-                            cell.foreground = colorMode.quantize(cell.foreground)
-                            cell.background = colorMode.quantize(cell.background)
-                        }
-                        if cell.mask == 0 || cell.foreground == cell.background {
-                            cell = Cell(mask: 0, foreground: cell.background, background: cell.background)
-                        }
-                        output[row * columns + column] = cell
+                        output[row * columns + column] = cell.shown(in: colorMode)
                     }
                 }
             }

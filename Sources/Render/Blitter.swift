@@ -127,6 +127,18 @@ public struct Cell: Equatable, Sendable {
         return worst
     }
 
+    /// The cell in the colours `colorMode` shows, kept canonical: one colour, no foreground.
+    @inline(__always)
+    func shown(in colorMode: ColorMode) -> Cell {
+        var cell = self
+        if colorMode != .truecolor {
+            cell.foreground = colorMode.quantize(cell.foreground)
+            cell.background = colorMode.quantize(cell.background)
+        }
+        return cell.mask == 0 || cell.foreground == cell.background
+            ? Cell(mask: 0, foreground: cell.background, background: cell.background) : cell
+    }
+
     /// A cell never drawn: differs from any picture (no blitter makes a cell of mask 0
     /// with two colours).
     static let unknown = Cell(mask: 0, foreground: RGB(0, 0, 0), background: RGB(1, 2, 3))
@@ -210,21 +222,14 @@ extension Blitter {
                     let m = count - n
                     let background = RGB(
                         UInt8((totalR - sr + m / 2) / m), UInt8((totalG - sg + m / 2) / m), UInt8((totalB - sb + m / 2) / m))
-                    var cell: Cell
+                    let cell: Cell
                     if n == 0 {
                         cell = Cell(mask: 0, foreground: background, background: background)
                     } else {
                         let foreground = RGB(UInt8((sr + n / 2) / n), UInt8((sg + n / 2) / n), UInt8((sb + n / 2) / n))
                         cell = Cell(mask: bestMask, foreground: foreground, background: background)
                     }
-                    if colorMode != .truecolor {
-                        cell.foreground = colorMode.quantize(cell.foreground)
-                        cell.background = colorMode.quantize(cell.background)
-                    }
-                    if cell.mask == 0 || cell.foreground == cell.background {
-                        cell = Cell(mask: 0, foreground: cell.background, background: cell.background)
-                    }
-                    cells[row * columns + column] = cell
+                    cells[row * columns + column] = cell.shown(in: colorMode)
                 }
             }
         }
