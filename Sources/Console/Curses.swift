@@ -1,5 +1,6 @@
 import CNcursesw
 import Foundation
+import RecorderCore
 
 /// The ncurses side of the console: the only place that calls ncurses. Owns the screen
 /// between `start()` and `stop()`, draws text (labels, status bar, help, prompts) and
@@ -73,11 +74,13 @@ final class Curses {
         wattr_off(vigie_stdscr(), attr_t(attribute), nil)
     }
 
-    /// Cuts or pads to exactly `width` display cells (one cell a character here).
+    /// Cuts or pads to exactly `width` display cells (one cell a character here). A control
+    /// character (a CR or an ESC in a camera's name) becomes one visible cell: ncurses would
+    /// obey it and move the cursor over the next label.
     static func fit(_ text: String, width: Int) -> String {
-        let characters = Array(text)
+        let characters = Array(TerminalText.inCells(text))
         if characters.count > width { return String(characters.prefix(max(0, width - 1))) + "…" }
-        return text + String(repeating: " ", count: width - characters.count)
+        return String(characters) + String(repeating: " ", count: width - characters.count)
     }
 
     /// Clears the whole screen (the renderers must then redraw everything).

@@ -20,6 +20,13 @@ public struct DemuxerOptions: Sendable {
     public var formatName: String?
     /// Extra FFmpeg options (the `-opt value` of the ffmpeg command line).
     public var extraOptions: [String: String] = [:]
+    /// The most streams a source may declare: a camera has a handful (video, audio,
+    /// metadata). A hostile RTSP server can announce thousands of tracks, each costing
+    /// about a megabyte and a SETUP round trip; past this FFmpeg ignores them.
+    public var maximumStreams = 16
+    /// Deliver a file's packets at the pace of their timestamps, as a camera would (a file
+    /// used as a camera: recording it must not read a minute of it in a second).
+    public var realTime = false
 
     public init(
         rtspTransport: RTSPTransport = .tcp, connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(10)
@@ -69,7 +76,7 @@ public final class Demuxer {
         MediaLibrary.initializeOnce()
         self.interrupt = interrupt
         self.options = options
-        self.displayName = Redaction.redactCredentials(in: url)
+        self.displayName = Redaction.redactAddress(url)
 
         guard var context = avformat_alloc_context() else {
             throw MediaError(kind: .ffmpeg, operation: "avformat_alloc_context", source: url, message: "out of memory")
@@ -78,8 +85,11 @@ public final class Demuxer {
 
         var dictionary: OpaquePointer? = nil
         defer { av_dict_free(&dictionary) }
+        av_dict_set(&dictionary, "max_streams", String(max(1, options.maximumStreams)), 0)
         if url.hasPrefix("rtsp://") || url.hasPrefix("rtsps://") {
             av_dict_set(&dictionary, "rtsp_transport", options.rtspTransport.rawValue, 0)
+            // Only the video is recorded and shown: no SETUP for audio or metadata tracks.
+            av_dict_set(&dictionary, "allowed_media_types", "video", 0)
             if options.rtspTransport == .udp {
                 av_dict_set(&dictionary, "buffer_size", "2097152", 0)
                 av_dict_set(&dictionary, "reorder_queue_size", "64", 0)

@@ -43,7 +43,7 @@ public struct MediaError: Error, Sendable, CustomStringConvertible {
         self.kind = kind
         self.code = code
         self.operation = operation
-        self.source = source.map(Redaction.redactCredentials(in:))
+        self.source = source.map(Redaction.redactAddress)
         self.message = message
     }
 

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Anything that delivers a camera's compressed video packets: a network or file source
 /// (`DemuxerSource`) or a simulated camera. The camera's receive loop owns one and is the
 /// only thread that calls it; `close()` may come from another thread to stop a blocked read.
@@ -18,6 +22,9 @@ public final class DemuxerSource: PacketSource {
     public let demuxer: Demuxer
     public let video: StreamInfo
     public let transport: String
+    private let realTime: Bool
+    /// Monotonic seconds and stream seconds of the first packet paced.
+    private var paceOrigin: (wall: Double, media: Double)?
 
     public init(url: String, options: DemuxerOptions = DemuxerOptions(), interrupt: InterruptFlag = InterruptFlag())
         throws(MediaError)
@@ -29,6 +36,7 @@ public final class DemuxerSource: PacketSource {
         }
         self.demuxer = demuxer
         self.video = video
+        self.realTime = options.realTime
         if url.hasPrefix("rtsp") {
             transport = "rtsp/\(options.rtspTransport.rawValue)"
         } else if let scheme = url.split(separator: ":", maxSplits: 1).first, url.dropFirst(scheme.count).hasPrefix("://") {
@@ -42,9 +50,31 @@ public final class DemuxerSource: PacketSource {
 
     public func read() throws(MediaError) -> Packet? {
         while let packet = try demuxer.read() {
-            if packet.streamIndex == video.index { return packet }
+            guard packet.streamIndex == video.index else { continue }
+            if realTime { try pace(packet) }
+            return packet
         }
         return nil
+    }
+
+    /// Waits until the packet is due, its decoding time after the first one's.
+    private func pace(_ packet: Packet) throws(MediaError) {
+        guard let stamp = packet.dts ?? packet.pts else { return }
+        let media = packet.timeBase.seconds(stamp)
+        let now = Double(MonotonicClock.nanoseconds()) / 1e9
+        guard let origin = paceOrigin, media >= origin.media - 1 else {
+            paceOrigin = (now, media)  // the first packet, or timestamps that went back: start the clock again
+            return
+        }
+        let due = origin.wall + (media - origin.media)
+        while true {
+            let left = due - Double(MonotonicClock.nanoseconds()) / 1e9
+            if left <= 0.000_5 { return }
+            if demuxer.interrupt.isCancelled {
+                throw MediaError(kind: .cancelled, operation: "read", source: demuxer.displayName, message: "cancelled")
+            }
+            usleep(UInt32(min(left, 0.1) * 1_000_000))
+        }
     }
 }
 

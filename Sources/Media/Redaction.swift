@@ -1,39 +1,163 @@
-/// Removes credentials from URLs before they are shown, logged or stored.
+/// Removes credentials from text before it is shown, logged or stored.
 ///
-/// Camera URLs often carry `user:password@`. Every place that prints a URL, and every
-/// line FFmpeg logs, goes through `redactCredentials(in:)` first.
+/// Camera addresses often carry `user:password@`, sometimes `?user=...&password=...`, and
+/// FFmpeg's debug lines carry the `Authorization:` header it sends (base64 of
+/// user:password). Every place that prints an address, and every line FFmpeg logs, goes
+/// through `redactCredentials(in:)` first; a configured address is shown through
+/// `redactAddress(_:)`, which takes the whole value as one address (blanks included).
 public enum Redaction {
-    /// What replaces the user-information part of a URL.
+    /// What replaces a secret.
     public static let mask = "***"
 
-    /// Returns `text` with the user-information part of every `scheme://user:pass@host`
-    /// replaced by `***`. Text without URLs comes back unchanged.
+    /// Query parameters whose value is a secret (compared without case).
+    static let secretParameters: Set<String> = [
+        "user", "username", "usr", "login", "password", "pass", "passwd", "pwd", "pw", "token", "auth", "authorization",
+        "key", "apikey", "api_key", "secret", "sig", "signature", "access_token", "credentials",
+    ]
+
+    /// Header names whose value is a secret, as FFmpeg logs the requests it sends.
+    static let secretHeaders = ["authorization:", "cookie:"]
+
+    /// `text` with every secret masked: the user information of each `scheme://user:pass@host`
+    /// (up to the last `@` of the authority, as FFmpeg reads it, so an `@` or a `/` in a
+    /// password is covered), secret query parameters, and `Authorization:` or `Cookie:`
+    /// header values. Text without any comes back unchanged.
     public static func redactCredentials(in text: String) -> String {
-        let bytes = Array(text.utf8)
-        guard bytes.count >= 4, let _ = firstSchemeSeparator(in: bytes, from: 0) else { return text }
+        var bytes = Array(text.utf8)
+        guard bytes.count >= 4 else { return text }
+        var changed = maskHeaders(&bytes)
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var index = 0
         while let separator = firstSchemeSeparator(in: bytes, from: index) {
             let authorityStart = separator + 3
             output.append(contentsOf: bytes[index..<authorityStart])
-            // The URL token runs to the first blank, quote or angle bracket.
+            // The address runs to the first blank, quote or angle bracket.
             var tokenEnd = authorityStart
             while tokenEnd < bytes.count, !isTokenEnd(bytes[tokenEnd]) { tokenEnd += 1 }
-            if let at = userInfoEnd(in: bytes, from: authorityStart, to: tokenEnd) {
-                output.append(contentsOf: mask.utf8)
-                index = at  // keep the '@'
-            } else {
-                index = authorityStart
-            }
+            let redacted = redactAddressBytes(bytes[authorityStart..<tokenEnd])
+            if redacted.elementsEqual(bytes[authorityStart..<tokenEnd]) == false { changed = true }
+            output.append(contentsOf: redacted)
+            index = tokenEnd
         }
+        guard changed else { return text }
         output.append(contentsOf: bytes[index...])
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// True when `url` carries a user name or password.
+    /// One configured address, the whole value taken as the address: what a site file
+    /// holds may contain blanks (a mistake to report) and the secret after them must not show.
+    public static func redactAddress(_ address: String) -> String {
+        let bytes = Array(address.utf8)
+        guard let separator = firstSchemeSeparator(in: bytes, from: 0) else { return redactCredentials(in: address) }
+        let authorityStart = separator + 3
+        let redacted = Array(bytes[..<authorityStart]) + redactAddressBytes(bytes[authorityStart...])
+        return String(decoding: redacted, as: UTF8.self)
+    }
+
+    /// True when `url` carries a user name, a password or a secret parameter.
     public static func hasCredentials(_ url: String) -> Bool {
-        redactCredentials(in: url) != url
+        redactAddress(url) != url
+    }
+
+    /// The part of an address after `scheme://`, its secrets masked.
+    private static func redactAddressBytes(_ part: ArraySlice<UInt8>) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(part.count)
+        let start = part.startIndex, end = part.endIndex
+        // The query starts at the first '?' or '#'; user information can only come before it.
+        let query = part.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? end
+        var rest = start
+        if let at = userInfoEnd(in: part, before: query) {
+            output.append(contentsOf: mask.utf8)
+            rest = at  // keep the '@'
+        }
+        output.append(contentsOf: part[rest..<query])
+        if query < end {
+            output.append(contentsOf: maskQuery(part[query..<end]))
+        }
+        return output
+    }
+
+    /// The '@' that ends a user-information part, if the authority has one: the last '@'
+    /// before the query when one comes before the first '/', or after it when a ':' comes
+    /// first (a '/' in a password, not percent-encoded, that camera firmware accepts).
+    /// Masking too much (a port, then an '@' in the path) is the safe side.
+    private static func userInfoEnd(in part: ArraySlice<UInt8>, before query: Int) -> Int? {
+        let region = part[part.startIndex..<query]
+        guard let lastAt = region.lastIndex(of: UInt8(ascii: "@")) else { return nil }
+        let firstSlash = region.firstIndex(of: UInt8(ascii: "/")) ?? query
+        if let firstAt = region.firstIndex(of: UInt8(ascii: "@")), firstAt < firstSlash {
+            // Every '@' before the first '/' belongs to the user information; so may later ones
+            // when the password holds a '/'.
+            let colon = region[region.startIndex..<firstAt].contains(UInt8(ascii: ":"))
+            if !colon { return region[region.startIndex..<firstSlash].lastIndex(of: UInt8(ascii: "@")) }
+            return lastAt
+        }
+        return region[region.startIndex..<firstSlash].contains(UInt8(ascii: ":")) ? lastAt : nil
+    }
+
+    /// `?a=1&password=x#f` with the values of secret parameters masked.
+    private static func maskQuery(_ query: ArraySlice<UInt8>) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(query.count)
+        var index = query.startIndex
+        while index < query.endIndex {
+            let byte = query[index]
+            output.append(byte)
+            index += 1
+            guard byte == UInt8(ascii: "?") || byte == UInt8(ascii: "&") || byte == UInt8(ascii: ";") || byte == UInt8(ascii: "#")
+            else { continue }
+            // A parameter: its name up to '=', its value up to the next separator.
+            var nameEnd = index
+            while nameEnd < query.endIndex, !isParameterEnd(query[nameEnd]), query[nameEnd] != UInt8(ascii: "=") { nameEnd += 1 }
+            guard nameEnd < query.endIndex, query[nameEnd] == UInt8(ascii: "=") else { continue }
+            let name = String(decoding: query[index..<nameEnd], as: UTF8.self).lowercased()
+            var valueEnd = nameEnd + 1
+            while valueEnd < query.endIndex, !isParameterEnd(query[valueEnd]) { valueEnd += 1 }
+            output.append(contentsOf: query[index...nameEnd])
+            if secretParameters.contains(name) && valueEnd > nameEnd + 1 {
+                output.append(contentsOf: mask.utf8)
+            } else {
+                output.append(contentsOf: query[(nameEnd + 1)..<valueEnd])
+            }
+            index = valueEnd
+        }
+        return output
+    }
+
+    /// Masks the value of secret headers, to the end of their line, wherever they appear.
+    private static func maskHeaders(_ bytes: inout [UInt8]) -> Bool {
+        var changed = false
+        for header in secretHeaders {
+            let pattern = Array(header.utf8)
+            var index = 0
+            while index + pattern.count <= bytes.count {
+                guard matchesIgnoringCase(bytes, at: index, pattern) else {
+                    index += 1
+                    continue
+                }
+                var valueStart = index + pattern.count
+                while valueStart < bytes.count, bytes[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
+                var lineEnd = valueStart
+                while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n"), bytes[lineEnd] != UInt8(ascii: "\r") { lineEnd += 1 }
+                if lineEnd > valueStart && !bytes[valueStart..<lineEnd].elementsEqual(mask.utf8) {
+                    bytes.replaceSubrange(valueStart..<lineEnd, with: Array(mask.utf8))
+                    changed = true
+                }
+                index = valueStart + mask.utf8.count
+            }
+        }
+        return changed
+    }
+
+    private static func matchesIgnoringCase(_ bytes: [UInt8], at index: Int, _ pattern: [UInt8]) -> Bool {
+        for (offset, expected) in pattern.enumerated() {
+            var byte = bytes[index + offset]
+            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 32 }
+            if byte != expected { return false }
+        }
+        return true
     }
 
     private static func firstSchemeSeparator(in bytes: [UInt8], from start: Int) -> Int? {
@@ -49,19 +173,6 @@ public enum Redaction {
         return nil
     }
 
-    /// The index of the '@' that ends a user-information part, if the authority has one.
-    /// A password may hold a '/' that was not percent-encoded (camera firmware accepts it):
-    /// an '@' after a slash still counts when a ':' precedes the slash.
-    private static func userInfoEnd(in bytes: [UInt8], from start: Int, to end: Int) -> Int? {
-        guard let at = bytes[start..<end].firstIndex(of: UInt8(ascii: "@")) else { return nil }
-        let firstSlash = bytes[start..<end].firstIndex(of: UInt8(ascii: "/"))
-        if let firstSlash, firstSlash < at {
-            let colon = bytes[start..<firstSlash].firstIndex(of: UInt8(ascii: ":"))
-            return colon == nil ? nil : at
-        }
-        return at
-    }
-
     private static func isSchemeCharacter(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "+")
@@ -71,5 +182,10 @@ public enum Redaction {
     private static func isTokenEnd(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
             || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
+            || byte == UInt8(ascii: "`")
+    }
+
+    private static func isParameterEnd(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "&") || byte == UInt8(ascii: ";") || byte == UInt8(ascii: "#")
     }
 }

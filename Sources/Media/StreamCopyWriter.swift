@@ -80,6 +80,10 @@ public final class StreamCopyWriter {
         let size = copy.size
         let result = av_interleaved_write_frame(context, copy.pointer)
         if result < 0 { throw MediaError(code: result, operation: "write packet", source: path) }
+        // The I/O layer keeps a write error (a full disk) to itself until asked.
+        if let pb = context.pointee.pb, pb.pointee.error < 0 {
+            throw MediaError(code: pb.pointee.error, operation: "write packet", source: path)
+        }
         packetCount += 1
         payloadBytes += size
     }
@@ -91,10 +95,12 @@ public final class StreamCopyWriter {
         return avio_tell(pb)
     }
 
-    /// Pushes buffered bytes to the file (they survive a crash of the process).
-    public func flush() {
+    /// Pushes buffered bytes to the file (they survive a crash of the process); throws
+    /// when the file system refused them (a full disk).
+    public func flush() throws(MediaError) {
         guard let context, let pb = context.pointee.pb else { return }
         avio_flush(pb)
+        if pb.pointee.error < 0 { throw MediaError(code: pb.pointee.error, operation: "flush", source: path) }
     }
 
     /// Writes the trailer and closes the file.
@@ -102,8 +108,10 @@ public final class StreamCopyWriter {
         guard let context else { return }
         self.context = nil
         let trailer = av_write_trailer(context)
-        if context.pointee.oformat.pointee.flags & AVFMT_NOFILE == 0 { avio_closep(&context.pointee.pb) }
+        var closed: Int32 = 0
+        if context.pointee.oformat.pointee.flags & AVFMT_NOFILE == 0 { closed = avio_closep(&context.pointee.pb) }
         avformat_free_context(context)
         if trailer < 0 { throw MediaError(code: trailer, operation: "write trailer", source: path) }
+        if closed < 0 { throw MediaError(code: closed, operation: "close", source: path) }
     }
 }

@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 import Logging
 
 /// One entry of the audit log as stored: the event, its place in the chain, the hash of
@@ -31,7 +31,7 @@ public struct AuditEntry: Sendable, Hashable {
         field(event.reason)
         field(event.detail)
         field(previousHash)
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Hex.string(SHA256.hash(data: Data(text.utf8)))
     }
 
     public var isSelfConsistent: Bool { AuditEntry.hash(sequence: sequence, event: event, previousHash: previousHash) == hash }
@@ -112,17 +112,26 @@ public final class AuditLog: AuditSink {
         return entry
     }
 
-    /// The head file: "SEQUENCE HASH". Written after each entry, atomically (rename).
+    /// The head file: "SEQUENCE HASH", rewritten in place after each entry (a full disk does
+    /// not stop it) under a lock, keeping the highest sequence when processes race.
     static func writeHead(path: String, sequence: Int64, hash: String) {
-        // Entries from several processes may race: keep the highest sequence.
-        if let current = readHead(path: path), current.sequence > sequence { return }
-        let temporary = path + ".\(getpid()).tmp"
-        guard (try? "\(sequence) \(hash)\n".write(toFile: temporary, atomically: false, encoding: .utf8)) != nil else { return }
-        rename(temporary, path)
+        SmallFile.write("\(sequence) \(hash)\n", to: path, capacity: 128) { current in
+            guard let head = parseHead(current) else { return true }
+            return head.sequence <= sequence
+        }
+    }
+
+    /// Sets the head whatever it said before: a rebuilt catalog's chain starts again, and
+    /// the entry that starts it names the head that was lost.
+    func resetHead(sequence: Int64, hash: String) {
+        SmallFile.write("\(sequence) \(hash)\n", to: headPath, capacity: 128)
     }
 
     public static func readHead(path: String) -> (sequence: Int64, hash: String)? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        SmallFile.read(path).flatMap(parseHead)
+    }
+
+    static func parseHead(_ text: String) -> (sequence: Int64, hash: String)? {
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard parts.count == 2, let sequence = Int64(parts[0]) else { return nil }
         return (sequence, String(parts[1]))

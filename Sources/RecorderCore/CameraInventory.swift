@@ -36,8 +36,8 @@ public struct Camera: Sendable, Hashable, Identifiable {
     /// This camera's retention when it differs from the site's (within the authorisation).
     public var retentionDays: Int? = nil
 
-    public var displayMainURL: String { Redaction.redactCredentials(in: mainURL) }
-    public var displaySubURL: String? { subURL.map(Redaction.redactCredentials(in:)) }
+    public var displayMainURL: String { Redaction.redactAddress(mainURL) }
+    public var displaySubURL: String? { subURL.map(Redaction.redactAddress) }
 }
 
 /// A site's cameras, read from a YAML file and checked as a whole.
@@ -55,6 +55,8 @@ public struct CameraInventory: Sendable {
     static let topKeys = ["site", "cameras"]
     static let siteKeys = ["name", "timezone", "retention_days", "authorised_retention_days", "storage_quota"]
     static let cameraKeys = ["id", "name", "location", "main", "sub", "neighbours", "notes", "transport", "retention_days"]
+    /// The most cameras one site file describes (a large city runs several recorders).
+    public static let maximumCameras = 10_000
     /// The legal ceiling: recordings are kept at most one month.
     public static let maximumRetentionDays = 30
 
@@ -80,15 +82,7 @@ public struct CameraInventory: Sendable {
 
     /// Reads and checks the file at `path`.
     public static func load(path: String) throws(ConfigurationError) -> CameraInventory {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError([
-                Diagnostic(.error, SourceLocation(file: path, line: 1, column: 1), "cannot read the file: \(describe(error))")
-            ])
-        }
-        return try parse(yaml: text, file: path)
+        try parse(yaml: try YAMLDocument.read(path: path), file: path)
     }
 
     /// Checks YAML text; `file` names it in diagnostics.
@@ -141,7 +135,11 @@ public struct CameraInventory: Sendable {
         if let camerasEntry = top["cameras"] {
             if let sequence = camerasEntry.value.sequence {
                 if sequence.isEmpty { checker.error(camerasEntry.value, "the camera list is empty") }
-                for item in sequence {
+                for (index, item) in sequence.enumerated() {
+                    if index == maximumCameras {
+                        checker.error(item, "more than \(maximumCameras) cameras: one recorder's site file holds at most \(maximumCameras)")
+                        break
+                    }
                     guard item.mapping != nil else {
                         checker.error(item, "each camera is a block of `key: value` lines starting with `- id:`")
                         continue
@@ -156,6 +154,9 @@ public struct CameraInventory: Sendable {
                     if !isValidID(id) {
                         checker.error(idNode, "camera id `\(id)` must be lowercase letters, digits, - or _ (at most 64), starting with a letter or digit")
                         valid = false
+                    } else if id.allSatisfy(\.isNumber) {
+                        checker.error(idNode, "camera id `\(id)` has digits only: operators call cameras by number, so `\(id)` would mean camera number \(id); add a letter (cam-\(id))")
+                        valid = false
                     }
                     if let first = idNodes[id] {
                         checker.error(idNode, "duplicate camera id `\(id)` (first at line \(document.location(of: first).line))")
@@ -167,13 +168,13 @@ public struct CameraInventory: Sendable {
                     let location = checker.text(entries, "location", in: what, required: true)
                     if entries["name"] == nil { checker.error(item, "\(what) has no `name`"); valid = false }
                     if entries["location"] == nil { checker.error(item, "\(what) has no `location`"); valid = false }
-                    let main = checker.text(entries, "main", in: what, required: true)
+                    let main = checker.text(entries, "main", in: what, required: true, maximumLength: 2048)
                     if entries["main"] == nil { checker.error(item, "\(what) has no `main` stream address"); valid = false }
                     if let (url, node) = main, let problem = CameraURL.problem(with: url) {
                         checker.error(node, "main stream: \(problem)")
                         valid = false
                     }
-                    let sub = checker.text(entries, "sub", in: what, required: true)
+                    let sub = checker.text(entries, "sub", in: what, required: true, maximumLength: 2048)
                     if let (url, node) = sub, let problem = CameraURL.problem(with: url) {
                         checker.error(node, "sub stream: \(problem)")
                         valid = false
@@ -206,7 +207,7 @@ public struct CameraInventory: Sendable {
                             checker.error(entry.value, "neighbours is a list: [camera-a, camera-b]")
                         }
                     }
-                    let notes = checker.text(entries, "notes", in: what, required: false)?.0
+                    let notes = checker.text(entries, "notes", in: what, required: false, maximumLength: 4000, allowLineBreaks: true)?.0
                     var retention: Int? = nil
                     if let (value, node) = checker.text(entries, "retention_days", in: what, required: true) {
                         retention = checkRetention(value, node: node, ceiling: authorisedCeiling, checker: &checker)
@@ -258,7 +259,8 @@ public struct CameraInventory: Sendable {
         return id.unicodeScalars.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "-" || $0 == "_" }
     }
 
-    /// The camera with this id, or with this number ("12").
+    /// The camera with this id, or with this number ("12"): ids are never digits only, so
+    /// the two cannot be confused.
     public func camera(_ idOrNumber: String) -> Camera? {
         if let camera = cameras.first(where: { $0.id == idOrNumber }) { return camera }
         if let number = Int(idOrNumber), number >= 1, number <= cameras.count { return cameras[number - 1] }
@@ -268,15 +270,6 @@ public struct CameraInventory: Sendable {
     /// Cameras whose id matches a shell-style pattern (`plumereau-*`, `gare-?`).
     public func cameras(matching pattern: String) -> [Camera] {
         cameras.filter { Glob.matches(pattern, $0.id) }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        if nsError.domain == NSCocoaErrorDomain, nsError.code == NSFileReadNoSuchFileError { return "no such file" }
-        return nsError.localizedDescription
     }
 }
 

@@ -1,6 +1,6 @@
 public import Foundation
 import Logging
-public import Media
+import Media
 import Synchronization
 
 /// What the recorder says of one camera (`vigie recorder status`).
@@ -13,6 +13,41 @@ public struct CameraRecordingStatus: Sendable {
     public let bytesWritten: Int64
     public let packetsDropped: Int
     public let lastError: String?
+    /// Why the camera is not being recorded, when it is not (signal lost, paused...).
+    public let interruption: String?
+}
+
+/// What the storage guard tells every camera recorder, and what they tell it back: whether
+/// recording is paused (only held footage is left on a full disk), the size past which
+/// segments are cut, the bytes written (the write rate the guard plans with), and a request
+/// for an immediate pass when a write failed.
+public final class StorageGate: Sendable {
+    private let paused = Atomic<Bool>(false)
+    private let byteLimit = Atomic<Int64>(Int64.max)
+    private let written = Atomic<Int64>(0)
+    private let urgent = DispatchSemaphore(value: 0)
+
+    public init() {}
+
+    public var isPaused: Bool { paused.load(ordering: .acquiring) }
+    func setPaused(_ value: Bool) { paused.store(value, ordering: .releasing) }
+
+    public var segmentByteLimit: Int64 { byteLimit.load(ordering: .relaxed) }
+    func setSegmentByteLimit(_ value: Int64) { byteLimit.store(value, ordering: .relaxed) }
+
+    /// Bytes handed to segment files since the start.
+    public var bytesWritten: Int64 { written.load(ordering: .relaxed) }
+    func wrote(_ bytes: Int) { written.add(Int64(bytes), ordering: .relaxed) }
+
+    private let damaged = Atomic<Bool>(false)
+    /// The catalog answered that its file is damaged.
+    public var catalogDamaged: Bool { damaged.load(ordering: .acquiring) }
+    func reportDamage() { damaged.store(true, ordering: .releasing) }
+
+    /// A write failed (the disk is full): the guard runs at once.
+    func requestPass() { urgent.signal() }
+    /// Waits up to `seconds` for a request; true when one came.
+    func waitForRequest(seconds: Double) -> Bool { urgent.wait(timeout: .now() + seconds) == .success }
 }
 
 /// Records one camera's main stream: stream copy into MPEG-TS segments of about
@@ -21,14 +56,22 @@ public struct CameraRecordingStatus: Sendable {
 /// Runs on its own thread, fed by a bounded packet subscription (a slow disk drops the
 /// oldest packets, counted, and never stalls the camera's receive thread).
 ///
+/// What the catalog says of the camera tiles time exactly: each segment starts where the
+/// one before it ended when the stream ran on, and any time not recorded (the recorder
+/// stopped, the signal lost, recording paused, a write refused) is a gap row from the end
+/// of the last segment to the start of the next, with its reason, also when the recorder
+/// stops in the middle of it.
+///
 /// Times: a segment's start is the recorder's clock when its first packet arrived, corrected to the
 /// earliest (arrival - elapsed stream time) seen in the segment, so a burst of buffered
-/// packets on connect does not shift it; its end is start plus the stream time it covers.
-/// The skew noted is the recorder's clock at the last packet minus that end.
+/// packets on connect does not shift it (never before the end of what precedes it); its end
+/// is its clock anchor plus the stream time it covers. The skew noted is the recorder's clock
+/// at the last packet minus that end.
 final class CameraRecorder: @unchecked Sendable {  // mutable state is the recorder thread's own; `shared` is locked
     let cameraID: String
     private let feed: LiveFeed
     private let store: RecordingStore
+    private let gate: StorageGate
     private let segmentSeconds: Double
     private let progressSeconds: Double
     /// Time between batches of packets (the queue holds 120 s at 25 fps).
@@ -36,6 +79,9 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
     private let logger: Logger
     private let stopFlag = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
+    private let clock: @Sendable () -> Date
+
+    static let notRunning = "recorder not running"
 
     private struct Shared {
         var segment: SegmentRecord?
@@ -43,6 +89,7 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
         var bytes: Int64 = 0
         var lastError: String?
         var dropped = 0
+        var interruption: String?
     }
     private let shared = Mutex(Shared())
 
@@ -57,16 +104,25 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
         var lastArrival: Double
         var lastProgress: Double
         var lastFlush: Double
+        /// Set when the segment continues the one before it: its start is that one's end.
+        let fixedStart: Date?
+        /// The end of what precedes it (its start never comes before).
+        let lowerBound: Date?
+        /// The gap row in front of it, whose end follows its start.
+        var gap: (id: Int64, start: Date, end: Date)?
     }
 
     init(
-        cameraID: String, feed: LiveFeed, store: RecordingStore, segmentSeconds: Double, progressSeconds: Double = 5
+        cameraID: String, feed: LiveFeed, store: RecordingStore, gate: StorageGate, segmentSeconds: Double, progressSeconds: Double = 5,
+        clock: @escaping @Sendable () -> Date = Date.init
     ) {
         self.cameraID = cameraID
         self.feed = feed
         self.store = store
+        self.gate = gate
         self.segmentSeconds = segmentSeconds
         self.progressSeconds = progressSeconds
+        self.clock = clock
         logger = Logger(label: "vigie.record.\(cameraID)")
     }
 
@@ -89,8 +145,50 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
         shared.withLock {
             CameraRecordingStatus(
                 cameraID: cameraID, recording: $0.segment != nil, segmentPath: $0.segment?.path, segmentStart: $0.segment?.start,
-                segmentsWritten: $0.segments, bytesWritten: $0.bytes, packetsDropped: $0.dropped, lastError: $0.lastError)
+                segmentsWritten: $0.segments, bytesWritten: $0.bytes, packetsDropped: $0.dropped, lastError: $0.lastError,
+                interruption: $0.segment == nil ? $0.interruption : nil)
         }
+    }
+
+    // MARK: Coverage: what the catalog says of the camera, tiled
+
+    /// The end of what the catalog says of the camera (a segment's end or a gap's).
+    private var coveredUntil: Date?
+    /// Why the camera is not being recorded now; nil while a stream runs on.
+    private var interruption: String?
+    private var startedAt = Date()
+
+    /// Something stopped the recording (or kept it from starting) at `time`, for `reason`.
+    /// The first reason stands until recording resumes, except that the time before this
+    /// recorder started is the recorder's own absence, a gap of its own.
+    private func interrupted(_ reason: String) {
+        if interruption == CameraRecorder.notRunning && reason != CameraRecorder.notRunning, let covered = coveredUntil,
+            startedAt.timeIntervalSince(covered) > 0
+        {
+            writeGap(from: covered, to: startedAt, reason: CameraRecorder.notRunning)
+            coveredUntil = startedAt
+            interruption = reason
+        } else if interruption == nil || interruption == CameraRecorder.notRunning {
+            interruption = reason
+        }
+        shared.withLock { $0.interruption = interruption }
+    }
+
+    @discardableResult
+    private func writeGap(from start: Date, to end: Date, reason: String) -> Int64? {
+        guard end > start else { return nil }
+        do {
+            return try store.catalog.addGap(GapRecord(camera: cameraID, start: start, end: end, reason: reason))
+        } catch {
+            note(error, "catalog refused a gap row")
+            return nil
+        }
+    }
+
+    private func note(_ error: any Error, _ what: String) {
+        logger.error("\(cameraID): \(what): \(error)")
+        if let catalog = error as? CatalogError, catalog.kind == .damaged { gate.reportDamage() }
+        shared.withLock { $0.lastError = "\(what): \(error)" }
     }
 
     private func run() {
@@ -100,15 +198,28 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
             subscription.cancel()
             feed.setKeepRunning(false)
         }
+        startedAt = clock()
+        do {
+            coveredUntil = try store.catalog.lastCovered(camera: cameraID)
+        } catch {
+            note(error, "cannot read the catalog")
+        }
+        if let covered = coveredUntil, covered < startedAt { interruption = CameraRecorder.notRunning } else { interruption = "connecting" }
+        shared.withLock { $0.interruption = interruption }
         var open: Open? = nil
         var info: StreamInfo? = nil
         var waitingForKeyframe = true
-        var lostAt: Date? = nil
-        var lostReason = "recorder not running"
-        // Footage missing since the last segment this camera has (the recorder was stopped).
-        lostAt = (try? store.catalog.segment(camera: cameraID, before: .distantFuture))?.end
 
         while !stopFlag.load(ordering: .acquiring) {
+            // Paused by the storage guard: what is open closes, nothing new starts.
+            if gate.isPaused {
+                if let current = open {
+                    close(current)
+                    open = nil
+                }
+                interrupted("recording paused: storage full, only held footage left")
+                waitingForKeyframe = true
+            }
             // Packets are taken in batches a fifth of a second apart: 5 wake-ups a second, not 25.
             let batch = subscription.takeAll(timeout: 0.25)
             if batch.isEmpty {
@@ -120,22 +231,21 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
             for event in batch {
                 switch event {
                 case .streamStarted(let started):
-                    if let current = open { close(current) }
+                    if let current = open {
+                        close(current)
+                        interrupted("stream restarted")
+                    }
                     open = nil
                     info = started
                     waitingForKeyframe = true
-                case .streamLost(let at, let reason):
-                    if let current = open {
-                        close(current)
-                        lostAt = current.record.end
-                    } else if lostAt == nil {
-                        lostAt = at
-                    }
-                    lostReason = "signal lost: \(reason)"
+                case .streamLost(_, let reason):
+                    if let current = open { close(current) }
+                    interrupted("signal lost: \(reason)")
                     open = nil
                     waitingForKeyframe = true
                 case .packet(let packet, let receivedAt):
                     guard let info, let pts = packet.pts.map({ packet.timeBase.seconds($0) }) else { continue }
+                    if gate.isPaused { continue }
                     if waitingForKeyframe {
                         guard packet.isKeyframe else { continue }
                         waitingForKeyframe = false
@@ -146,12 +256,16 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
                         let elapsed = pts - current.firstPTS
                         // The stream's clock jumped (a camera resetting its timestamps): start afresh.
                         let jumped = elapsed < current.lastPTS - current.firstPTS - 1 || abs((arrival - current.anchor) - elapsed) > 30
-                        if jumped || (packet.isKeyframe && elapsed >= segmentSeconds) {
+                        let long = elapsed >= segmentSeconds || (current.writer.position >= gate.segmentByteLimit && elapsed >= 1)
+                        if jumped || (packet.isKeyframe && long) {
                             close(current)
                             open = nil
-                            if jumped && !packet.isKeyframe {
-                                waitingForKeyframe = true
-                                continue
+                            if jumped {
+                                interrupted("stream timestamps jumped")
+                                if !packet.isKeyframe {
+                                    waitingForKeyframe = true
+                                    continue
+                                }
                             }
                         } else {
                             current.anchor = min(current.anchor, arrival - elapsed)
@@ -161,126 +275,265 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
                             if packet.isKeyframe {
                                 current.record.keyframes.append(KeyframeMark(offset: elapsed, byte: current.writer.position))
                             }
-                            if write(packet, to: current.writer) {
-                                open = current
-                            } else {
-                                close(current)
+                            if !write(packet, to: current.writer) {
+                                fail(current)
                                 open = nil
                                 waitingForKeyframe = true
                                 continue
                             }
+                            open = current
                             let now = MonotonicClock.seconds()
                             if now - current.lastProgress >= progressSeconds {
                                 open = progress(current)
                             } else if now - current.lastFlush >= 1 {
                                 // At most about a second of footage is only in memory.
-                                current.writer.flush()
-                                current.lastFlush = now
-                                open = current
+                                do {
+                                    try current.writer.flush()
+                                    current.lastFlush = now
+                                    open = current
+                                } catch {
+                                    note(error, "cannot write \(current.record.path)")
+                                    fail(current)
+                                    open = nil
+                                    waitingForKeyframe = true
+                                }
                             }
                             continue
                         }
                     }
                     // A keyframe starts a new segment.
                     guard packet.isKeyframe else { continue }
-                    if let started = begin(info: info, pts: pts, arrival: arrival, duration: duration) {
-                        if let lostAt, started.record.start.timeIntervalSince(lostAt) > 1 {
-                            try? store.catalog.addGap(GapRecord(camera: cameraID, start: lostAt, end: started.record.start, reason: lostReason))
+                    if var started = begin(info: info, pts: pts, arrival: arrival, duration: duration) {
+                        started.record.keyframes.append(KeyframeMark(offset: 0, byte: started.writer.position))
+                        if write(packet, to: started.writer) {
+                            open = started
+                        } else {
+                            fail(started)
+                            waitingForKeyframe = true
                         }
-                        lostAt = nil
-                        var current = started
-                        current.record.keyframes.append(KeyframeMark(offset: 0, byte: current.writer.position))
-                        if write(packet, to: current.writer) { open = current } else { close(current) }
+                    } else {
+                        waitingForKeyframe = true
                     }
                 }
             }
             if !stopFlag.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: batchSeconds) }
             shared.withLock { $0.dropped = subscription.droppedCount }
         }
-        if let current = open { close(current) }
+        if let current = open {
+            // Packets still queued are not written: the time from the last one to the stop is said.
+            let closed = close(current)
+            let now = clock()
+            if now.timeIntervalSince(closed.end) >= 1 { writeGap(from: closed.end, to: now, reason: "recorder stopping") }
+        } else if let reason = interruption, let covered = coveredUntil {
+            // Stopped while not recording: the time since the last segment is a gap, with its reason.
+            let now = clock()
+            if interruption == CameraRecorder.notRunning {
+                writeGap(from: covered, to: startedAt, reason: CameraRecorder.notRunning)
+                writeGap(from: max(covered, startedAt), to: now, reason: "connecting")
+            } else {
+                writeGap(from: covered, to: now, reason: reason)
+            }
+        }
     }
 
     private func write(_ packet: Packet, to writer: StreamCopyWriter) -> Bool {
         do {
             try writer.write(packet)
+            gate.wrote(packet.size)
             return true
         } catch {
-            logger.error("\(cameraID): cannot write \(writer.path): \(error)")
-            shared.withLock { $0.lastError = "\(error)" }
+            note(error, "cannot write \(writer.path)")
             return false
         }
     }
 
-    /// Opens a segment: the catalog's row first (state open), then the file.
+    /// Opens a segment: the catalog's row first (state open), then the file. When recording
+    /// resumes after an interruption, the gap row in front of it comes first.
     private func begin(info: StreamInfo, pts: Double, arrival: Double, duration: Double) -> Open? {
-        let start = Date(timeIntervalSince1970: arrival)
+        let wallStart = Date(timeIntervalSince1970: arrival)
+        var fixedStart: Date? = nil
+        var lowerBound: Date? = nil
+        var gap: (id: Int64, start: Date, end: Date)? = nil
+        if let covered = coveredUntil, covered <= wallStart.addingTimeInterval(1) {
+            // (Footage "after" now means the clock went back: times are left as the clock says.)
+            if interruption == nil && abs(wallStart.timeIntervalSince(covered)) < 1 {
+                fixedStart = covered  // the stream ran on: this segment continues the last one
+                lowerBound = nil
+            } else {
+                var reason = interruption ?? "no pictures"
+                var gapStart = covered
+                if interruption == CameraRecorder.notRunning && wallStart.timeIntervalSince(startedAt) > 5 {
+                    // The recorder ran a while before the first picture: two gaps, two reasons.
+                    writeGap(from: covered, to: startedAt, reason: CameraRecorder.notRunning)
+                    gapStart = startedAt
+                    reason = "connecting"
+                }
+                if let id = writeGap(from: gapStart, to: max(wallStart, gapStart), reason: reason) {
+                    gap = (id, gapStart, max(wallStart, gapStart))
+                }
+                lowerBound = gapStart
+            }
+        }
+        let start = fixedStart ?? max(wallStart, lowerBound ?? wallStart)
         let path = store.newSegmentPath(camera: cameraID, start: start)
         var record = SegmentRecord(camera: cameraID, path: path, start: start, end: start)
         do {
             record.id = try store.catalog.insertSegment(record)
         } catch {
-            logger.error("\(cameraID): catalog refused a new segment: \(error)")
-            shared.withLock { $0.lastError = "\(error)" }
+            note(error, "catalog refused a new segment")
+            if let gap { try? store.catalog.removeGap(id: gap.id) }
+            gate.requestPass()
             return nil
         }
+        interruption = nil
+        shared.withLock { $0.interruption = nil }
         do {
             let writer = try StreamCopyWriter(path: store.root.appendingPathComponent(path).path, formatName: "mpegts", streams: [(info.parameters, info.timeBase)])
             shared.withLock { $0.segment = record }
+            coveredUntil = start
             return Open(
                 record: record, writer: writer, firstPTS: pts, lastPTS: pts, lastDuration: duration, anchor: arrival,
-                lastArrival: arrival, lastProgress: MonotonicClock.seconds(), lastFlush: MonotonicClock.seconds())
+                lastArrival: arrival, lastProgress: MonotonicClock.seconds(), lastFlush: MonotonicClock.seconds(), fixedStart: fixedStart,
+                lowerBound: lowerBound, gap: gap)
         } catch {
-            logger.error("\(cameraID): cannot create \(path): \(error)")
-            shared.withLock { $0.lastError = "\(error)" }
+            note(error, "cannot create \(path)")
             try? store.catalog.removeSegment(id: record.id)
+            if let gap { try? store.catalog.removeGap(id: gap.id) }
+            interrupted("cannot write to the storage: \(error.message)")
+            gate.requestPass()
             return nil
         }
     }
 
+    /// The segment's times as known now.
     private func timed(_ current: Open) -> SegmentRecord {
         var record = current.record
-        record.start = Date(timeIntervalSince1970: current.anchor)
-        let end = current.anchor + (current.lastPTS - current.firstPTS) + current.lastDuration
-        record.end = Date(timeIntervalSince1970: end)
-        record.skew = current.lastArrival - end
+        let span = (current.lastPTS - current.firstPTS) + current.lastDuration
+        var start = Date(timeIntervalSince1970: current.anchor)
+        if let fixed = current.fixedStart { start = fixed } else if let bound = current.lowerBound, start < bound { start = bound }
+        // The recorder's clock places the end; the stream's length bounds it (camera drift is ppm).
+        let wallEnd = current.anchor + span
+        let streamEnd = start.timeIntervalSince1970 + span
+        record.start = start
+        record.end = Date(timeIntervalSince1970: min(max(wallEnd, streamEnd - 0.5), streamEnd + 0.5))
+        record.skew = current.lastArrival - wallEnd
         return record
+    }
+
+    /// Keeps the gap row in front of a segment ending where the segment starts.
+    private func followGap(_ current: inout Open, start: Date) {
+        guard let gap = current.gap, gap.end != start else { return }
+        do {
+            if start.timeIntervalSince(gap.start) < 0.000_5 {
+                try store.catalog.removeGap(id: gap.id)
+                current.gap = nil
+            } else {
+                try store.catalog.updateGap(id: gap.id, end: start)
+                current.gap = (gap.id, gap.start, start)
+            }
+        } catch {
+            note(error, "catalog refused a gap's end")
+        }
     }
 
     /// Pushes the file's bytes to the kernel and the segment's progress to the catalog, so
     /// a crash loses only the last seconds.
     private func progress(_ current: Open) -> Open {
         var updated = current
-        current.writer.flush()
+        do {
+            try current.writer.flush()
+        } catch {
+            note(error, "cannot write \(current.record.path)")
+        }
         var record = timed(current)
         record.bytes = current.writer.position
-        try? store.catalog.updateSegment(record)
+        followGap(&updated, start: record.start)
+        do {
+            try store.catalog.updateSegment(record)
+        } catch {
+            note(error, "catalog refused the progress of \(record.path)")
+        }
         updated.lastProgress = MonotonicClock.seconds()
         updated.lastFlush = updated.lastProgress
         return updated
     }
 
-    /// Closes the file, hashes it and writes its final row.
-    private func close(_ current: Open) {
+    /// Closes the file, hashes it and writes its final row; returns it.
+    @discardableResult
+    private func close(_ current: Open) -> SegmentRecord {
+        var failed = false
         do {
             try current.writer.close()
         } catch {
-            logger.error("\(cameraID): closing \(current.writer.path): \(error)")
+            note(error, "closing \(current.writer.path)")
+            failed = true
         }
         var record = timed(current)
         record.state = .closed
+        if failed, let truth = try? TransportStreamScan.full(path: store.url(of: record).path), truth.firstPTS != nil {
+            // The disk refused the last bytes: the row says what the file holds, not what was sent.
+            record.end = record.start.addingTimeInterval(truth.duration)
+            record.keyframes = truth.keyframes
+        }
         if let digest = RecordingStore.digest(of: store.url(of: record)) {
             record.sha256 = digest.sha256
             record.bytes = digest.bytes
         }
+        var updated = current
+        followGap(&updated, start: record.start)
         do {
             try store.catalog.updateSegment(record)
         } catch {
-            logger.error("\(cameraID): catalog update of \(record.path) failed: \(error)")
+            note(error, "catalog update of \(record.path) failed")
         }
+        coveredUntil = record.end
         shared.withLock {
             $0.segment = nil
             $0.segments += 1
             $0.bytes += record.bytes
         }
+        return record
+    }
+
+    /// A write to the segment failed (the disk is full): it is closed with what its file
+    /// really holds, the guard is asked for room at once, recording resumes at the next keyframe.
+    private func fail(_ current: Open) {
+        let record = current.record
+        do {
+            try current.writer.close()
+        } catch {
+            // Expected: the same full disk refuses the last bytes.
+        }
+        var truth = timed(current)
+        truth.state = .closed
+        let url = store.url(of: record)
+        if let scan = try? TransportStreamScan.full(path: url.path), scan.firstPTS != nil {
+            truth.end = truth.start.addingTimeInterval(scan.duration)
+            truth.keyframes = scan.keyframes
+            truth.bytes = scan.bytes
+            truth.sha256 = scan.sha256
+            var updated = current
+            followGap(&updated, start: truth.start)
+            do {
+                try store.catalog.updateSegment(truth)
+            } catch {
+                note(error, "catalog update of \(record.path) failed")
+            }
+            coveredUntil = truth.end
+            shared.withLock {
+                $0.segment = nil
+                $0.segments += 1
+                $0.bytes += truth.bytes
+            }
+        } else {
+            // Nothing readable reached the disk: no segment.
+            unlink(url.path)
+            try? store.catalog.removeSegment(id: record.id)
+            if let gap = current.gap { try? store.catalog.removeGap(id: gap.id) }
+            if let gap = current.gap { coveredUntil = gap.start } else if let bound = current.lowerBound { coveredUntil = bound }
+            shared.withLock { $0.segment = nil }
+        }
+        interrupted("cannot write to the storage (disk full)")
+        gate.requestPass()
     }
 }

@@ -10,7 +10,7 @@ public enum CameraURL {
 
     /// nil when `url` is usable, else what is wrong with it.
     public static func problem(with url: String) -> String? {
-        let shown = Redaction.redactCredentials(in: url)
+        let shown = Redaction.redactAddress(url)
         if url.isEmpty { return "the address is empty" }
         if url.contains(where: { $0 == " " || $0 == "\t" }) { return "`\(shown)` contains a blank (encode it as %20)" }
         if url.hasPrefix("/") { return nil }

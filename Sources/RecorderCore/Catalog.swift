@@ -18,6 +18,17 @@ public enum SegmentState: String, Sendable {
     case closed
     /// Closed after a crash by recovery, from what the file held.
     case recovered
+    /// Indexed from its file when a damaged catalog was rebuilt: its hash was taken then,
+    /// not when it was recorded (nil until the background indexing reaches it).
+    case rebuilt
+}
+
+/// Whether a process opens the catalog to change it or only to read it.
+public enum CatalogAccess: Sendable {
+    /// The recorder and the commands that add holds or audit entries.
+    case readWrite
+    /// Listing, verifying, auditing: works on a full disk and on read-only media.
+    case readOnly
 }
 
 /// One segment file of a camera: about a minute of its main stream, stream-copied.
@@ -148,6 +159,8 @@ public protocol Catalog: AnyObject, Sendable {
     /// Adds a segment being written (state open) and returns its id. The row comes before
     /// the file, so a crash leaves a row to recover, never an unknown file.
     func insertSegment(_ segment: SegmentRecord) throws(CatalogError) -> Int64
+    /// Adds many segments in one transaction (a rebuilt catalog, a synthetic one).
+    func insertSegments(_ segments: [SegmentRecord]) throws(CatalogError)
     /// Replaces what is known of a segment (progress while open, final values at close).
     func updateSegment(_ segment: SegmentRecord) throws(CatalogError)
     func removeSegment(id: Int64) throws(CatalogError)
@@ -158,12 +171,21 @@ public protocol Catalog: AnyObject, Sendable {
     /// The segment just before `time` (for stepping back across a boundary).
     func segment(camera: String, before time: Date) throws(CatalogError) -> SegmentRecord?
     func openSegments() throws(CatalogError) -> [SegmentRecord]
-    /// The oldest segments of the site, all cameras, oldest first.
-    func oldestSegments(limit: Int) throws(CatalogError) -> [SegmentRecord]
+    /// The oldest closed segments of the site, all cameras, oldest first, after the first `skipping`.
+    func oldestSegments(limit: Int, skipping: Int) throws(CatalogError) -> [SegmentRecord]
     func usage() throws(CatalogError) -> [StorageUsage]
+    /// Segments indexed from their files by a rebuild and not yet hashed, oldest first.
+    func segmentsToIndex(limit: Int) throws(CatalogError) -> [SegmentRecord]
 
-    func addGap(_ gap: GapRecord) throws(CatalogError)
+    /// Adds a gap and returns its id.
+    @discardableResult
+    func addGap(_ gap: GapRecord) throws(CatalogError) -> Int64
+    /// Moves a gap's end (the segment after it starts earlier than first thought).
+    func updateGap(id: Int64, end: Date) throws(CatalogError)
+    func removeGap(id: Int64) throws(CatalogError)
     func gaps(camera: String, from: Date, to: Date) throws(CatalogError) -> [GapRecord]
+    /// The end of what the catalog says of a camera: its last segment or gap.
+    func lastCovered(camera: String) throws(CatalogError) -> Date?
 
     func addHold(_ hold: Hold) throws(CatalogError) -> Hold
     func holds(includeReleased: Bool) throws(CatalogError) -> [Hold]
@@ -180,6 +202,19 @@ public protocol Catalog: AnyObject, Sendable {
     /// Appends to the audit chain (the entry's hash covers the one before it).
     func appendAudit(_ event: OperatorEvent) throws(CatalogError) -> AuditEntry
     func auditEntries(camera: String?, since: Date?, who: String?) throws(CatalogError) -> [AuditEntry]
+
+    // Storage housekeeping: what the engine needs to commit on a full disk and to survive damage.
+
+    /// Room only the catalog may use, in bytes (see `SQLiteCatalog.ensureReserve`).
+    func reserveBytes() throws(CatalogError) -> Int64
+    @discardableResult
+    func ensureReserve(bytes: Int64, logBytes: Int64) throws(CatalogError) -> Int64
+    /// Bytes the catalog takes on the storage's disk.
+    var fileBytes: Int64 { get }
+    /// The engine's own structural check; empty when sound.
+    func integrityProblems(limit: Int) throws(CatalogError) -> [String]
+    /// Writes a consistent copy to `destination`.
+    func backup(to destination: String) throws(CatalogError)
 }
 
 extension Date {

@@ -66,9 +66,13 @@ public enum FeedEvent: Sendable {
 
 /// A bounded queue of feed events that drops the oldest packets when the consumer falls
 /// behind, and counts what it dropped. Stream start and loss events are never dropped.
+/// Bounded in packets and in bytes: a camera sending huge packets cannot make it hold more
+/// than `maximumBytes`.
 public final class PacketSubscription: @unchecked Sendable {  // all state guarded by `condition`
     public let cameraID: String
     public let capacity: Int
+    public let maximumBytes: Int
+    private var pendingBytes = 0
     private var events: [FeedEvent] = []
     private var head = 0
     private var dropped = 0
@@ -76,9 +80,10 @@ public final class PacketSubscription: @unchecked Sendable {  // all state guard
     private let condition = NSCondition()
     private let onCancel: @Sendable (PacketSubscription) -> Void
 
-    init(cameraID: String, capacity: Int, onCancel: @escaping @Sendable (PacketSubscription) -> Void) {
+    init(cameraID: String, capacity: Int, maximumBytes: Int = 64 << 20, onCancel: @escaping @Sendable (PacketSubscription) -> Void) {
         self.cameraID = cameraID
         self.capacity = capacity
+        self.maximumBytes = maximumBytes
         self.onCancel = onCancel
     }
 
@@ -94,13 +99,15 @@ public final class PacketSubscription: @unchecked Sendable {  // all state guard
         defer { condition.unlock() }
         guard !closed else { return }
         events.append(event)
+        if case .packet(let packet, _) = event { pendingBytes += packet.size }
         var pending = events.count - head
         var index = head
-        while pending > capacity, index < events.count {
-            if case .packet = events[index] {
+        while pending > capacity || pendingBytes > maximumBytes, index < events.count {
+            if case .packet(let packet, _) = events[index] {
                 events.remove(at: index)
                 dropped += 1
                 pending -= 1
+                pendingBytes -= packet.size
             } else {
                 index += 1
             }
@@ -118,6 +125,7 @@ public final class PacketSubscription: @unchecked Sendable {  // all state guard
         }
         if closed { return nil }
         let event = events[head]
+        if case .packet(let packet, _) = event { pendingBytes -= packet.size }
         head += 1
         if head > 64 && head * 2 > events.count {
             events.removeFirst(head)
@@ -139,6 +147,7 @@ public final class PacketSubscription: @unchecked Sendable {  // all state guard
         let taken = Array(events[head...])
         events.removeAll(keepingCapacity: true)
         head = 0
+        pendingBytes = 0
         return taken
     }
 

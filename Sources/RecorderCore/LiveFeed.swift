@@ -88,7 +88,7 @@ public final class LiveFeed: Sendable {
     }
 
     /// The address, credentials removed.
-    public var displayURL: String { Redaction.redactCredentials(in: url) }
+    public var displayURL: String { Redaction.redactAddress(url) }
 
     /// Keeps the feed connected with or without viewers (the recorder sets it).
     public func setKeepRunning(_ keep: Bool) {

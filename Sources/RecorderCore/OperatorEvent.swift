@@ -28,6 +28,13 @@ public struct OperatorEvent: Sendable, Hashable {
         public static let recoveredAfterCrash = Action("recorder.recover")
         public static let configurationChanged = Action("config.change")
         public static let retentionNotMet = Action("retention.alert")
+        /// A file among the footage that the recorder did not write, kept apart.
+        public static let foreignFile = Action("storage.foreign")
+        /// Only held footage left on a full disk: recording paused, then resumed.
+        public static let recordingPaused = Action("storage.pause")
+        public static let recordingResumed = Action("storage.resume")
+        /// The catalog was found damaged, set aside and rebuilt.
+        public static let catalogRebuilt = Action("catalog.rebuild")
     }
 
     /// The named person (the Unix user until accounts exist).

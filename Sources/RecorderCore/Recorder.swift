@@ -1,17 +1,25 @@
 public import Foundation
 import Logging
 import Media
+import Metrics
 import Synchronization
 
 /// What recovery did after an unclean stop.
 public struct RecoveryReport: Sendable, CustomStringConvertible {
     public var recovered: [String] = []
     public var removedRows: [String] = []
-    public var adoptedFiles: [String] = []
+    /// Files found among the footage that the catalog does not know: not footage the
+    /// recorder wrote (rows come before files), so kept apart, never indexed.
+    public var quarantined: [(path: String, movedTo: String, bytes: Int64, sha256: String)] = []
     public var finishedDestructions = 0
-    public var isEmpty: Bool { recovered.isEmpty && removedRows.isEmpty && adoptedFiles.isEmpty && finishedDestructions == 0 }
+    public var isEmpty: Bool { recovered.isEmpty && removedRows.isEmpty && quarantined.isEmpty && finishedDestructions == 0 }
     public var description: String {
-        "\(recovered.count) partial segment(s) closed, \(removedRows.count) empty row(s) removed, \(adoptedFiles.count) unknown file(s) indexed, \(finishedDestructions) destruction(s) finished"
+        var parts = [
+            "\(recovered.count) partial segment(s) closed", "\(removedRows.count) empty row(s) removed",
+            "\(finishedDestructions) destruction(s) finished",
+        ]
+        if !quarantined.isEmpty { parts.append("\(quarantined.count) foreign file(s) kept apart in quarantine/") }
+        return parts.joined(separator: ", ")
     }
 }
 
@@ -23,24 +31,49 @@ public struct RetentionReport: Sendable {
     public var quotaBytes: Int64?
 }
 
+/// The storage as the recorder sees it (status, metrics, alerts).
+public struct StorageState: Sendable {
+    public var diskBytes: Int64 = 0
+    public var freeBytes: Int64 = 0
+    public var budget: StorageBudget?
+    public var writeBytesPerSecond: Double = 0
+    /// Since when recording is paused (only held footage left on a full disk).
+    public var pausedSince: Date?
+    public var catalogReserveBytes: Int64 = 0
+    public var lastBackup: Date?
+    public var backupProblem: String?
+    /// The catalog was found damaged at start and rebuilt (what was done, said loudly).
+    public var rebuilt: CatalogRebuild?
+    /// Files indexed so far / to index, while a rebuilt catalog is indexed again.
+    public var indexing: (done: Int, total: Int, hashed: Int)?
+    public var quarantined = 0
+    /// Footage destroyed by the storage guard to keep recording, since the start.
+    public var destroyedForSpace = 0
+}
+
 /// Records every camera of the site: one `CameraRecorder` per camera main stream, a
-/// retention pass every few seconds, recovery of what a crash left before starting.
+/// storage guard that keeps the disk from filling, a retention pass every few seconds,
+/// backups of the catalog, and recovery of what a crash left before starting.
 public final class Recorder: Sendable {
     public let core: RecorderCore
     public let store: RecordingStore
     public let segmentSeconds: Double
     public let who: String
-    private let cameras: Mutex<[CameraRecorder]> = Mutex([])
-    private let retentionAlert = Mutex<[String: Date]>([:])
-    private let stopping = Atomic<Bool>(false)
-    private let retentionDone = DispatchSemaphore(value: 0)
-    private let clock: @Sendable () -> Date
-    private let logger = Logger(label: "vigie.recorder")
-    /// The storage's lock (one recorder per storage folder), held while recording.
-    private let lockDescriptor = Mutex<Int32>(-1)
+    public let gate = StorageGate()
+    let cameras: Mutex<[CameraRecorder]> = Mutex([])
+    let retentionAlert = Mutex<(quota: [String: Date], space: [String: Date])>(([:], [:]))
+    let storage = Mutex(StorageState())
+    let stopping = Atomic<Bool>(false)
+    private let housekeepingDone = DispatchSemaphore(value: 0)
+    let clock: @Sendable () -> Date
+    let logger = Logger(label: "vigie.recorder")
+    private let lock = Mutex<StorageLock?>(nil)
+    /// A catalog found damaged at start and rebuilt; its footage files are indexed after the start.
+    let rebuild: CatalogRebuild?
+    let indexingDone = Atomic<Bool>(true)
 
     public init(
-        core: RecorderCore, store: RecordingStore, segmentSeconds: Double = 60, who: String,
+        core: RecorderCore, store: RecordingStore, segmentSeconds: Double = 60, who: String, rebuild: CatalogRebuild? = nil,
         clock: @escaping @Sendable () -> Date = Date.init
     ) {
         self.core = core
@@ -48,46 +81,79 @@ public final class Recorder: Sendable {
         self.segmentSeconds = segmentSeconds
         self.who = who
         self.clock = clock
+        self.rebuild = rebuild
     }
 
-    /// Recovers, then starts recording `cameraIDs` (every camera when nil) and the retention loop.
-    public func start(cameraIDs: [String]? = nil, retentionEvery: Double = 10) throws(CatalogError) -> RecoveryReport {
-        try takeStorageLock()
-        let report = try Recorder.recover(store: store)
+    /// Recovers, then starts recording `cameraIDs` (every camera when nil), the storage
+    /// guard (every `guardEvery` s), retention (every `retentionEvery` s; 0: only when
+    /// called) and catalog backups (every `backupEvery` s and whenever holds change).
+    public func start(
+        cameraIDs: [String]? = nil, retentionEvery: Double = 10, guardEvery: Double = 0.5, backupEvery: Double = 600
+    ) throws(CatalogError) -> RecoveryReport {
+        let taken = try StorageLock(root: store.root)
+        lock.withLock { $0 = taken }
+        let report: RecoveryReport
+        do {
+            report = try Recorder.recover(store: store, expected: Set(rebuild?.filesToIndex ?? []))
+        } catch {
+            taken.release()
+            throw error
+        }
         if !report.isEmpty {
             logger.warning("recovered after an unclean stop: \(report)")
             store.audit.record(OperatorEvent(who: who, action: .recoveredAfterCrash, detail: report.description))
         }
+        for file in report.quarantined {
+            logger.error("a file the recorder did not write was found among the footage: \(file.path) (\(file.bytes) bytes, sha256 \(file.sha256)); kept apart as \(file.movedTo), not indexed")
+            store.audit.record(
+                OperatorEvent(
+                    who: who, action: .foreignFile, cameraID: SegmentPath.parse(file.path)?.camera,
+                    detail: "\(file.path) (\(file.bytes) bytes, sha256 \(file.sha256)) kept apart as \(file.movedTo)"))
+        }
+        if let rebuild {
+            // Where each camera's old footage ends, before its recorder starts (the gap from there is exact).
+            indexNewestFiles(of: rebuild)
+        }
         noteConfiguration()
         let wanted = cameraIDs ?? core.inventory.cameras.map(\.id)
+        let disk = Recorder.diskSize(store.root)
+        let budget = StorageBudget.plan(diskBytes: disk.total, writeBytesPerSecond: Double(wanted.count) * Recorder.assumedCameraRate, cameras: wanted.count)
+        gate.setSegmentByteLimit(budget.segmentByteLimit)
+        keepCatalogReserve(budget)
+        storage.withLock {
+            $0.diskBytes = disk.total
+            $0.freeBytes = disk.free
+            $0.budget = budget
+            $0.rebuilt = rebuild
+            $0.quarantined = store.quarantinedFiles().count
+        }
         store.audit.record(OperatorEvent(who: who, action: .recorderStarted, detail: "\(wanted.count) cameras, segments of \(Int(segmentSeconds)) s"))
         var started: [CameraRecorder] = []
         for id in wanted {
             guard let feed = core.feed(camera: id, stream: .main) else { continue }
-            let recorder = CameraRecorder(cameraID: id, feed: feed, store: store, segmentSeconds: segmentSeconds)
+            let recorder = CameraRecorder(cameraID: id, feed: feed, store: store, gate: gate, segmentSeconds: segmentSeconds, clock: clock)
             recorder.start()
             started.append(recorder)
         }
         cameras.withLock { $0 = started }
-        if retentionEvery > 0 {
-            let thread = Thread { [self] in
-                var next = 0.0
-                while !stopping.load(ordering: .acquiring) {
-                    if MonotonicClock.seconds() >= next {
-                        next = MonotonicClock.seconds() + retentionEvery
-                        do { _ = try retentionPass(now: clock()) } catch { logger.error("retention pass failed: \(error)") }
-                    }
-                    Thread.sleep(forTimeInterval: 0.2)
-                }
-                retentionDone.signal()
-            }
-            thread.name = "retention"
+        if let rebuild {
+            indexingDone.store(false, ordering: .releasing)
+            let thread = Thread { [self] in indexRebuiltFiles(rebuild) }
+            thread.name = "catalog rebuild"
             thread.start()
-        } else {
-            retentionDone.signal()
         }
+        let thread = Thread { [self] in
+            housekeeping(retentionEvery: retentionEvery, guardEvery: guardEvery, backupEvery: backupEvery)
+            housekeepingDone.signal()
+        }
+        thread.name = "storage"
+        thread.start()
         return report
     }
+
+    /// A camera's write rate assumed until the recorder has measured (4 Mbit/s: the upper
+    /// half of what municipal cameras send on their main stream).
+    static let assumedCameraRate = 500_000.0
 
     /// Writes a configuration change to the audit log when the site file differs (by
     /// SHA-256) from the one the last recorder start saw.
@@ -105,40 +171,119 @@ public final class Recorder: Sendable {
     /// Closes every segment cleanly and stops (SIGTERM).
     public func stop() {
         stopping.store(true, ordering: .releasing)
+        gate.requestPass()
         let all = cameras.withLock { $0 }
         for camera in all { camera.requestStop() }
         for camera in all where !camera.wait(timeout: 15) { logger.error("\(camera.cameraID): recorder thread did not stop in 15 s") }
-        _ = retentionDone.wait(timeout: .now() + 15)
+        _ = housekeepingDone.wait(timeout: .now() + 15)
+        writeStatus()
         store.audit.record(OperatorEvent(who: who, action: .recorderStopped, detail: "\(all.count) cameras"))
-        lockDescriptor.withLock { descriptor in
-            if descriptor >= 0 { close(descriptor) }  // releases the lock
-            descriptor = -1
+        lock.withLock { lock in
+            lock?.release()
+            lock = nil
         }
-    }
-
-    /// Two recorders on one storage folder would write every camera twice and recover each
-    /// other's open segments: the second is refused (the kernel drops the lock if the first dies).
-    private func takeStorageLock() throws(CatalogError) {
-        let path = store.root.appendingPathComponent("recorder.lock").path
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw CatalogError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            var owner = [UInt8](repeating: 0, count: 32)
-            let count = read(descriptor, &owner, owner.count)
-            close(descriptor)
-            let pid = String(decoding: owner.prefix(max(0, count)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw CatalogError("another recorder\(pid.isEmpty ? "" : " (pid \(pid))") is recording into \(store.root.path)")
-        }
-        ftruncate(descriptor, 0)
-        let text = "\(getpid())\n"
-        _ = text.withCString { write(descriptor, $0, strlen($0)) }
-        lockDescriptor.withLock { $0 = descriptor }
     }
 
     public func statuses() -> [CameraRecordingStatus] { cameras.withLock { $0.map(\.status) } }
 
-    /// Cameras whose footage went before its retention because of the quota, since when.
-    public var retentionNotMet: [String: Date] { retentionAlert.withLock { $0 } }
+    /// Cameras whose footage went before its retention because of the quota or a full disk, since when.
+    public var retentionNotMet: [String: Date] { retentionAlert.withLock { $0.quota.merging($0.space) { max($0, $1) } } }
+
+    public var storageState: StorageState { storage.withLock { $0 } }
+
+    /// True when the catalog was found damaged while recording: the caller stops this
+    /// recorder and starts a new one, which sets the file aside and rebuilds it.
+    public var catalogDamaged: Bool { gate.catalogDamaged }
+
+    // MARK: Housekeeping
+
+    private func housekeeping(retentionEvery: Double, guardEvery: Double, backupEvery: Double) {
+        let started = MonotonicClock.seconds()
+        var nextRetention = started
+        var nextBackup = started + (FileManager.default.fileExists(atPath: store.backupPath) && rebuild == nil ? backupEvery : 5)
+        var nextReserve = started + 30
+        var nextStatus = started
+        var holdsSeen: [Hold]? = nil
+        var rate = WriteRate()
+        while !stopping.load(ordering: .acquiring) {
+            _ = gate.waitForRequest(seconds: guardEvery > 0 ? guardEvery : 0.5)
+            if stopping.load(ordering: .acquiring) { break }
+            let now = MonotonicClock.seconds()
+            rate.record(bytes: gate.bytesWritten, at: now)
+            if guardEvery > 0 { guardStorage(writeRate: rate.bytesPerSecond(cameras: cameras.withLock { $0.count })) }
+            if retentionEvery > 0 && now >= nextRetention && indexingDone.load(ordering: .acquiring) {
+                nextRetention = now + retentionEvery
+                do { _ = try retentionPass(now: clock()) } catch { catalogFailed(error, "retention pass failed") }
+            }
+            if backupEvery > 0 {
+                let holds = try? store.catalog.holds(includeReleased: true)
+                let holdsChanged = holdsSeen != nil && holds != nil && holds != holdsSeen
+                if now >= nextBackup || holdsChanged {
+                    if backUpCatalog() { holdsSeen = holds }
+                    nextBackup = now + backupEvery
+                } else if holdsSeen == nil {
+                    holdsSeen = holds
+                }
+            }
+            if now >= nextReserve, let budget = storage.withLock({ $0.budget }) {
+                nextReserve = now + 30
+                keepCatalogReserve(budget)
+            }
+            if now >= nextStatus {
+                nextStatus = now + 2
+                writeStatus()
+            }
+        }
+    }
+
+    /// Notes a catalog failure; damage makes the recorder ask to be restarted (rebuild).
+    func catalogFailed(_ error: CatalogError, _ what: String) {
+        logger.error("\(what): \(error)")
+        if error.kind == .damaged { gate.reportDamage() }
+    }
+
+    /// Keeps the catalog's own reserve (free pages in its file, a write-ahead log that keeps
+    /// its blocks), when the disk has room for it.
+    func keepCatalogReserve(_ budget: StorageBudget) {
+        let free = Recorder.diskSize(store.root).free
+        do {
+            var reserve = try store.catalog.reserveBytes()
+            if reserve < budget.catalogReserveBytes && free > budget.floorBytes + budget.catalogReserveBytes + budget.catalogLogBytes {
+                reserve = try store.catalog.ensureReserve(bytes: budget.catalogReserveBytes, logBytes: budget.catalogLogBytes)
+            }
+            storage.withLock { $0.catalogReserveBytes = reserve }
+        } catch {
+            catalogFailed(error, "cannot keep the catalog's reserve")
+        }
+    }
+
+    /// Writes an online backup of the catalog beside it, when the disk has room for the copy.
+    @discardableResult
+    func backUpCatalog() -> Bool {
+        let size = store.catalog.fileBytes
+        let disk = Recorder.diskSize(store.root)
+        let floor = storage.withLock { $0.budget?.floorBytes } ?? 0
+        guard disk.free > floor + size + size / 5 + 1_000_000 else {
+            let problem = "catalog backup skipped: \(disk.free) bytes free, the copy needs \(size)"
+            if storage.withLock({ $0.backupProblem }) != problem { logger.warning("\(problem)") }
+            storage.withLock { $0.backupProblem = problem }
+            return false
+        }
+        let started = MonotonicClock.seconds()
+        do {
+            try store.catalog.backup(to: store.backupPath)
+            logger.info("catalog backed up to \(store.backupPath) (\(size) bytes) in \(String(format: "%.2f", MonotonicClock.seconds() - started)) s")
+            storage.withLock {
+                $0.lastBackup = clock()
+                $0.backupProblem = nil
+            }
+            return true
+        } catch {
+            catalogFailed(error, "catalog backup failed")
+            storage.withLock { $0.backupProblem = "catalog backup failed: \(error)" }
+            return false
+        }
+    }
 
     // MARK: Retention
 
@@ -151,18 +296,11 @@ public final class Recorder: Sendable {
         let inventory = core.inventory
         let holds = try catalog.holds(includeReleased: false)
         let used = try catalog.usage().reduce(Int64(0)) { $0 + $1.bytes }
-        var quota = inventory.site.storageQuota.map { $0.limit(diskBytes: Recorder.diskSize(store.root).total) }
-        // Never fill the disk: keep 2 % of it (at least 1 GB) free, whatever the quota says.
-        let disk = Recorder.diskSize(store.root)
-        if disk.total > 0 {
-            let reserve = max(Int64(1_000_000_000), disk.total / 50)
-            let ceiling = used + disk.free - reserve
-            quota = min(quota ?? ceiling, ceiling)
-        }
+        let quota = inventory.site.storageQuota.map { $0.limit(diskBytes: Recorder.diskSize(store.root).total) }
         var report = RetentionReport(usedBytes: used, quotaBytes: quota)
         var batch = 0
         repeat {
-            let oldest = try catalog.oldestSegments(limit: 2000)
+            let oldest = try catalog.oldestSegments(limit: 2000, skipping: 0)
             let plan = RetentionPlanner.plan(
                 oldestFirst: oldest, holds: holds, now: now, retentionDays: inventory.retentionDays(camera:),
                 used: used - report.destroyed.reduce(0) { $0 + $1.bytes }, quota: quota)
@@ -172,24 +310,37 @@ public final class Recorder: Sendable {
             }
             if plan.destroy.isEmpty { break }
             for item in plan.destroy {
-                let segment = item.segment
-                var destruction = Destruction(
-                    camera: segment.camera, start: segment.start, end: segment.end, bytes: segment.bytes, path: segment.path,
-                    destroyedAt: nil, reason: item.reason)
-                let id = try catalog.beginDestruction(destruction, segmentID: segment.id)
-                let url = store.url(of: segment)
-                if unlink(url.path) != 0 && errno != ENOENT {
-                    logger.error("cannot destroy \(segment.path): \(String(cString: strerror(errno)))")
-                    continue
-                }
-                try catalog.completeDestruction(id: id, segmentID: segment.id, at: clock())
-                destruction.destroyedAt = clock()
-                report.destroyed.append(destruction)
+                if let destruction = try destroy(item.segment, reason: item.reason) { report.destroyed.append(destruction) }
             }
             batch += 1
         } while batch < 50 && !stopping.load(ordering: .acquiring)
-        // One audit entry per camera and reason, with the period destroyed.
-        let groups = Dictionary(grouping: report.destroyed) { "\($0.camera)\u{0}\($0.reason)" }
+        auditDestructions(report.destroyed)
+        noteRetention(report.retentionNotMet, cause: "storage quota reached")
+        return report
+    }
+
+    /// Destroys one segment: the register first, then the file, then the register completed
+    /// (with the row removed). Nil when the file could not be removed.
+    func destroy(_ segment: SegmentRecord, reason: String) throws(CatalogError) -> Destruction? {
+        var destruction = Destruction(
+            camera: segment.camera, start: segment.start, end: segment.end, bytes: segment.bytes, path: segment.path, destroyedAt: nil,
+            reason: reason)
+        let id = try store.catalog.beginDestruction(destruction, segmentID: segment.id)
+        let url = store.url(of: segment)
+        if unlink(url.path) != 0 && errno != ENOENT {
+            logger.error("cannot destroy \(segment.path): \(String(cString: strerror(errno)))")
+            return nil
+        }
+        let at = clock()
+        try store.catalog.completeDestruction(id: id, segmentID: segment.id, at: at)
+        destruction.destroyedAt = at
+        Counter(label: "vigie_segments_destroyed_total", dimensions: [("reason", reason.hasPrefix("retention") ? "retention" : reason)]).increment()
+        return destruction
+    }
+
+    /// One audit entry per camera and reason, with the period destroyed.
+    func auditDestructions(_ destroyed: [Destruction]) {
+        let groups = Dictionary(grouping: destroyed) { "\($0.camera)\u{0}\($0.reason)" }
         for (_, items) in groups.sorted(by: { $0.key < $1.key }) {
             let first = items[0]
             store.audit.record(
@@ -198,16 +349,28 @@ public final class Recorder: Sendable {
                     detail: "\(items.count) segment(s), \(items.reduce(0) { $0 + $1.bytes }) bytes", from: items.map(\.start).min(),
                     to: items.map(\.end).max(), reason: first.reason))
         }
-        let previous = retentionAlert.withLock { alerts in
-            defer { alerts = report.retentionNotMet }
-            return alerts
+    }
+
+    /// Alerts once per camera whose footage went before its retention: the quota's list is
+    /// recomputed by each retention pass (`replacing`), the storage guard's is added to and
+    /// forgets a camera once the footage destroyed early would have expired anyway.
+    func noteRetention(_ notMet: [String: Date], cause: String, replacing: Bool = true) {
+        let inventory = core.inventory
+        let now = clock()
+        let previous = retentionAlert.withLock { alerts -> [String: Date] in
+            let before = alerts.quota.merging(alerts.space) { max($0, $1) }
+            if replacing {
+                alerts.quota = notMet
+            } else {
+                alerts.space.merge(notMet) { max($0, $1) }
+            }
+            alerts.space = alerts.space.filter { $0.value > now.addingTimeInterval(-Double(inventory.retentionDays(camera: $0.key)) * 86_400) }
+            return before
         }
-        for (camera, since) in report.retentionNotMet where previous[camera] == nil {
-            logger.warning("storage quota: \(camera) keeps less than its \(inventory.retentionDays(camera: camera)) days (footage destroyed up to \(since))")
-            store.audit.record(
-                OperatorEvent(who: "recorder", action: .retentionNotMet, cameraID: camera, detail: "storage quota reached", to: since))
+        for (camera, since) in notMet.sorted(by: { $0.key < $1.key }) where previous[camera] == nil {
+            logger.warning("\(cause): \(camera) keeps less than its \(inventory.retentionDays(camera: camera)) days (footage destroyed up to \(since))")
+            store.audit.record(OperatorEvent(who: "recorder", action: .retentionNotMet, cameraID: camera, detail: cause, to: since))
         }
-        return report
     }
 
     static func diskSize(_ url: URL) -> (total: Int64, free: Int64) {
@@ -215,147 +378,23 @@ public final class Recorder: Sendable {
         guard statvfs(url.path, &stats) == 0 else { return (0, 0) }
         return (Int64(stats.f_blocks) * Int64(stats.f_frsize), Int64(stats.f_bavail) * Int64(stats.f_frsize))
     }
+}
 
-    // MARK: Recovery
+/// The cameras' write rate over the last ten seconds.
+struct WriteRate {
+    private var samples: [(time: Double, bytes: Int64)] = []
 
-    /// Makes the catalog match the files after a crash: finishes destructions under way,
-    /// closes segments left open from what their files hold (or drops rows without a
-    /// file), and indexes segment files the catalog does not know.
-    public static func recover(store: RecordingStore) throws(CatalogError) -> RecoveryReport {
-        var report = RecoveryReport()
-        let catalog = store.catalog
-        for pending in try catalog.pendingDestructions() {
-            unlink(store.root.appendingPathComponent(pending.destruction.path).path)
-            try catalog.completeDestruction(id: pending.id, segmentID: pending.segmentID, at: Date())
-            report.finishedDestructions += 1
-        }
-        for segment in try catalog.openSegments() {
-            let url = store.url(of: segment)
-            let scan = try? SegmentScan.scan(url)
-            guard let scan, scan.packets > 0 else {
-                unlink(url.path)
-                try catalog.removeSegment(id: segment.id)
-                report.removedRows.append(segment.path)
-                continue
-            }
-            var closed = segment
-            closed.end = segment.start.addingTimeInterval(scan.duration)
-            closed.keyframes = scan.keyframes
-            closed.state = .recovered
-            if let digest = RecordingStore.digest(of: url) {
-                closed.sha256 = digest.sha256
-                closed.bytes = digest.bytes
-            }
-            try catalog.updateSegment(closed)
-            report.recovered.append(segment.path)
-        }
-        // Files nobody indexed (a catalog restored from a backup): indexed from their names.
-        let known = Set(try catalog.segments(camera: nil, from: nil, to: nil).map(\.path))
-        for path in segmentFiles(under: store.root) where !known.contains(path) {
-            let url = store.root.appendingPathComponent(path)
-            guard let start = startFromPath(path), let scan = try? SegmentScan.scan(url), scan.packets > 0,
-                let digest = RecordingStore.digest(of: url)
-            else { continue }
-            let camera = String(path.split(separator: "/")[0])
-            _ = try catalog.insertSegment(
-                SegmentRecord(
-                    camera: camera, path: path, start: start, end: start.addingTimeInterval(scan.duration), bytes: digest.bytes,
-                    sha256: digest.sha256, keyframes: scan.keyframes, state: .recovered))
-            report.adoptedFiles.append(path)
-        }
-        return report
+    mutating func record(bytes: Int64, at time: Double) {
+        samples.append((time, bytes))
+        while let first = samples.first, time - first.time > 10 { samples.removeFirst() }
     }
 
-    /// Relative paths of every CAMERA/DAY/*.ts under the storage folder.
-    static func segmentFiles(under root: URL) -> [String] {
-        let manager = FileManager.default
-        var paths: [String] = []
-        for camera in (try? manager.contentsOfDirectory(atPath: root.path)) ?? [] {
-            let cameraURL = root.appendingPathComponent(camera)
-            var isFolder: ObjCBool = false
-            guard manager.fileExists(atPath: cameraURL.path, isDirectory: &isFolder), isFolder.boolValue else { continue }
-            for day in (try? manager.contentsOfDirectory(atPath: cameraURL.path)) ?? [] {
-                for file in (try? manager.contentsOfDirectory(atPath: cameraURL.appendingPathComponent(day).path)) ?? []
-                where file.hasSuffix(".ts") {
-                    paths.append("\(camera)/\(day)/\(file)")
-                }
-            }
+    /// Measured once ten seconds are seen; before, at least what `cameras` cameras are assumed to send.
+    func bytesPerSecond(cameras: Int) -> Double {
+        guard let first = samples.first, let last = samples.last, last.time - first.time >= 1 else {
+            return Double(cameras) * Recorder.assumedCameraRate
         }
-        return paths.sorted()
-    }
-
-    /// CAMERA/YYYY-MM-DD/HHMMSS[-n].ts → that UTC time.
-    static func startFromPath(_ path: String) -> Date? {
-        let parts = path.split(separator: "/")
-        guard parts.count == 3 else { return nil }
-        let time = parts[2].prefix(6)
-        var components = DateComponents()
-        let day = parts[1].split(separator: "-").compactMap { Int($0) }
-        guard day.count == 3, time.count == 6, let hhmmss = Int(time) else { return nil }
-        components.year = day[0]
-        components.month = day[1]
-        components.day = day[2]
-        components.hour = hhmmss / 10000
-        components.minute = hhmmss / 100 % 100
-        components.second = hhmmss % 100
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        return calendar.date(from: components)
-    }
-
-    // MARK: Verify
-
-    /// Checks every segment of the catalog against its file: presence, size, SHA-256,
-    /// duration read back; continuity between segments (holes without a gap row); files
-    /// the catalog does not know. Returns what is wrong, in plain words.
-    public static func verify(store: RecordingStore, camera: String? = nil, readFiles: Bool = true) throws(CatalogError) -> [String] {
-        var problems: [String] = []
-        let segments = try store.catalog.segments(camera: camera, from: nil, to: nil)
-        for segment in segments {
-            let url = store.url(of: segment)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                problems.append("\(segment.path): in the catalog, but the file is missing")
-                continue
-            }
-            if segment.state == .open { continue }  // being written
-            guard readFiles else { continue }
-            if let digest = RecordingStore.digest(of: url) {
-                if digest.bytes != segment.bytes { problems.append("\(segment.path): \(digest.bytes) bytes, the catalog says \(segment.bytes)") }
-                if let expected = segment.sha256, digest.sha256 != expected {
-                    problems.append("\(segment.path): SHA-256 differs from the catalog's (the file was changed)")
-                }
-            }
-            if let scan = try? SegmentScan.scan(url) {
-                if abs(scan.duration - segment.duration) > 1 {
-                    problems.append(String(format: "%@: holds %.1f s of video, the catalog says %.1f s", segment.path, scan.duration, segment.duration))
-                }
-            } else {
-                problems.append("\(segment.path): cannot be read as MPEG-TS")
-            }
-        }
-        // Continuity per camera: a hole longer than 2 s needs a gap row that explains it.
-        for (cameraID, list) in Dictionary(grouping: segments, by: \.camera) {
-            let sorted = list.sorted { $0.start < $1.start }
-            for (previous, next) in zip(sorted, sorted.dropFirst()) {
-                let hole = next.start.timeIntervalSince(previous.end)
-                if hole > 2 {
-                    let explained = try store.catalog.gaps(camera: cameraID, from: previous.end, to: next.start).contains {
-                        $0.start <= previous.end.addingTimeInterval(2) && $0.end >= next.start.addingTimeInterval(-2)
-                    }
-                    if !explained {
-                        problems.append(String(format: "%@: %.1f s missing between %@ and %@, no gap recorded", cameraID, hole, previous.path, next.path))
-                    }
-                } else if hole < -2 {
-                    problems.append(String(format: "%@: %@ and %@ overlap by %.1f s", cameraID, previous.path, next.path, -hole))
-                }
-            }
-        }
-        if camera == nil {
-            let known = Set(segments.map(\.path))
-            for path in segmentFiles(under: store.root) where !known.contains(path) {
-                problems.append("\(path): a segment file the catalog does not know")
-            }
-        }
-        return problems
+        let measured = Double(last.bytes - first.bytes) / (last.time - first.time)
+        return last.time - first.time >= 9 ? measured : max(measured, Double(cameras) * Recorder.assumedCameraRate)
     }
 }

@@ -53,6 +53,8 @@ public final class RecorderCore: Sendable {
             }
             var options = DemuxerOptions(rtspTransport: transport, connectTimeout: connectTimeout, readTimeout: readTimeout)
             options.extraOptions = [:]
+            // A file used as a camera plays at the camera's pace (the recorder must not read it at disk speed).
+            options.realTime = !url.contains("://") || url.hasPrefix("file://")
             return try DemuxerSource(url: url, options: options, interrupt: interrupt)
         }
     }

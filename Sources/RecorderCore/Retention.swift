@@ -93,3 +93,51 @@ public enum RetentionPlanner {
         return plan
     }
 }
+
+/// How the recorder shares a disk between footage, the catalog and free space, from the
+/// disk's size and what the cameras write. Pure: the recorder measures, this decides.
+///
+/// The floor is the free space kept at all times: what the cameras write in a few seconds
+/// (the time the storage guard takes to notice and destroy), at least 1 MB, and on large
+/// disks 1 % of them up to 2 GB (file systems slow down when nearly full); never more than a
+/// quarter of the disk, so a small disk still records. Under the floor the oldest unheld
+/// footage goes until the target is free again; when only held footage is left, recording
+/// pauses, and resumes once `resumeBytes` are free.
+public struct StorageBudget: Sendable, Hashable, CustomStringConvertible {
+    public let diskBytes: Int64
+    public let floorBytes: Int64
+    public let targetBytes: Int64
+    public let resumeBytes: Int64
+    /// Free pages kept inside the catalog's file, and its write-ahead log's kept size.
+    public let catalogReserveBytes: Int64
+    public let catalogLogBytes: Int64
+    /// Segments are cut at the first keyframe past this size, so that on a small disk
+    /// closed (destroyable) footage exists while every camera writes.
+    public let segmentByteLimit: Int64
+
+    /// Seconds of writing the floor absorbs, and the extra seconds a pass frees.
+    public static let floorSeconds = 4.0
+    public static let headroomSeconds = 6.0
+
+    public static func plan(diskBytes: Int64, writeBytesPerSecond: Double, cameras: Int) -> StorageBudget {
+        let disk = max(diskBytes, 1)
+        let rate = max(writeBytesPerSecond, 0)
+        let megabyte: Int64 = 1_000_000
+        let catalogReserve = min(max(disk / 256, 256 << 10), 16 << 20)
+        let catalogLog = min(max(disk / 64, 512 << 10), 4 << 20)
+        var floor = max(Int64(rate * floorSeconds), min(disk / 100, 2_000 * megabyte), megabyte)
+        floor = min(floor, disk / 4)
+        let headroom = min(Int64(rate * headroomSeconds), disk / 10)
+        let target = floor + max(headroom, megabyte / 2)
+        let resume = floor + (target - floor) / 2
+        let perCamera = max(disk - floor - catalogReserve - catalogLog, 0) / Int64(max(cameras, 1))
+        let limit = max(perCamera / 3, 256 << 10)
+        return StorageBudget(
+            diskBytes: disk, floorBytes: floor, targetBytes: target, resumeBytes: resume, catalogReserveBytes: catalogReserve,
+            catalogLogBytes: catalogLog, segmentByteLimit: limit)
+    }
+
+    public var description: String {
+        "disk \(diskBytes) B: keep \(floorBytes) B free (free up to \(targetBytes) B, resume at \(resumeBytes) B), catalog reserve \(catalogReserveBytes) + \(catalogLogBytes) B, segments cut past \(segmentByteLimit) B"
+    }
+}

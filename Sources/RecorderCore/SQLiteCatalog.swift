@@ -89,16 +89,70 @@ public final class SQLiteCatalog: Catalog {
         );
         """
 
-    /// Opens (creating when needed) the catalog at `path`.
-    public init(path: String) throws(CatalogError) {
+    /// Opens the catalog at `path`: for writing (created when missing, its schema brought
+    /// up to date, its reserve kept: the recorder, hold commands), or for reading only
+    /// (nothing written, not even on a full disk or read-only media: listing, verifying,
+    /// auditing). Throws `.noCatalog` when reading a file that does not exist, `.damaged`
+    /// when the file is not a sound SQLite database.
+    public init(path: String, access: CatalogAccess = .readWrite) throws(CatalogError) {
         self.path = path
-        let database = try SQLiteDatabase(path: path)
+        self.access = access
+        switch access {
+        case .readWrite:
+            let database = try SQLiteDatabase(path: path)
+            try SQLiteCatalog.prepareForWriting(database, path: path)
+            self.database = Mutex(database)
+            readNote = nil
+        case .readOnly:
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw CatalogError("no catalog at \(path): nothing was recorded in this folder", kind: .noCatalog)
+            }
+            var note: String? = nil
+            var database = try SQLiteDatabase(path: path, access: .readOnly)
+            do {
+                try SQLiteCatalog.checkSchema(database, path: path)
+            } catch where error.kind == .cannotOpen || error.kind == .readOnly {
+                // Read-only media: SQLite cannot make the write-ahead log's index beside the file.
+                database = try SQLiteDatabase(path: path, access: .immutable)
+                try SQLiteCatalog.checkSchema(database, path: path)
+                let log = (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int ?? 0
+                if log > 0 {
+                    note = "read-only media: the catalog is read without its write-ahead log (\(log) bytes), so its last changes may not show"
+                }
+            }
+            self.database = Mutex(database)
+            readNote = note
+        }
+    }
+
+    /// Whether this connection may write.
+    public let access: CatalogAccess
+    /// Said to the reader when the catalog could only be read in part (read-only media
+    /// holding an unfinished write-ahead log).
+    public let readNote: String?
+
+    private static func checkSchema(_ database: SQLiteDatabase, path: String) throws(CatalogError) {
+        let version = try database.query("PRAGMA user_version").first?.first?.int ?? 0
+        if version > SQLiteCatalog.schemaVersion {
+            throw CatalogError(
+                "catalog \(path) was written by a newer Vigie (schema \(version), this one knows \(SQLiteCatalog.schemaVersion))", kind: .newerSchema)
+        }
+        // Read the schema: a file that is not a database (or a damaged first page) fails here.
+        _ = try database.query("SELECT COUNT(*) FROM sqlite_schema")
+    }
+
+    private static func prepareForWriting(_ database: SQLiteDatabase, path: String) throws(CatalogError) {
         try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+        // The log file keeps its blocks between checkpoints and across restarts (the reserve).
+        try database.execute("PRAGMA journal_size_limit = \(reserveLogBytes)")
+        database.persistWriteAheadLog()
         try database.transaction { () throws(CatalogError) in
             try database.execute(SQLiteCatalog.schema)
             let version = try database.query("PRAGMA user_version").first?.first?.int ?? 0
             if version > SQLiteCatalog.schemaVersion {
-                throw CatalogError("catalog \(path) was written by a newer Vigie (schema \(version), this one knows \(SQLiteCatalog.schemaVersion))")
+                throw CatalogError(
+                    "catalog \(path) was written by a newer Vigie (schema \(version), this one knows \(SQLiteCatalog.schemaVersion))",
+                    kind: .newerSchema)
             }
             if version == 1 {
                 // Schema 2 keeps per-camera totals up to date (triggers) instead of summing millions of rows.
@@ -107,23 +161,100 @@ public final class SQLiteCatalog: Catalog {
             }
             try database.execute("PRAGMA user_version = \(SQLiteCatalog.schemaVersion)")
         }
-        self.database = Mutex(database)
     }
 
     private func locked<T: Sendable>(_ body: (SQLiteDatabase) throws(CatalogError) -> T) throws(CatalogError) -> T {
         try database.withLock { (database: inout SQLiteDatabase) throws(CatalogError) -> T in try body(database) }
     }
 
-    /// Runs several changes as one transaction (a bulk load, a synthetic catalog).
-    public func batch(_ body: () throws(CatalogError) -> Void) throws(CatalogError) {
-        try locked { database throws(CatalogError) in try database.execute("BEGIN IMMEDIATE") }
-        do {
-            try body()
-            try locked { database throws(CatalogError) in try database.execute("COMMIT") }
-        } catch {
-            try? locked { database throws(CatalogError) in try database.execute("ROLLBACK") }
-            throw error
+    // MARK: Storage housekeeping
+
+    /// Bytes of write-ahead log kept allocated until `ensureReserve` says otherwise.
+    static let reserveLogBytes: Int64 = 4 << 20
+
+    /// Room the catalog alone may use on a full disk, in bytes: free pages inside its own
+    /// file (SQLite fills them before it grows the file) and a write-ahead log whose blocks
+    /// are kept. Video never takes them, so the catalog commits when the disk is full.
+    public func reserveBytes() throws(CatalogError) -> Int64 {
+        try locked { database throws(CatalogError) in
+            let free = try database.query("PRAGMA freelist_count").first?.first?.int ?? 0
+            let page = try database.query("PRAGMA page_size").first?.first?.int ?? 4096
+            return free * page
         }
+    }
+
+    /// Grows the reserve to `bytes` of free pages and a write-ahead log of `logBytes` whose
+    /// blocks are kept (checkpointed at half that): a blob is written, checkpointed into the
+    /// file, then deleted, so its pages stay in the file as free pages.
+    @discardableResult
+    public func ensureReserve(bytes: Int64, logBytes: Int64) throws(CatalogError) -> Int64 {
+        try locked { database throws(CatalogError) in
+            let page = try database.query("PRAGMA page_size").first?.first?.int ?? 4096
+            try database.execute("PRAGMA journal_size_limit = \(logBytes); PRAGMA wal_autocheckpoint = \(max(16, logBytes / page / 2))")
+        }
+        let have = try reserveBytes()
+        guard have < bytes else { return have }
+        try locked { database throws(CatalogError) in
+            let missing = max(bytes - have, logBytes)
+            try database.execute("CREATE TABLE IF NOT EXISTS reserve (filler BLOB)")
+            try database.query("INSERT INTO reserve (filler) VALUES (zeroblob(?))", [.integer(missing)])
+            try database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            try database.execute("DELETE FROM reserve")
+            try database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        }
+        return try reserveBytes()
+    }
+
+    /// Bytes the catalog's files take on disk (the database and its write-ahead log).
+    public var fileBytes: Int64 {
+        [path, path + "-wal"].reduce(Int64(0)) { total, file in
+            total + Int64((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int ?? 0)
+        }
+    }
+
+    /// SQLite's structural check of the whole file (`PRAGMA quick_check`): empty when sound.
+    public func integrityProblems(limit: Int = 20) throws(CatalogError) -> [String] {
+        try locked { database throws(CatalogError) in
+            let rows = try database.query("PRAGMA quick_check(\(limit))").compactMap { $0.first?.string }
+            return rows == ["ok"] ? [] : rows
+        }
+    }
+
+    /// Writes a consistent copy of the catalog to `destination` (a temporary file renamed
+    /// once whole and synced), through a connection of its own: the recorder's writes are
+    /// not held up while it runs.
+    public func backup(to destination: String) throws(CatalogError) {
+        let temporary = destination + ".tmp"
+        unlink(temporary)
+        do {
+            let source = try SQLiteDatabase(path: path, access: .readOnly)
+            let copy = try SQLiteDatabase(path: temporary)
+            try source.copy(into: copy)
+            try copy.execute("PRAGMA journal_mode=DELETE")
+        }
+        let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
+        if descriptor >= 0 {
+            fsync(descriptor)
+            close(descriptor)
+        }
+        guard rename(temporary, destination) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw CatalogError("cannot rename the catalog backup to \(destination): \(reason)", kind: .io)
+        }
+    }
+
+    /// Copies the database file `source` (a backup) to `destination`, page by page through
+    /// SQLite, after checking it is sound; throws `.damaged` otherwise.
+    public static func restore(backup source: String, to destination: String) throws(CatalogError) {
+        let from = try SQLiteDatabase(path: source, access: .readOnly)
+        try checkSchema(from, path: source)
+        let problems = try from.query("PRAGMA quick_check(5)").compactMap { $0.first?.string }
+        guard problems == ["ok"] else {
+            throw CatalogError("the backup \(source) is damaged too: \(problems.joined(separator: "; "))", kind: .damaged)
+        }
+        let to = try SQLiteDatabase(path: destination)
+        try from.copy(into: to)
     }
 
     // MARK: Segments
@@ -148,6 +279,22 @@ public final class SQLiteCatalog: Catalog {
                     .integer(Int64(segment.skew * 1_000_000)),
                 ])
             return database.lastInsertedRow
+        }
+    }
+
+    public func insertSegments(_ segments: [SegmentRecord]) throws(CatalogError) {
+        try locked { database throws(CatalogError) in
+            try database.transaction { () throws(CatalogError) in
+                for segment in segments {
+                    try database.query(
+                        "INSERT INTO segments (camera, path, start_us, end_us, bytes, sha256, keyframes, state, skew_us) VALUES (?,?,?,?,?,?,?,?,?)",
+                        [
+                            .text(segment.camera), .text(segment.path), .integer(segment.start.micros), .integer(segment.end.micros),
+                            .integer(segment.bytes), segment.sha256.sql, .blob(segment.keyframes.packed), .text(segment.state.rawValue),
+                            .integer(Int64(segment.skew * 1_000_000)),
+                        ])
+                }
+            }
         }
     }
 
@@ -220,10 +367,19 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
-    public func oldestSegments(limit: Int) throws(CatalogError) -> [SegmentRecord] {
+    public func oldestSegments(limit: Int, skipping: Int) throws(CatalogError) -> [SegmentRecord] {
         try locked { database throws(CatalogError) in
             try database.query(
-                "SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE state != 'open' ORDER BY start_us LIMIT ?",
+                "SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE state != 'open' ORDER BY start_us LIMIT ? OFFSET ?",
+                [.integer(Int64(limit)), .integer(Int64(skipping))]
+            ).map(SQLiteCatalog.segment)
+        }
+    }
+
+    public func segmentsToIndex(limit: Int) throws(CatalogError) -> [SegmentRecord] {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE state = 'rebuilt' AND sha256 IS NULL ORDER BY start_us LIMIT ?",
                 [.integer(Int64(limit))]
             ).map(SQLiteCatalog.segment)
         }
@@ -249,11 +405,34 @@ public final class SQLiteCatalog: Catalog {
 
     // MARK: Gaps
 
-    public func addGap(_ gap: GapRecord) throws(CatalogError) {
+    @discardableResult
+    public func addGap(_ gap: GapRecord) throws(CatalogError) -> Int64 {
         try locked { database throws(CatalogError) in
             try database.query(
                 "INSERT INTO gaps (camera, start_us, end_us, reason) VALUES (?,?,?,?)",
                 [.text(gap.camera), .integer(gap.start.micros), .integer(gap.end.micros), .text(gap.reason)])
+            return database.lastInsertedRow
+        }
+    }
+
+    public func updateGap(id: Int64, end: Date) throws(CatalogError) {
+        try locked { database throws(CatalogError) in
+            try database.query("UPDATE gaps SET end_us = ? WHERE id = ?", [.integer(end.micros), .integer(id)])
+        }
+    }
+
+    public func removeGap(id: Int64) throws(CatalogError) {
+        try locked { database throws(CatalogError) in try database.query("DELETE FROM gaps WHERE id = ?", [.integer(id)]) }
+    }
+
+    public func lastCovered(camera: String) throws(CatalogError) -> Date? {
+        try locked { database throws(CatalogError) in
+            let segment = try database.query(
+                "SELECT end_us FROM segments WHERE camera = ? ORDER BY start_us DESC LIMIT 1", [.text(camera)]
+            ).first?.first?.int
+            let gap = try database.query("SELECT MAX(end_us) FROM gaps WHERE camera = ?", [.text(camera)]).first?.first?.int
+            guard let latest = [segment, gap].compactMap({ $0 }).max() else { return nil }
+            return Date(micros: latest)
         }
     }
 

@@ -7,6 +7,35 @@ package struct YAMLDocument {
     package let file: String
     package let root: Node?
 
+    /// The largest configuration file read: a site of thousands of cameras takes well under
+    /// a megabyte; past this the file is refused before it is read (time and memory stay bounded).
+    package static let maximumBytes = 4 << 20
+
+    /// Reads a configuration file, refusing one over `maximumBytes` or unreadable with a
+    /// diagnostic at its first line.
+    package static func read(path: String) throws(ConfigurationError) -> String {
+        let place = SourceLocation(file: path, line: 1, column: 1)
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw ConfigurationError([Diagnostic(.error, place, "cannot read the file: \(String(cString: strerror(errno)))")])
+        }
+        if (status.st_mode & S_IFMT) != S_IFREG {
+            throw ConfigurationError([Diagnostic(.error, place, "cannot read the file: not a regular file")])
+        }
+        if status.st_size > maximumBytes {
+            throw ConfigurationError([
+                Diagnostic(.error, place, "the file is \(status.st_size) bytes; a configuration file is at most \(maximumBytes >> 20) MiB")
+            ])
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError([Diagnostic(.error, place, "cannot read the file")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError([Diagnostic(.error, place, "the file is not UTF-8 text")])
+        }
+        return text
+    }
+
     /// Parses `text`; syntax errors become diagnostics at the place libyaml stopped.
     package init(text: String, file: String) throws(ConfigurationError) {
         self.file = file
@@ -87,10 +116,13 @@ package struct YAMLChecker {
         return result
     }
 
-    /// A required or optional text value.
-    package mutating func text(_ entries: [String: (key: Node, value: Node)], _ key: String, in what: String, required: Bool)
-        -> (String, Node)?
-    {
+    /// A required or optional text value: at most `maximumLength` characters, and no
+    /// control character (line breaks and tabs only where `allowLineBreaks`), since what a
+    /// configuration file says ends up on operators' and auditors' screens.
+    package mutating func text(
+        _ entries: [String: (key: Node, value: Node)], _ key: String, in what: String, required: Bool, maximumLength: Int = 256,
+        allowLineBreaks: Bool = false
+    ) -> (String, Node)? {
         guard let entry = entries[key] else {
             return nil
         }
@@ -101,6 +133,14 @@ package struct YAMLChecker {
         let value = scalar.string.trimmingCharacters(in: .whitespaces)
         if required && value.isEmpty {
             error(entry.value, "`\(key)` in \(what) must not be empty")
+            return nil
+        }
+        if let (position, problem) = TerminalText.firstProblem(in: value, allowLineBreaks: allowLineBreaks) {
+            error(entry.value, "`\(key)` in \(what) contains \(problem) at character \(position): remove it")
+            return nil
+        }
+        if value.count > maximumLength {
+            error(entry.value, "`\(key)` in \(what) is \(value.count) characters long; at most \(maximumLength)")
             return nil
         }
         return (value, entry.value)

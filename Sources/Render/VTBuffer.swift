@@ -156,7 +156,9 @@ extension VTBuffer {
         self.foreground = nil
         self.background = nil
         for scalar in text.unicodeScalars {
-            write(Cell(mask: 1, foreground: foreground, background: background), glyph: scalar)
+            // A control character would be obeyed by the terminal, not shown: one visible cell instead.
+            let control = scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+            write(Cell(mask: 1, foreground: foreground, background: background), glyph: control ? "\u{FFFD}" : scalar)
         }
         append("\u{1B}[22m")
     }

@@ -62,15 +62,23 @@ public struct WallLayout: Sendable {
     static let windowKeys = ["name", "days", "from", "to", "pages", "dwell"]
     static let dayNames = ["sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7]
 
+    /// The layout used when none is given: every camera of the inventory, 4x4, named after the
+    /// site (quoted, so that a `:` or a `#` in the name stays a name).
+    public static func defaultYAML(name: String) -> String {
+        var quoted = "\""
+        for scalar in name.unicodeScalars {
+            switch scalar {
+            case "\\": quoted += "\\\\"
+            case "\"": quoted += "\\\""
+            default: quoted.unicodeScalars.append(scalar)
+            }
+        }
+        return "wall:\n  name: \(quoted)\"\n  grid: 4x4\n"
+    }
+
     /// Reads a layout file; its inventory is read from `cameras:` unless one is given.
     public static func load(path: String, inventory given: CameraInventory? = nil) throws(ConfigurationError) -> (WallLayout, CameraInventory) {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError([Diagnostic(.error, SourceLocation(file: path, line: 1, column: 1), "cannot read the file")])
-        }
-        return try parse(yaml: text, file: path, inventory: given)
+        try parse(yaml: try YAMLDocument.read(path: path), file: path, inventory: given)
     }
 
     public static func parse(yaml text: String, file: String, inventory given: CameraInventory? = nil) throws(ConfigurationError)

@@ -161,7 +161,7 @@ extension Bench {
 
         func run() throws {
             let (inventory, store) = try storageOptions.open()
-            guard let catalog = store.catalog as? SQLiteCatalog else { throw ValidationError("needs the SQLite catalog") }
+            let catalog = store.catalog
             let scan = try SegmentScan.scan(URL(fileURLWithPath: template))
             guard let digest = RecordingStore.digest(of: URL(fileURLWithPath: template)), scan.duration >= 30 else {
                 printError("vigie bench catalog: \(template) is not a recorded segment of at least 30 s")
@@ -173,37 +173,21 @@ extension Bench {
             let started = MonotonicClock.seconds()
             var rows = 0
             for camera in inventory.cameras {
-                try catalog.batch { () throws(CatalogError) in
-                    var time = first
-                    while time < end {
-                        let day = Int(time / 86_400), second = Int(time) % 86_400
-                        let (year, month, date) = Self.civil(daysSince1970: day)
-                        let path = String(
-                            format: "%@/%04d-%02d-%02d/%02d%02d%02d.ts", camera.id, year, month, date, second / 3600, second / 60 % 60, second % 60)
-                        let start = Date(timeIntervalSince1970: time)
-                        _ = try catalog.insertSegment(
-                            SegmentRecord(
-                                camera: camera.id, path: path, start: start, end: start.addingTimeInterval(scan.duration), bytes: digest.bytes,
-                                sha256: digest.sha256, keyframes: scan.keyframes, state: .closed))
-                        rows += 1
-                        time += length
-                    }
+                var rowsOfCamera: [SegmentRecord] = []
+                var time = first
+                while time < end {
+                    let start = Date(timeIntervalSince1970: time)
+                    rowsOfCamera.append(
+                        SegmentRecord(
+                            camera: camera.id, path: SegmentPath.make(camera: camera.id, start: start), start: start,
+                            end: start.addingTimeInterval(scan.duration), bytes: digest.bytes, sha256: digest.sha256, keyframes: scan.keyframes,
+                            state: .closed))
+                    time += length
                 }
+                try catalog.insertSegments(rowsOfCamera)
+                rows += rowsOfCamera.count
             }
             print(String(format: "%d segments (%d cameras x %d days of %.0f s) in %.1f s", rows, inventory.cameras.count, days, length, MonotonicClock.seconds() - started))
-        }
-
-        /// Year, month, day of a day count since 1970-01-01 (proleptic Gregorian, UTC).
-        static func civil(daysSince1970 days: Int) -> (Int, Int, Int) {
-            let z = days + 719_468
-            let era = (z >= 0 ? z : z - 146_096) / 146_097
-            let dayOfEra = z - era * 146_097
-            let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-            let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-            let monthIndex = (5 * dayOfYear + 2) / 153
-            let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-            let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-            return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
         }
     }
 }

@@ -56,7 +56,7 @@ struct Cameras: ParsableCommand {
                     for warning in inventory.warnings { printError(warning.description) }
                     print("\(file): \(inventory.cameras.count) cameras, \(inventory.warnings.count) warning(s), no errors")
                 } catch {
-                    printError(error.description)
+                    for diagnostic in error.diagnostics { printError(diagnostic.description) }
                     printError("\(file): \(error.errors.count) error(s)")
                     failed = true
                 }

@@ -46,7 +46,7 @@ struct Layout: ParsableCommand {
                         print("    \(page.name) (\(Int(page.dwell)) s): \(page.cameraIDs.joined(separator: " "))")
                     }
                 } catch let error as ConfigurationError {
-                    printError(error.description)
+                    for diagnostic in error.diagnostics { printError(diagnostic.description) }
                     printError("\(file): \(error.errors.count) error(s)")
                     failed = true
                 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Media
+import RecorderCore
 import Synchronization
 
 /// Sets up swift-log once: to standard error, or into memory for full-screen views.
@@ -8,8 +9,9 @@ enum LogSetup {
     static let recent = RecentLog(capacity: 6)
 
     static func toStandardError(level: Logger.Level) {
+        let sink = LogFile(handle: FileHandle.standardError, seek: false)
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = LineLogHandler(label: label, write: sink.write)
             handler.logLevel = level
             return handler
         }
@@ -60,7 +62,9 @@ final class RecentLog: Sendable {
     var snapshot: [String] { lines.withLock { $0 } }
 }
 
-/// A swift-log handler that hands each line to a sink (a file, the recent-lines memory).
+/// A swift-log handler that hands each line to a sink (standard error, a file, the
+/// recent-lines memory). What a camera's server answered ends up in messages: control
+/// characters are escaped, so a log read in a terminal cannot be made to rewrite itself.
 struct LineLogHandler: LogHandler {
     let label: String
     let write: @Sendable (String) -> Void
@@ -73,7 +77,8 @@ struct LineLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        write("\(ISO8601DateFormatter().string(from: Date())) \(event.level) \(label): \(event.message)")
+        let time = Date().formatted(.iso8601)
+        write("\(time) \(event.level) \(label): \(TerminalText.escaped("\(event.message)"))")
     }
 }
 
@@ -82,9 +87,9 @@ final class LogFile: @unchecked Sendable {  // writes serialized by `lock`
     private let lock = NSLock()
     private let handle: FileHandle?
 
-    init(handle: FileHandle?) {
+    init(handle: FileHandle?, seek: Bool = true) {
         self.handle = handle
-        _ = try? handle?.seekToEnd()
+        if seek { _ = try? handle?.seekToEnd() }
     }
 
     func write(_ line: String) {

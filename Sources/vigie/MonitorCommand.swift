@@ -72,8 +72,8 @@ struct Monitor: ParsableCommand {
             cpuMark = (cpu, now)
             var lines: [String] = []
             let live = statuses.values.filter { $0.state.isLive }.count
-            lines.append(
-                "Vigie \(Vigie.version) — \(inventory.site.name) — \(clock.string(from: now)) — \(live)/\(selected.count) live (\(stream) streams) — CPU \(Int(cpuPercent)) %")
+            lines.append(TerminalText.escaped(
+                "Vigie \(Vigie.version) — \(inventory.site.name) — \(clock.string(from: now)) — \(live)/\(selected.count) live (\(stream) streams) — CPU \(Int(cpuPercent)) %"))
             lines.append(
                 "  #  \("camera".padded(24)) \("state".padded(13)) \("codec".padded(14)) \("rx fps".leftPadded(6)) \("dec fps".leftPadded(7)) \("kbit/s".leftPadded(7)) \("last".leftPadded(6))  picture")
             for camera in selected {
@@ -84,9 +84,10 @@ struct Monitor: ParsableCommand {
                 let codec = status.flatMap { s in s.codec.map { "\($0) \(s.width ?? 0)x\(s.height ?? 0)" } } ?? "-"
                 let last = status?.lastPacketAt.map { String(format: "%.1fs", now.timeIntervalSince($0)) } ?? "-"
                 let strip = subscriptions[camera.id]?.latest().map { renderStrip($0.image, colour: interactive) } ?? ""
-                lines.append(
-                    "\(String(camera.number).leftPadded(3))  \(camera.id.truncated(24).padded(24)) \(stateText.truncated(13).padded(13)) \(codec.truncated(14).padded(14)) \(String(format: "%6.1f", status?.receivedFramesPerSecond ?? 0)) \(String(format: "%7.1f", status?.decodedFramesPerSecond ?? 0)) \(String(format: "%7.0f", (status?.bitsPerSecond ?? 0) / 1000)) \(last.leftPadded(6))  \(strip)"
-                )
+                // The text escaped (it names what a camera's server sent); the strip is our own drawing.
+                let text = TerminalText.escaped(
+                    "\(String(camera.number).leftPadded(3))  \(camera.id.truncated(24).padded(24)) \(stateText.truncated(13).padded(13)) \(codec.truncated(14).padded(14)) \(String(format: "%6.1f", status?.receivedFramesPerSecond ?? 0)) \(String(format: "%7.1f", status?.decodedFramesPerSecond ?? 0)) \(String(format: "%7.0f", (status?.bitsPerSecond ?? 0) / 1000)) \(last.leftPadded(6))  ")
+                lines.append(text + strip)
             }
             if interactive {
                 lines.append("")
@@ -94,7 +95,7 @@ struct Monitor: ParsableCommand {
                     core.simulation == nil
                         ? "Ctrl-C quits."
                         : "Ctrl-C quits. First run: simulated footage is built camera by camera (about 2 s each), then cached.")
-                for line in LogSetup.recent.snapshot { lines.append("  \(line.truncated(150))") }
+                for line in LogSetup.recent.snapshot { lines.append(TerminalText.escaped("  \(line.truncated(150))")) }
                 writeOut("\u{1B}[H" + lines.map { $0 + "\u{1B}[K" }.joined(separator: "\n") + "\u{1B}[J")
             } else {
                 writeOut(lines.joined(separator: "\n") + "\n\n")

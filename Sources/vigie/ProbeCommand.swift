@@ -34,6 +34,7 @@ struct Probe: ParsableCommand {
 
     func run() throws {
         LogSetup.toStandardError(level: siteOptions.level)
+        let began = Date()
         if source.contains("://"), !source.hasPrefix("sim://"), let problem = CameraURL.problem(with: source) {
             printError("vigie probe: \(problem)")
             throw ExitCode(64)
@@ -41,6 +42,11 @@ struct Probe: ParsableCommand {
         let (packetSource, interrupt, url) = try OpenedSource.open(
             source, site: siteOptions.site, stream: stream, transport: transport.flatMap(RTSPTransport.init(rawValue:)),
             timeout: timeout)
+        // The whole probe takes its timeout and its measure, plus a second, whatever the
+        // source does (a server that answers and then sends nothing, or too slowly).
+        let deadline = DispatchWorkItem { interrupt.cancel() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0.5, timeout + duration + 1 - Date().timeIntervalSince(began)), execute: deadline)
+        defer { deadline.cancel() }
         let video = packetSource.video
         let parameters = video.parameters
         var measurement = StreamMeasurement(timeBase: video.timeBase)
@@ -64,8 +70,9 @@ struct Probe: ParsableCommand {
             }
         } catch {
             if measurement.packets == 0 {
-                printError("vigie probe: \(Redaction.redactCredentials(in: url)): no video arrived: \(error.message)")
-                throw ExitCode(69)
+                let why = error.kind == .cancelled ? "nothing within \(Int(timeout + duration)) s" : error.message
+                printError("vigie probe: \(Redaction.redactAddress(url)): no video arrived: \(why)")
+                throw OpenedSource.exitCode(error, url: url)
             }
         }
         if let decoder, decodedSize == nil, decodeError == nil {
@@ -73,7 +80,7 @@ struct Probe: ParsableCommand {
             if let frame = try? decoder.receive() { decodedSize = (frame.width, frame.height) }
         }
 
-        print("source      \(Redaction.redactCredentials(in: url))")
+        print("source      \(Redaction.redactAddress(url))")
         print("transport   \(packetSource.transport)")
         if let demuxed = packetSource as? DemuxerSource { print("container   \(demuxed.demuxer.formatName)") }
         let profile = parameters.profileName.map { " (\($0))" } ?? ""
@@ -93,7 +100,7 @@ struct Probe: ParsableCommand {
         if let (width, height) = decodedSize {
             print("decoding    ok (\(width)x\(height))")
         } else {
-            printError("vigie probe: \(Redaction.redactCredentials(in: url)): cannot decode: \(decodeError?.message ?? "no picture came out of the decoder")")
+            printError("vigie probe: \(Redaction.redactAddress(url)): cannot decode: \(decodeError?.message ?? "no picture came out of the decoder")")
             throw ExitCode(65)
         }
         interrupt.cancel()

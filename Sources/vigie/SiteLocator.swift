@@ -26,16 +26,11 @@ enum SiteLocator {
         let path = try resolve(given)
         do {
             let inventory = try CameraInventory.load(path: path)
-            for warning in inventory.warnings { FileHandle.standardError.write(Data("\(warning)\n".utf8)) }
+            for warning in inventory.warnings { printError(warning.description) }
             return inventory
         } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            for diagnostic in error.diagnostics { printError(diagnostic.description) }
             throw ExitCode(65)  // EX_DATAERR
         }
     }
-}
-
-/// Writes to standard error.
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
 }

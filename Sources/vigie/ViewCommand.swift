@@ -193,9 +193,19 @@ enum OpenedSource {
             return (try DemuxerSource(url: url, options: options, interrupt: interrupt), interrupt, url)
         } catch let error as MediaError {
             printError(
-                "vigie: cannot open \(Redaction.redactCredentials(in: url)): \(error.kind == .timedOut ? "no answer within \(Int(timeout)) s" : error.message)")
-            throw ExitCode(69)
+                "vigie: cannot open \(Redaction.redactAddress(url)): \(error.kind == .timedOut ? "no answer within \(Int(timeout)) s" : error.message)")
+            throw OpenedSource.exitCode(error, url: url)
         }
+    }
+
+    /// 66 for a file that is not there, 65 for one that is there but is no readable video
+    /// (truncated, corrupt, no video stream), 69 for a source that cannot be reached.
+    static func exitCode(_ error: MediaError, url: String) -> ExitCode {
+        let local = !url.contains("://") || url.hasPrefix("file://")
+        if local && error.code == FFmpegCode.posix(ENOENT) { return ExitCode(66) }
+        if error.code == FFmpegCode.invalidData || error.kind == .noVideoStream || error.kind == .unsupportedCodec { return ExitCode(65) }
+        if local && error.kind != .timedOut && error.kind != .cancelled { return ExitCode(65) }
+        return ExitCode(69)
     }
 }
 

@@ -40,7 +40,7 @@ struct WallCommand: ParsableCommand {
                 (wallLayout, inventory) = try WallLayout.load(path: layout, inventory: given)
             } else if let site {
                 inventory = try SiteLocator.load(site)
-                (wallLayout, _) = try WallLayout.parse(yaml: "wall:\n  name: \(inventory.site.name)\n  grid: 4x4\n", file: "(default layout)", inventory: inventory)
+                (wallLayout, _) = try WallLayout.parse(yaml: WallLayout.defaultYAML(name: inventory.site.name), file: "(default layout)", inventory: inventory)
             } else {
                 let sitePath = try SiteLocator.resolve(nil)
                 let path = URL(fileURLWithPath: sitePath).deletingLastPathComponent().appendingPathComponent("tours-wall.yaml").path
@@ -48,7 +48,7 @@ struct WallCommand: ParsableCommand {
                 (wallLayout, inventory) = try WallLayout.load(path: path)
             }
         } catch let error as ConfigurationError {
-            printError(error.description)
+            for diagnostic in error.diagnostics { printError(diagnostic.description) }
             throw ExitCode(65)
         }
         for warning in wallLayout.warnings { printError(warning.description) }
@@ -113,11 +113,16 @@ struct ConsoleArguments: ParsableArguments {
     ) throws {
         let root = RecordingStore.root(given: storage, siteName: inventory.site.name)
         let store: RecordingStore
+        var rebuild: CatalogRebuild? = nil
         do {
-            store = try RecordingStore(root: root)
+            if record {
+                (store, rebuild) = try RecordingStore.openForRecording(root: root, who: currentUser)
+                if let rebuild { printError("vigie: CATALOG DAMAGED, recording goes on: \(rebuild)") }
+            } else {
+                store = try RecordingStore(root: root)
+            }
         } catch {
-            printError("vigie: \(error)")
-            throw ExitCode(74)
+            throw StorageOptions.exit(error)
         }
         var options = ConsoleOptions(operatorName: currentUser)
         options.graphics = graphics
@@ -130,12 +135,11 @@ struct ConsoleArguments: ParsableArguments {
         let core = RecorderCore(inventory: inventory)
         var recorder: Recorder? = nil
         if record {
-            recorder = Recorder(core: core, store: store, who: currentUser)
+            recorder = Recorder(core: core, store: store, who: currentUser, rebuild: rebuild)
             do {
                 _ = try recorder?.start()
             } catch {
-                printError("vigie: cannot record: \(error)")
-                throw ExitCode(74)
+                throw StorageOptions.exit(error, command: "vigie: cannot record")
             }
         }
         let console = WallConsole(core: core, store: store, layout: layout, layoutPath: layoutPath, options: options, audit: store.audit)
@@ -188,7 +192,7 @@ struct Play: ParsableCommand {
         let layout: WallLayout
         do {
             (layout, _) = try WallLayout.parse(
-                yaml: "wall:\n  name: \(inventory.site.name)\n  grid: 4x4\n", file: "(default layout)", inventory: inventory)
+                yaml: WallLayout.defaultYAML(name: inventory.site.name), file: "(default layout)", inventory: inventory)
         } catch {
             printError("\(error)")
             throw ExitCode(65)

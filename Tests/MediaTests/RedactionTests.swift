@@ -11,9 +11,28 @@ import Testing
         ("rtsp://127.0.0.1:8554/cam0", "rtsp://127.0.0.1:8554/cam0"),
         ("two: rtsp://a:b@h1/x and http://c:d@h2/y", "two: rtsp://***@h1/x and http://***@h2/y"),
         ("no url here", "no url here"),
+        // An '@' in the password: FFmpeg takes the last '@' of the authority, so must the mask.
+        ("rtsp://admin:p@ssW0rdAt@host/Streaming/101", "rtsp://***@host/Streaming/101"),
+        ("'rtsp://admin:p@ss@127.0.0.1:8554/stream'", "'rtsp://***@127.0.0.1:8554/stream'"),
+        // Credentials in the query string.
+        ("http://cam/video.cgi?user=admin&password=hunter2&resolution=4CIF", "http://cam/video.cgi?user=***&password=***&resolution=4CIF"),
+        ("rtsp://cam/live?channel=1&PWD=x;token=abc#frag", "rtsp://cam/live?channel=1&PWD=***;token=***#frag"),
+        // Headers FFmpeg logs at debug and trace levels.
+        ("Sending:\nDESCRIBE rtsp://127.0.0.1:8554/stream RTSP/1.0\r\nAuthorization: Basic YWRtaW46cEBzcw==\r\nCSeq: 3\r\n",
+         "Sending:\nDESCRIBE rtsp://127.0.0.1:8554/stream RTSP/1.0\r\nAuthorization: ***\r\nCSeq: 3\r\n"),
+        ("authorization: Digest username=\"admin\", response=\"6629fae49393a05397450978507c4ef1\"", "authorization: ***"),
+        ("Proxy-Authorization: Basic Zm9vOmJhcg==", "Proxy-Authorization: ***"),
     ])
-    func redactsUserInformation(input: String, expected: String) {
+    func redactsSecrets(input: String, expected: String) {
         #expect(Redaction.redactCredentials(in: input) == expected)
+    }
+
+    @Test func aConfiguredAddressIsRedactedAsAWhole() {
+        // A blank in the password: free text would stop the address at the blank.
+        #expect(Redaction.redactAddress("rtsp://admin:pass word@10.0.0.5/live") == "rtsp://***@10.0.0.5/live")
+        #expect(Redaction.redactAddress("rtsp://10.0.0.5/live") == "rtsp://10.0.0.5/live")
+        #expect(Redaction.redactAddress("/srv/clips/a b.mp4") == "/srv/clips/a b.mp4")
+        #expect(Redaction.hasCredentials("http://cam/x?password=1"))
     }
 
     @Test func errorsNeverCarryCredentials() {

@@ -69,7 +69,7 @@ import Testing
                 SegmentRecord(camera: "cam", path: path, start: start, end: start.addingTimeInterval(4), bytes: digest.bytes,
                               sha256: digest.sha256, keyframes: marks, state: .closed))
         }
-        #expect(try Recorder.verify(store: store, camera: "cam").isEmpty)
+        #expect(try Recorder.verify(store: store, camera: "cam").problems.isEmpty)
         let reader = try PlaybackReader(store: store, camera: "cam", width: 96, height: 32)
 
         // 02:59:59.48 summer time is 1.48 s into the first segment: frame 37 (keyframe 25, decoded forward).

@@ -1,0 +1,310 @@
+public import Foundation
+import Logging
+import Media
+
+/// What the recorder did when it found its catalog damaged: the damaged file kept aside
+/// for forensics (with its hash), the last backup restored (holds, registers and the audit
+/// chain up to it) or, without a usable one, a new catalog, and the footage files to index
+/// again from their names and contents. Said loudly: log, standard error, audit, status.
+public struct CatalogRebuild: Sendable, CustomStringConvertible {
+    public let at: Date
+    /// What SQLite said of the file.
+    public let problem: String
+    /// Where the damaged file went, relative to the storage folder.
+    public let keptAs: String
+    public let damagedSHA256: String
+    public let damagedBytes: Int64
+    /// The backup's time when it was restored; nil when none was usable.
+    public let restoredFrom: Date?
+    public let backupProblem: String?
+    /// The audit head kept outside the catalog before the damage, and the last entry of the
+    /// chain that survived (the backup's).
+    public let formerHead: AuditHead?
+    public let survivingHead: AuditHead?
+    /// Footage files the surviving catalog does not know, indexed after the start.
+    public let filesToIndex: [String]
+    /// Rows of the backup whose files are gone (destroyed after the backup): moved to the register.
+    public let missingFiles: Int
+
+    public struct AuditHead: Sendable, Hashable {
+        public let sequence: Int64
+        public let hash: String
+    }
+
+    public var description: String {
+        var text = "catalog damaged (\(problem)); kept as \(keptAs) (sha256 \(damagedSHA256), \(damagedBytes) bytes); "
+        if let restoredFrom {
+            text += "restored from the backup of \(restoredFrom)"
+        } else {
+            text += "no usable backup (\(backupProblem ?? "none")): a new catalog, holds and registers before the damage are only in the damaged file"
+        }
+        if let formerHead {
+            let kept = survivingHead?.sequence ?? 0
+            if formerHead.sequence > kept {
+                text += "; the audit head before the damage was entry \(formerHead.sequence) (\(formerHead.hash.prefix(16))): entries \(kept + 1) to \(formerHead.sequence) are only in the damaged file"
+            }
+        }
+        text += "; \(filesToIndex.count) footage file(s) to index from their contents"
+        if missingFiles > 0 { text += "; \(missingFiles) segment(s) of the backup no longer on disk, moved to the destruction register" }
+        return text
+    }
+}
+
+extension RecordingStore {
+    /// Opens the storage for the recorder: the catalog for writing, checked by SQLite. A
+    /// damaged catalog does not stop recording: it is set aside and rebuilt (see
+    /// `CatalogRebuild`), and the recorder started with the result indexes the footage.
+    public static func openForRecording(root: URL, who: String) throws(CatalogError) -> (RecordingStore, CatalogRebuild?) {
+        do {
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        } catch {
+            throw CatalogError("cannot create the storage folder \(root.path): \(error.localizedDescription)", kind: .cannotOpen)
+        }
+        let path = catalogPath(root)
+        let problem: String
+        switch checkedCatalog(path) {
+        case .sound(let catalog): return (try RecordingStore(root: root, catalog: catalog), nil)
+        case .damaged(let message): problem = message
+        case .failed(let error): throw error
+        }
+        return try rebuild(root: root, problem: problem, who: who)
+    }
+
+    private enum Checked {
+        case sound(SQLiteCatalog)
+        case damaged(String)
+        case failed(CatalogError)
+    }
+
+    private static func checkedCatalog(_ path: String) -> Checked {
+        do {
+            let catalog = try SQLiteCatalog(path: path, access: .readWrite)
+            let problems = try catalog.integrityProblems(limit: 5)
+            return problems.isEmpty ? .sound(catalog) : .damaged(problems.joined(separator: "; "))
+        } catch where error.kind == .damaged {
+            return .damaged(error.message)
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    private static func rebuild(root: URL, problem: String, who: String) throws(CatalogError) -> (RecordingStore, CatalogRebuild) {
+        let logger = Logger(label: "vigie.recorder")
+        let now = Date()
+        let path = catalogPath(root)
+        // The damaged file and its log, kept aside for forensics.
+        let damaged = root.appendingPathComponent("damaged")
+        try? FileManager.default.createDirectory(at: damaged, withIntermediateDirectories: true)
+        let stamp = SegmentPath.make(camera: "x", start: now).split(separator: "/").dropFirst().joined(separator: "T").dropLast(3)
+        var keptAs = "damaged/catalog-\(stamp)Z.sqlite"
+        var counter = 1
+        while FileManager.default.fileExists(atPath: root.appendingPathComponent(keptAs).path) {
+            counter += 1
+            keptAs = "damaged/catalog-\(stamp)Z-\(counter).sqlite"
+        }
+        let digest = RecordingStore.digest(of: URL(fileURLWithPath: path))
+        guard rename(path, root.appendingPathComponent(keptAs).path) == 0 else {
+            throw CatalogError("the catalog is damaged (\(problem)) and cannot be moved aside: \(String(cString: strerror(errno)))", kind: .io)
+        }
+        for suffix in ["-wal", "-shm"] { rename(path + suffix, root.appendingPathComponent(keptAs).path + suffix) }
+        let formerHead = AuditLog.readHead(path: root.appendingPathComponent("audit.head").path).map { CatalogRebuild.AuditHead(sequence: $0.sequence, hash: $0.hash) }
+
+        // The last backup, if sound; else a new catalog.
+        let backup = root.appendingPathComponent("catalog.backup.sqlite").path
+        var restoredFrom: Date? = nil
+        var backupProblem: String? = nil
+        if FileManager.default.fileExists(atPath: backup) {
+            do {
+                try SQLiteCatalog.restore(backup: backup, to: path)
+                restoredFrom = (try? FileManager.default.attributesOfItem(atPath: backup))?[.modificationDate] as? Date
+            } catch {
+                backupProblem = error.message
+                for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+            }
+        } else {
+            backupProblem = "no backup in the storage folder"
+        }
+        let catalog = try SQLiteCatalog(path: path, access: .readWrite)
+        let store = try RecordingStore(root: root, catalog: catalog)
+
+        // Rows of the backup whose file is gone: destroyed after the backup was made.
+        var missing = 0
+        let files = Set(store.segmentFiles())
+        for segment in try catalog.segments(camera: nil, from: nil, to: nil) where segment.state != .open && !files.contains(segment.path) {
+            let id = try catalog.beginDestruction(
+                Destruction(
+                    camera: segment.camera, start: segment.start, end: segment.end, bytes: segment.bytes, path: segment.path, destroyedAt: nil,
+                    reason: "not found when the catalog was rebuilt on \(now): destroyed after the backup, its register entry was in the damaged catalog"),
+                segmentID: segment.id)
+            try catalog.completeDestruction(id: id, segmentID: segment.id, at: now)
+            missing += 1
+        }
+        let known = Set(try catalog.segments(camera: nil, from: nil, to: nil).map(\.path))
+        let toIndex = files.subtracting(known).sorted()
+        let last = try catalog.auditEntries(camera: nil, since: nil, who: nil).last
+        let surviving = last.map { CatalogRebuild.AuditHead(sequence: $0.sequence, hash: $0.hash) }
+        let report = CatalogRebuild(
+            at: now, problem: problem, keptAs: keptAs, damagedSHA256: digest?.sha256 ?? "unreadable", damagedBytes: digest?.bytes ?? 0,
+            restoredFrom: restoredFrom, backupProblem: backupProblem, formerHead: formerHead, survivingHead: surviving, filesToIndex: toIndex,
+            missingFiles: missing)
+        // The chain goes on from what survived (or starts again); its first new entry says what was lost.
+        store.audit.resetHead(sequence: surviving?.sequence ?? 0, hash: surviving?.hash ?? AuditEntry.genesis)
+        store.audit.record(OperatorEvent(who: who, action: .catalogRebuilt, detail: report.description))
+        logger.critical("\(report)")
+        return (store, report)
+    }
+}
+
+extension Recorder {
+    /// A footage file's row from its name and a quick read of its head and tail.
+    private func quickRow(_ path: String) -> (record: SegmentRecord, scan: TransportStreamScan)? {
+        guard let named = SegmentPath.parse(path),
+            let scan = try? TransportStreamScan.quick(path: store.root.appendingPathComponent(path).path), scan.firstPTS != nil
+        else { return nil }
+        let record = SegmentRecord(
+            camera: named.camera, path: path, start: named.start, end: named.start.addingTimeInterval(scan.duration), bytes: scan.bytes,
+            sha256: nil, keyframes: [], state: .rebuilt)
+        return (record, scan)
+    }
+
+    /// Indexes each camera's newest footage file before its recorder starts, so that the
+    /// time from there to the new recording is exactly one gap.
+    func indexNewestFiles(of rebuild: CatalogRebuild) {
+        var newest: [String: String] = [:]
+        for path in rebuild.filesToIndex { if let camera = SegmentPath.parse(path)?.camera { newest[camera] = path } }
+        var rows: [SegmentRecord] = []
+        for path in newest.values.sorted() { if let row = quickRow(path) { rows.append(row.record) } }
+        do {
+            try store.catalog.insertSegments(rows)
+        } catch {
+            catalogFailed(error, "catalog rebuild: cannot index the newest files")
+        }
+    }
+
+    /// The rebuild's background work, after recording started: every other footage file
+    /// indexed from its name and a quick read (camera by camera, newest first, each segment
+    /// placed against the one after it when their timestamps follow each other), gaps of
+    /// unknown cause where nothing explains a hole, then every file read whole to hash it and
+    /// index its keyframes. Retention waits for the first part.
+    func indexRebuiltFiles(_ rebuild: CatalogRebuild) {
+        let started = MonotonicClock.seconds()
+        let recordingStart = rebuild.at
+        var byCamera: [String: [String]] = [:]
+        var foreign: [String] = []
+        for path in rebuild.filesToIndex {
+            if let camera = SegmentPath.parse(path)?.camera { byCamera[camera, default: []].append(path) } else { foreign.append(path) }
+        }
+        let total = rebuild.filesToIndex.count
+        var done = 0
+        var gapsAdded = 0
+        storage.withLock { $0.indexing = (0, total, 0) }
+        for (cameraID, paths) in byCamera.sorted(by: { $0.key < $1.key }) {
+            if stopping.load(ordering: .acquiring) { break }
+            let sorted = paths.sorted()
+            // The newest was indexed before the start: it anchors the others.
+            var next: (start: Date, firstPTS: Int64)? = nil
+            if let newest = sorted.last, let row = quickRow(newest), let first = row.scan.firstPTS,
+                let stored = try? store.catalog.segments(camera: cameraID, from: row.record.start, to: row.record.end)
+                    .first(where: { $0.path == newest })
+            {
+                next = (stored.start, first)
+            }
+            var rows: [SegmentRecord] = []
+            for path in sorted.dropLast().reversed() {
+                guard let row = quickRow(path), let first = row.scan.firstPTS, let lastPTS = row.scan.lastPTS else {
+                    foreign.append(path)
+                    continue
+                }
+                var record = row.record
+                let duration = row.scan.duration
+                if let following = next {
+                    let step = TransportStreamScan.ticks(from: lastPTS, to: following.firstPTS)
+                    let follows = abs(step - row.scan.frameTicks) <= 2 * max(row.scan.frameTicks, 1)
+                    if follows && abs(record.start.addingTimeInterval(duration).timeIntervalSince(following.start)) < 2 {
+                        record.end = following.start
+                        record.start = following.start.addingTimeInterval(-duration)
+                    }
+                }
+                rows.append(record)
+                next = (record.start, first)
+                if rows.count >= 500 {
+                    insert(&rows)
+                }
+                done += 1
+                if done % 200 == 0 { storage.withLock { $0.indexing = (done, total, 0) } }
+            }
+            insert(&rows)
+            done += 1
+            gapsAdded += fillUnknownGaps(camera: cameraID, before: recordingStart, rebuiltAt: rebuild.at)
+        }
+        for path in foreign {
+            if let movedTo = try? store.quarantine(path) {
+                logger.error("catalog rebuild: \(path) is not a segment the recorder wrote (name or content); kept apart as \(movedTo)")
+            }
+        }
+        let indexSeconds = MonotonicClock.seconds() - started
+        let message = String(
+            format: "catalog rebuild: %d footage file(s) indexed in %.1f s, %d gap(s) of unknown cause added; hashing them in the background", total,
+            indexSeconds, gapsAdded)
+        logger.warning("\(message)")
+        store.audit.record(OperatorEvent(who: who, action: .catalogRebuilt, detail: message))
+        indexingDone.store(true, ordering: .releasing)
+
+        // Whole files: hash and keyframes.
+        let hashStart = MonotonicClock.seconds()
+        var hashed = 0
+        var bytes: Int64 = 0
+        while !stopping.load(ordering: .acquiring) {
+            guard let batch = try? store.catalog.segmentsToIndex(limit: 50), !batch.isEmpty else { break }
+            for var segment in batch {
+                if stopping.load(ordering: .acquiring) { break }
+                guard let scan = try? TransportStreamScan.full(path: store.url(of: segment).path) else {
+                    segment.sha256 = "unreadable"
+                    try? store.catalog.updateSegment(segment)
+                    continue
+                }
+                segment.sha256 = scan.sha256
+                segment.bytes = scan.bytes
+                segment.keyframes = scan.keyframes
+                do { try store.catalog.updateSegment(segment) } catch { catalogFailed(error, "catalog rebuild: cannot update \(segment.path)") }
+                hashed += 1
+                bytes += scan.bytes
+            }
+            storage.withLock { $0.indexing = (total, total, hashed) }
+        }
+        let seconds = MonotonicClock.seconds() - hashStart
+        if !stopping.load(ordering: .acquiring) {
+            logger.notice(
+                "\(String(format: "catalog rebuild: %d file(s) hashed and their keyframes indexed in %.1f s (%.0f MB/s)", hashed, seconds, Double(bytes) / 1e6 / max(seconds, 0.001)))")
+            storage.withLock { $0.indexing = nil }
+        }
+    }
+
+    private func insert(_ rows: inout [SegmentRecord]) {
+        guard !rows.isEmpty else { return }
+        do { try store.catalog.insertSegments(rows) } catch { catalogFailed(error, "catalog rebuild: cannot index \(rows.count) file(s)") }
+        rows.removeAll(keepingCapacity: true)
+    }
+
+    /// Holes in a camera's time before the rebuild that no gap or destruction explains: the
+    /// damaged catalog knew why; the rebuilt one says it does not.
+    private func fillUnknownGaps(camera: String, before limit: Date, rebuiltAt: Date) -> Int {
+        guard let segments = try? store.catalog.segments(camera: camera, from: nil, to: limit),
+            let gaps = try? store.catalog.gaps(camera: camera, from: .distantPast, to: limit),
+            let destructions = try? store.catalog.destructions(camera: camera, since: nil)
+        else { return 0 }
+        var items: [(start: Date, end: Date)] = segments.map { ($0.start, $0.end) } + gaps.map { ($0.start, $0.end) }
+        items += destructions.filter { $0.destroyedAt != nil && $0.start < limit }.map { ($0.start, $0.end) }
+        items.sort { $0.start < $1.start }
+        guard var covered = items.first?.end else { return 0 }
+        var added = 0
+        for item in items.dropFirst() {
+            if item.start.timeIntervalSince(covered) > Recorder.tilingTolerance {
+                let reason = "unknown: the catalog was rebuilt on \(rebuiltAt) from the footage files; what happened here was only in the damaged catalog"
+                if (try? store.catalog.addGap(GapRecord(camera: camera, start: covered, end: item.start, reason: reason))) != nil { added += 1 }
+            }
+            covered = max(covered, item.end)
+        }
+        return added
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+extension Recorder {
+    /// Makes the catalog match the files after a crash: finishes destructions under way,
+    /// closes segments left open from what their files hold (or drops rows without a file).
+    ///
+    /// Rows are written before files, so while the catalog is sound a segment file it does
+    /// not know was not written by the recorder (copied in by hand, planted): it is moved to
+    /// `quarantine/`, reported with its size and hash, and never indexed as footage. The one
+    /// exception is `expected`: the files of a rebuilt catalog, indexed by the rebuild.
+    public static func recover(store: RecordingStore, expected: Set<String> = []) throws(CatalogError) -> RecoveryReport {
+        var report = RecoveryReport()
+        let catalog = store.catalog
+        for pending in try catalog.pendingDestructions() {
+            unlink(store.root.appendingPathComponent(pending.destruction.path).path)
+            try catalog.completeDestruction(id: pending.id, segmentID: pending.segmentID, at: Date())
+            report.finishedDestructions += 1
+        }
+        for segment in try catalog.openSegments() {
+            let url = store.url(of: segment)
+            let scan = try? SegmentScan.scan(url)
+            guard let scan, scan.packets > 0 else {
+                unlink(url.path)
+                try catalog.removeSegment(id: segment.id)
+                report.removedRows.append(segment.path)
+                continue
+            }
+            var closed = segment
+            closed.end = segment.start.addingTimeInterval(scan.duration)
+            closed.keyframes = scan.keyframes
+            closed.state = .recovered
+            if let digest = RecordingStore.digest(of: url) {
+                closed.sha256 = digest.sha256
+                closed.bytes = digest.bytes
+            }
+            try catalog.updateSegment(closed)
+            report.recovered.append(segment.path)
+        }
+        let known = Set(try catalog.segments(camera: nil, from: nil, to: nil).map(\.path))
+        for path in store.segmentFiles() where !known.contains(path) && !expected.contains(path) {
+            let digest = RecordingStore.digest(of: store.root.appendingPathComponent(path))
+            let movedTo = try store.quarantine(path)
+            report.quarantined.append((path, movedTo, digest?.bytes ?? 0, digest?.sha256 ?? "unreadable"))
+        }
+        return report
+    }
+}
