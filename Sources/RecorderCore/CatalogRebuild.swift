@@ -76,11 +76,15 @@ extension RecordingStore {
         case failed(CatalogError)
     }
 
+    /// A sound catalog opened for writing, or what is wrong with it. The check reads only, so
+    /// a damaged file is kept as it was found.
     private static func checkedCatalog(_ path: String) -> Checked {
         do {
-            let catalog = try SQLiteCatalog(path: path, access: .readWrite)
-            let problems = try catalog.integrityProblems(limit: 5)
-            return problems.isEmpty ? .sound(catalog) : .damaged(problems.joined(separator: "; "))
+            if FileManager.default.fileExists(atPath: path) {
+                let problems = try SQLiteCatalog(path: path, access: .readOnly).integrityProblems(limit: 5)
+                if !problems.isEmpty { return .damaged(problems.joined(separator: "; ")) }
+            }
+            return .sound(try SQLiteCatalog(path: path, access: .readWrite))
         } catch where error.kind == .damaged {
             return .damaged(error.message)
         } catch {
@@ -95,12 +99,12 @@ extension RecordingStore {
         // The damaged file and its log, kept aside for forensics.
         let damaged = root.appendingPathComponent("damaged")
         try? FileManager.default.createDirectory(at: damaged, withIntermediateDirectories: true)
-        let stamp = SegmentPath.make(camera: "x", start: now).split(separator: "/").dropFirst().joined(separator: "T").dropLast(3)
-        var keptAs = "damaged/catalog-\(stamp)Z.sqlite"
+        let stamp = SegmentPath.stamp(now)
+        var keptAs = "damaged/catalog-\(stamp).sqlite"
         var counter = 1
         while FileManager.default.fileExists(atPath: root.appendingPathComponent(keptAs).path) {
             counter += 1
-            keptAs = "damaged/catalog-\(stamp)Z-\(counter).sqlite"
+            keptAs = "damaged/catalog-\(stamp)-\(counter).sqlite"
         }
         let digest = RecordingStore.digest(of: URL(fileURLWithPath: path))
         guard rename(path, root.appendingPathComponent(keptAs).path) == 0 else {

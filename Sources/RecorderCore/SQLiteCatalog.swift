@@ -143,9 +143,14 @@ public final class SQLiteCatalog: Catalog {
 
     private static func prepareForWriting(_ database: SQLiteDatabase, path: String) throws(CatalogError) {
         try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
-        // The log file keeps its blocks between checkpoints and across restarts (the reserve).
-        try database.execute("PRAGMA journal_size_limit = \(reserveLogBytes)")
+        // The log file keeps its blocks between checkpoints and across restarts (part of the
+        // reserve): it is never truncated (no journal_size_limit) nor deleted at close.
         database.persistWriteAheadLog()
+        // A current schema needs no write (a full disk must not stop the catalog from opening).
+        let current = try database.query("PRAGMA user_version").first?.first?.int ?? 0
+        let tables = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('segments', 'gaps', 'holds', 'destructions', 'usage', 'audit')")
+            .first?.first?.int ?? 0
+        if current == SQLiteCatalog.schemaVersion && tables == 6 { return }
         try database.transaction { () throws(CatalogError) in
             try database.execute(SQLiteCatalog.schema)
             let version = try database.query("PRAGMA user_version").first?.first?.int ?? 0
@@ -169,9 +174,6 @@ public final class SQLiteCatalog: Catalog {
 
     // MARK: Storage housekeeping
 
-    /// Bytes of write-ahead log kept allocated until `ensureReserve` says otherwise.
-    static let reserveLogBytes: Int64 = 4 << 20
-
     /// Room the catalog alone may use on a full disk, in bytes: free pages inside its own
     /// file (SQLite fills them before it grows the file) and a write-ahead log whose blocks
     /// are kept. Video never takes them, so the catalog commits when the disk is full.
@@ -184,21 +186,29 @@ public final class SQLiteCatalog: Catalog {
     }
 
     /// Grows the reserve to `bytes` of free pages and a write-ahead log of `logBytes` whose
-    /// blocks are kept (checkpointed at half that): a blob is written, checkpointed into the
-    /// file, then deleted, so its pages stay in the file as free pages.
+    /// blocks are kept (checkpointed at half that): blobs are written in transactions of the
+    /// log's size, checkpointed into the file, then deleted, so their pages stay in the file
+    /// as free pages and the log keeps the size of one of them.
     @discardableResult
     public func ensureReserve(bytes: Int64, logBytes: Int64) throws(CatalogError) -> Int64 {
         try locked { database throws(CatalogError) in
             let page = try database.query("PRAGMA page_size").first?.first?.int ?? 4096
-            try database.execute("PRAGMA journal_size_limit = \(logBytes); PRAGMA wal_autocheckpoint = \(max(16, logBytes / page / 2))")
+            try database.execute("PRAGMA wal_autocheckpoint = \(max(16, logBytes / page / 2))")
         }
         let have = try reserveBytes()
         guard have < bytes else { return have }
         try locked { database throws(CatalogError) in
-            let missing = max(bytes - have, logBytes)
             try database.execute("CREATE TABLE IF NOT EXISTS reserve (filler BLOB)")
-            try database.query("INSERT INTO reserve (filler) VALUES (zeroblob(?))", [.integer(missing)])
-            try database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            var missing = max(bytes - have, 0)
+            // The first blob also grows the log to its kept size.
+            var chunk = max(logBytes * 3 / 4, 64 << 10)
+            repeat {
+                let size = min(chunk, max(missing, logBytes * 3 / 4))
+                try database.query("INSERT INTO reserve (filler) VALUES (zeroblob(?))", [.integer(size)])
+                try database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                missing -= size
+                chunk = max(logBytes * 3 / 4, 64 << 10)
+            } while missing > 0
             try database.execute("DELETE FROM reserve")
             try database.execute("PRAGMA wal_checkpoint(PASSIVE)")
         }

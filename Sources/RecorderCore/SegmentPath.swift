@@ -14,6 +14,13 @@ public enum SegmentPath {
         return "\(camera)/\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))/\(pad(second / 3600, 2))\(pad(second / 60 % 60, 2))\(pad(second % 60, 2))\(suffix).ts"
     }
 
+    /// A UTC time as a compact name part: `20261201T210415Z`.
+    public static func stamp(_ time: Date) -> String {
+        let name = make(camera: "-", start: time)  // -/YYYY-MM-DD/HHMMSS.ts
+        let parts = name.split(separator: "/")
+        return parts[1].replacingOccurrences(of: "-", with: "") + "T" + parts[2].dropLast(3) + "Z"
+    }
+
     /// The camera and UTC start a path names, or nil when it is not a segment's path.
     public static func parse(_ path: String) -> (camera: String, start: Date)? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)

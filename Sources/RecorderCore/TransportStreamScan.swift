@@ -35,26 +35,36 @@ struct TransportStreamScan: Sendable {
         return delta > wrap / 2 ? delta - wrap : delta
     }
 
-    /// The head (first `headBytes`) and the tail (last `tailBytes`) of the file: its first and
-    /// last timestamps and the picture length. Keyframes are not indexed (a full read does it).
-    static func quick(path: String, headBytes: Int = 188 * 512, tailBytes: Int = 188 * 2048) throws(CatalogError) -> TransportStreamScan {
+    /// The head and the tail of the file: its first and last timestamps and the picture
+    /// length. About 80 KB are read (more when a big picture hides the last timestamps).
+    /// Keyframes are not indexed (a full read does it).
+    static func quick(path: String, headBytes: Int = 188 * 96, tailBytes: Int = 188 * 384) throws(CatalogError) -> TransportStreamScan {
         let file = try ReadFile(path: path)
         defer { file.close() }
         var scan = TransportStreamScan()
         scan.bytes = file.size
-        var parser = Parser()
-        if file.size <= Int64(headBytes + tailBytes) {
-            try file.read(from: 0, count: Int(file.size)) { parser.feed($0, at: 0) }
-        } else {
-            try file.read(from: 0, count: headBytes) { parser.feed($0, at: 0) }
-            let headPictures = parser.pictures
-            parser.startNewRegion()
-            let start = (file.size - Int64(tailBytes)) / Int64(packetSize) * Int64(packetSize)
-            try file.read(from: start, count: Int(file.size - start)) { parser.feed($0, at: start) }
-            scan.pictures = headPictures  // unknown in between; only what was read
+        var head = headBytes, tail = tailBytes
+        while true {
+            var parser = Parser()
+            if file.size <= Int64(head + tail) {
+                try file.read(from: 0, count: Int(file.size)) { parser.feed($0, at: 0) }
+            } else {
+                try file.read(from: 0, count: head) { parser.feed($0, at: 0) }
+                let headTimes = parser.starts.count
+                parser.startNewRegion()
+                let start = (file.size - Int64(tail)) / Int64(packetSize) * Int64(packetSize)
+                try file.read(from: start, count: Int(file.size - start)) { parser.feed($0, at: start) }
+                let tailTimes = parser.starts.count - headTimes
+                // Too few pictures seen at one end: look further (up to 4 MB).
+                if (headTimes == 0 || tailTimes < 3) && head + tail < 4 << 20 {
+                    head *= 4
+                    tail *= 4
+                    continue
+                }
+            }
+            parser.finish(into: &scan, keepKeyframes: false)
+            return scan
         }
-        parser.finish(into: &scan, keepKeyframes: false)
-        return scan
     }
 
     /// Reads the whole file once: SHA-256, every picture, every keyframe.

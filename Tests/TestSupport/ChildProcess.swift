@@ -52,11 +52,16 @@ public final class ChildProcess: @unchecked Sendable {  // pid and status are se
     public func wait() -> Int32 {
         if let status { return status }
         var raw: Int32 = 0
-        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        var usage = rusage()
+        while wait4(pid, &raw, 0, &usage) < 0 && errno == EINTR {}
         let code = (raw & 0x7F) == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
         status = code
+        maximumResidentKilobytes = Int(usage.ru_maxrss)
         return code
     }
+
+    /// The program's peak memory (resident set), known once `wait()` returned.
+    public private(set) var maximumResidentKilobytes = 0
 
     /// Whether it has ended (without waiting).
     public var hasEnded: Bool {
