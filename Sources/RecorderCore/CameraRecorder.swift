@@ -323,7 +323,10 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
             // Packets still queued are not written: the time from the last one to the stop is said.
             let closed = close(current)
             let now = clock()
-            if now.timeIntervalSince(closed.end) >= 1 { writeGap(from: closed.end, to: now, reason: "recorder stopping") }
+            // A camera silent for a while before the stop had lost its signal, even if the read had not timed out yet.
+            let silence = now.timeIntervalSince1970 - current.lastArrival
+            let reason = silence > 2 ? "signal lost: no picture in the \(Int(silence)) s before the recorder stopped" : "recorder stopping"
+            if now.timeIntervalSince(closed.end) >= 1 { writeGap(from: closed.end, to: now, reason: reason) }
         } else if let reason = interruption, let covered = coveredUntil {
             // Stopped while not recording: the time since the last segment is a gap, with its reason.
             let now = clock()

@@ -6,24 +6,24 @@ import Foundation
 /// on keyframes. No demuxer: a quick look reads only the head and the tail of a file, so a
 /// lost catalog of a day of 110 cameras is indexed again in seconds; the full read hashes the
 /// file in the same pass.
-struct TransportStreamScan: Sendable {
+public struct TransportStreamScan: Sendable {
     /// 90 kHz timestamps of the first and last video pictures (the lowest and the highest seen).
-    var firstPTS: Int64?
-    var lastPTS: Int64?
+    public var firstPTS: Int64?
+    public var lastPTS: Int64?
     /// One picture's length in 90 kHz ticks (the commonest step between pictures).
-    var frameTicks: Int64 = 0
+    public var frameTicks: Int64 = 0
     /// Pictures (video PES packets) seen.
-    var pictures = 0
+    public var pictures = 0
     /// Keyframes: offset in seconds from the first picture and byte offset of their first packet.
-    var keyframes: [KeyframeMark] = []
-    var bytes: Int64 = 0
-    var sha256: String?
+    public var keyframes: [KeyframeMark] = []
+    public var bytes: Int64 = 0
+    public var sha256: String?
 
     static let packetSize = 188
     static let wrap: Int64 = 1 << 33
 
     /// Seconds of video, first picture to the end of the last.
-    var duration: Double {
+    public var duration: Double {
         guard let firstPTS, let lastPTS else { return 0 }
         return Double(TransportStreamScan.ticks(from: firstPTS, to: lastPTS) + frameTicks) / 90_000
     }
@@ -38,7 +38,7 @@ struct TransportStreamScan: Sendable {
     /// The head and the tail of the file: its first and last timestamps and the picture
     /// length. About 80 KB are read (more when a big picture hides the last timestamps).
     /// Keyframes are not indexed (a full read does it).
-    static func quick(path: String, headBytes: Int = 188 * 96, tailBytes: Int = 188 * 384) throws(CatalogError) -> TransportStreamScan {
+    public static func quick(path: String, headBytes: Int = 188 * 96, tailBytes: Int = 188 * 384) throws(CatalogError) -> TransportStreamScan {
         let file = try ReadFile(path: path)
         defer { file.close() }
         var scan = TransportStreamScan()
@@ -68,7 +68,7 @@ struct TransportStreamScan: Sendable {
     }
 
     /// Reads the whole file once: SHA-256, every picture, every keyframe.
-    static func full(path: String) throws(CatalogError) -> TransportStreamScan {
+    public static func full(path: String) throws(CatalogError) -> TransportStreamScan {
         let file = try ReadFile(path: path)
         defer { file.close() }
         var scan = TransportStreamScan()

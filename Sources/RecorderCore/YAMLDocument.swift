@@ -130,7 +130,7 @@ package struct YAMLChecker {
             error(entry.value, "`\(key)` in \(what) must be a single value")
             return nil
         }
-        let value = scalar.string.trimmingCharacters(in: .whitespaces)
+        let value = scalar.string.trimmingCharacters(in: .whitespacesAndNewlines)
         if required && value.isEmpty {
             error(entry.value, "`\(key)` in \(what) must not be empty")
             return nil

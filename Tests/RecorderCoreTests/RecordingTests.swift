@@ -197,6 +197,9 @@ import Testing
         let entries = try store.catalog.auditEntries(camera: "cam0", since: nil, who: nil)
         #expect(entries.contains { $0.event.action == .destroyed && $0.event.reason == "retention 15 days" })
         #expect(try store.audit.verify().isEmpty)
+        // The purge next to the held segment is no hole: the register explains it.
+        let verified = try Recorder.verify(store: store)
+        #expect(verified.problems.isEmpty, "\(verified.problems)")
         // Quota pressure (a quota of the newest segment's size): the oldest unheld footage goes
         // first, before its retention, and the audit log says the retention is not met.
         let quotaSite = try site(fixture, in: TestPaths.temporaryFolder("quota"), extra: "  storage_quota: \(segments.last!.bytes)\n")
