@@ -171,6 +171,8 @@ public protocol Catalog: AnyObject, Sendable {
     /// The segment just before `time` (for stepping back across a boundary).
     func segment(camera: String, before time: Date) throws(CatalogError) -> SegmentRecord?
     func openSegments() throws(CatalogError) -> [SegmentRecord]
+    /// The relative paths of a camera's segments (what recovery and verify compare with the files).
+    func segmentPaths(camera: String) throws(CatalogError) -> Set<String>
     /// The oldest closed segments of the site, all cameras, oldest first, after the first `skipping`.
     func oldestSegments(limit: Int, skipping: Int) throws(CatalogError) -> [SegmentRecord]
     func usage() throws(CatalogError) -> [StorageUsage]

@@ -209,8 +209,8 @@ public final class Recorder: Sendable {
             _ = gate.waitForRequest(seconds: guardEvery > 0 ? guardEvery : 0.5)
             if stopping.load(ordering: .acquiring) { break }
             let now = MonotonicClock.seconds()
-            rate.record(bytes: gate.bytesWritten, at: now)
-            if guardEvery > 0 { guardStorage(writeRate: rate.bytesPerSecond(cameras: cameras.withLock { $0.count })) }
+            rate.record(bytes: gate.bytesWritten, at: now, paused: gate.isPaused)
+            if guardEvery > 0 { guardStorage(writeRate: rate.plannedBytesPerSecond(cameras: cameras.withLock { $0.count })) }
             if retentionEvery > 0 && now >= nextRetention && indexingDone.load(ordering: .acquiring) {
                 nextRetention = now + retentionEvery
                 do { _ = try retentionPass(now: clock()) } catch { catalogFailed(error, "retention pass failed") }
@@ -380,21 +380,28 @@ public final class Recorder: Sendable {
     }
 }
 
-/// The cameras' write rate over the last ten seconds.
+/// The cameras' write rate over the last ten seconds, and the rate to plan with: the
+/// highest measured in the last minute while recording ran (a pause, or the first seconds
+/// after one, must not make the storage guard think the cameras write less).
 struct WriteRate {
     private var samples: [(time: Double, bytes: Int64)] = []
+    private var peaks: [(time: Double, rate: Double)] = []
 
-    mutating func record(bytes: Int64, at time: Double) {
+    mutating func record(bytes: Int64, at time: Double, paused: Bool) {
         samples.append((time, bytes))
         while let first = samples.first, time - first.time > 10 { samples.removeFirst() }
+        if !paused, let first = samples.first, time - first.time >= 9 {
+            peaks.append((time, Double(bytes - first.bytes) / (time - first.time)))
+        }
+        while let first = peaks.first, time - first.time > 60 { peaks.removeFirst() }
     }
 
-    /// Measured once ten seconds are seen; before, at least what `cameras` cameras are assumed to send.
-    func bytesPerSecond(cameras: Int) -> Double {
+    /// Before ten seconds were measured, at least what `cameras` cameras are assumed to send.
+    func plannedBytesPerSecond(cameras: Int) -> Double {
+        if let peak = peaks.map(\.rate).max() { return peak }
         guard let first = samples.first, let last = samples.last, last.time - first.time >= 1 else {
             return Double(cameras) * Recorder.assumedCameraRate
         }
-        let measured = Double(last.bytes - first.bytes) / (last.time - first.time)
-        return last.time - first.time >= 9 ? measured : max(measured, Double(cameras) * Recorder.assumedCameraRate)
+        return max(Double(last.bytes - first.bytes) / (last.time - first.time), Double(cameras) * Recorder.assumedCameraRate)
     }
 }

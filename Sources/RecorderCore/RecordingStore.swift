@@ -78,17 +78,27 @@ public final class RecordingStore: Sendable {
 
     /// Relative paths of every CAMERA/DAY/*.ts under the storage folder, sorted.
     public func segmentFiles() -> [String] {
+        cameraFolders().flatMap(segmentFiles(camera:))
+    }
+
+    /// The camera folders of the storage (every folder but `quarantine` and `damaged`), sorted.
+    public func cameraFolders() -> [String] {
         let manager = FileManager.default
-        var paths: [String] = []
-        for camera in (try? manager.contentsOfDirectory(atPath: root.path)) ?? [] where camera != "quarantine" && camera != "damaged" {
-            let cameraURL = root.appendingPathComponent(camera)
+        return ((try? manager.contentsOfDirectory(atPath: root.path)) ?? []).filter { camera in
             var isFolder: ObjCBool = false
-            guard manager.fileExists(atPath: cameraURL.path, isDirectory: &isFolder), isFolder.boolValue else { continue }
-            for day in (try? manager.contentsOfDirectory(atPath: cameraURL.path)) ?? [] {
-                for file in (try? manager.contentsOfDirectory(atPath: cameraURL.appendingPathComponent(day).path)) ?? []
-                where file.hasSuffix(".ts") {
-                    paths.append("\(camera)/\(day)/\(file)")
-                }
+            return camera != "quarantine" && camera != "damaged"
+                && manager.fileExists(atPath: root.appendingPathComponent(camera).path, isDirectory: &isFolder) && isFolder.boolValue
+        }.sorted()
+    }
+
+    /// Relative paths of one camera's CAMERA/DAY/*.ts, sorted.
+    public func segmentFiles(camera: String) -> [String] {
+        let manager = FileManager.default
+        let cameraURL = root.appendingPathComponent(camera)
+        var paths: [String] = []
+        for day in (try? manager.contentsOfDirectory(atPath: cameraURL.path)) ?? [] {
+            for file in (try? manager.contentsOfDirectory(atPath: cameraURL.appendingPathComponent(day).path)) ?? [] where file.hasSuffix(".ts") {
+                paths.append("\(camera)/\(day)/\(file)")
             }
         }
         return paths.sorted()

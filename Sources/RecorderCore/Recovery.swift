@@ -36,11 +36,14 @@ extension Recorder {
             try catalog.updateSegment(closed)
             report.recovered.append(segment.path)
         }
-        let known = Set(try catalog.segments(camera: nil, from: nil, to: nil).map(\.path))
-        for path in store.segmentFiles() where !known.contains(path) && !expected.contains(path) {
-            let digest = RecordingStore.digest(of: store.root.appendingPathComponent(path))
-            let movedTo = try store.quarantine(path)
-            report.quarantined.append((path, movedTo, digest?.bytes ?? 0, digest?.sha256 ?? "unreadable"))
+        // Camera by camera: a month of a large site is millions of files.
+        for camera in store.cameraFolders() {
+            let known = try catalog.segmentPaths(camera: camera)
+            for path in store.segmentFiles(camera: camera) where !known.contains(path) && !expected.contains(path) {
+                let digest = RecordingStore.digest(of: store.root.appendingPathComponent(path))
+                let movedTo = try store.quarantine(path)
+                report.quarantined.append((path, movedTo, digest?.bytes ?? 0, digest?.sha256 ?? "unreadable"))
+            }
         }
         return report
     }

@@ -370,6 +370,16 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
+    public func segmentPaths(camera: String) throws(CatalogError) -> Set<String> {
+        try locked { database throws(CatalogError) in
+            var paths = Set<String>()
+            try database.each("SELECT path FROM segments WHERE camera = ?", [.text(camera)]) { row in
+                if let path = row[0].string { paths.insert(path) }
+            }
+            return paths
+        }
+    }
+
     public func openSegments() throws(CatalogError) -> [SegmentRecord] {
         try locked { database throws(CatalogError) in
             try database.query("SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE state = 'open' ORDER BY start_us")

@@ -20,51 +20,47 @@ extension Recorder {
     public static func verify(store: RecordingStore, camera: String? = nil, readFiles: Bool = true) throws(CatalogError) -> VerifyReport {
         var report = VerifyReport()
         let catalog = store.catalog
-        let segments = try catalog.segments(camera: camera, from: nil, to: nil)
-        report.segments = segments.count
-        var rebuiltUnhashed = 0, rebuilt = 0
-        for segment in segments {
-            let url = store.url(of: segment)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                report.problems.append("\(segment.path): in the catalog, but the file is missing")
-                continue
-            }
-            if segment.state == .open { continue }  // being written
-            if segment.state == .rebuilt {
-                rebuilt += 1
-                if segment.sha256 == nil { rebuiltUnhashed += 1 }
-            }
-            guard readFiles else { continue }
-            if let digest = RecordingStore.digest(of: url) {
-                if digest.bytes != segment.bytes { report.problems.append("\(segment.path): \(digest.bytes) bytes, the catalog says \(segment.bytes)") }
-                if let expected = segment.sha256, digest.sha256 != expected {
-                    report.problems.append("\(segment.path): SHA-256 differs from the catalog's (the file was changed)")
-                }
-            }
-            if let scan = try? SegmentScan.scan(url) {
-                if abs(scan.duration - segment.duration) > 1 {
-                    report.problems.append(
-                        String(format: "%@: holds %.1f s of video, the catalog says %.1f s", segment.path, scan.duration, segment.duration))
-                }
-            } else {
-                report.problems.append("\(segment.path): cannot be read as MPEG-TS")
-            }
-        }
-        if rebuilt > 0 {
-            report.notes.append(
-                "\(rebuilt) segment(s) were indexed from their files when the catalog was rebuilt: their hashes were taken then, not when they were recorded"
-                    + (rebuiltUnhashed > 0 ? " (\(rebuiltUnhashed) not hashed yet: the rebuild is still reading them)" : ""))
-        }
-
-        // Each camera's time, tiled by segments, gaps and destructions.
         let running = store.isRecorderRunning
         let entries = try catalog.auditEntries(camera: nil, since: nil, who: nil)
         let lastStart = entries.last { $0.event.action == .recorderStarted }?.event.when
         let lastStop = entries.last { $0.event.action == .recorderStopped }?.event.when
-        let cameras = Set(segments.map(\.camera)).union(try catalog.usage().map(\.camera)).filter { camera == nil || $0 == camera }
-        for cameraID in cameras.sorted() {
-            var items: [(start: Date, end: Date, name: String)] = []
-            for segment in segments where segment.camera == cameraID { items.append((segment.start, segment.end, segment.path)) }
+        let recorded = try catalog.usage().map(\.camera)
+        let cameras = camera.map { [$0] } ?? Set(recorded).union(store.cameraFolders()).sorted()
+        var rebuiltUnhashed = 0, rebuilt = 0
+        // Camera by camera: a month of a large site is millions of segments.
+        for cameraID in cameras {
+            let segments = try catalog.segments(camera: cameraID, from: nil, to: nil)
+            report.segments += segments.count
+            for segment in segments {
+                let url = store.url(of: segment)
+                guard FileManager.default.fileExists(atPath: url.path) else {
+                    report.problems.append("\(segment.path): in the catalog, but the file is missing")
+                    continue
+                }
+                if segment.state == .open { continue }  // being written
+                if segment.state == .rebuilt {
+                    rebuilt += 1
+                    if segment.sha256 == nil { rebuiltUnhashed += 1 }
+                }
+                guard readFiles else { continue }
+                if let digest = RecordingStore.digest(of: url) {
+                    if digest.bytes != segment.bytes { report.problems.append("\(segment.path): \(digest.bytes) bytes, the catalog says \(segment.bytes)") }
+                    if let expected = segment.sha256, digest.sha256 != expected {
+                        report.problems.append("\(segment.path): SHA-256 differs from the catalog's (the file was changed)")
+                    }
+                }
+                if let scan = try? SegmentScan.scan(url) {
+                    if abs(scan.duration - segment.duration) > 1 {
+                        report.problems.append(
+                            String(format: "%@: holds %.1f s of video, the catalog says %.1f s", segment.path, scan.duration, segment.duration))
+                    }
+                } else {
+                    report.problems.append("\(segment.path): cannot be read as MPEG-TS")
+                }
+            }
+
+            // The camera's time, tiled by segments, gaps and destructions.
+            var items: [(start: Date, end: Date, name: String)] = segments.map { ($0.start, $0.end, $0.path) }
             for gap in try catalog.gaps(camera: cameraID, from: .distantPast, to: .distantFuture) {
                 items.append((gap.start, gap.end, "gap (\(gap.reason))"))
             }
@@ -72,39 +68,43 @@ extension Recorder {
                 items.append((destruction.start, destruction.end, "destroyed \(destruction.path) (\(destruction.reason))"))
             }
             items.sort { ($0.start, $0.end) < ($1.start, $1.end) }
-            guard var covered = items.first?.end else { continue }
-            var last = items[0].name
-            for item in items.dropFirst() {
-                let hole = item.start.timeIntervalSince(covered)
-                if hole > tilingTolerance {
-                    report.problems.append(String(format: "%@: %.3f s missing between %@ and %@, no gap recorded", cameraID, hole, last, item.name))
-                } else if hole < -tilingTolerance {
-                    report.problems.append(String(format: "%@: %@ and %@ overlap by %.3f s", cameraID, last, item.name, -hole))
+            if var covered = items.first?.end {
+                var last = items[0].name
+                for item in items.dropFirst() {
+                    let hole = item.start.timeIntervalSince(covered)
+                    if hole > tilingTolerance {
+                        report.problems.append(String(format: "%@: %.3f s missing between %@ and %@, no gap recorded", cameraID, hole, last, item.name))
+                    } else if hole < -tilingTolerance {
+                        report.problems.append(String(format: "%@: %@ and %@ overlap by %.3f s", cameraID, last, item.name, -hole))
+                    }
+                    if item.end >= covered {
+                        covered = item.end
+                        last = item.name
+                    }
                 }
-                if item.end >= covered {
-                    covered = item.end
-                    last = item.name
+                // After a clean stop, what the recorder recorded in that run reaches the stop.
+                if !running, let lastStop, let lastStart, lastStop >= lastStart, covered >= lastStart, lastStop.timeIntervalSince(covered) > 2 {
+                    report.problems.append(
+                        String(
+                            format: "%@: %.1f s missing between %@ and the recorder's stop at %@, no gap recorded", cameraID,
+                            lastStop.timeIntervalSince(covered), last, "\(lastStop)"))
                 }
             }
-            // After a clean stop, what the recorder recorded in that run reaches the stop.
-            if !running, let lastStop, let lastStart, lastStop >= lastStart, covered >= lastStart,
-                lastStop.timeIntervalSince(covered) > 2
-            {
-                report.problems.append(
-                    String(
-                        format: "%@: %.1f s missing between %@ and the recorder's stop at %@, no gap recorded", cameraID,
-                        lastStop.timeIntervalSince(covered), last, "\(lastStop)"))
+            let known = Set(segments.map(\.path))
+            for path in store.segmentFiles(camera: cameraID) where !known.contains(path) {
+                report.problems.append("\(path): a segment file the catalog does not know")
             }
+        }
+        if rebuilt > 0 {
+            report.notes.append(
+                "\(rebuilt) segment(s) were indexed from their files when the catalog was rebuilt: their hashes were taken then, not when they were recorded"
+                    + (rebuiltUnhashed > 0 ? " (\(rebuiltUnhashed) not hashed yet: the rebuild is still reading them)" : ""))
         }
         if !running, let lastStart, lastStop.map({ $0 < lastStart }) ?? true {
             report.notes.append(
                 "the recorder did not stop cleanly after its start at \(lastStart): the time since each camera's last segment is accounted for at its next start")
         }
         if camera == nil {
-            let known = Set(segments.map(\.path))
-            for path in store.segmentFiles() where !known.contains(path) {
-                report.problems.append("\(path): a segment file the catalog does not know")
-            }
             let quarantined = store.quarantinedFiles()
             if !quarantined.isEmpty {
                 report.notes.append(

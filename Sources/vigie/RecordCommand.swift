@@ -80,7 +80,8 @@ struct Record: ParsableCommand {
             for file in report.quarantined {
                 printError("vigie record: \(file.path) was not written by the recorder: kept apart as \(file.movedTo), not indexed (sha256 \(file.sha256))")
             }
-            printError("vigie record: recording \(ids.count) camera(s) into \(store.root.path)")
+            let after = rebuild == nil ? "" : String(format: " (the catalog set aside and restored or made anew: recording started %.2f s after the command)", MonotonicClock.seconds() - started)
+            printError("vigie record: recording \(ids.count) camera(s) into \(store.root.path)\(after)")
             let metricsPath = store.root.appendingPathComponent("metrics.prom").path
             while !stop.isSet && !recorder.catalogDamaged {
                 if let duration, MonotonicClock.seconds() - started >= duration { break }
