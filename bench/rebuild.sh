@@ -7,9 +7,10 @@
 #   bench/rebuild.sh [CAMERAS] [HOURS] [KIND]     (default 110 24 small; needs `make release`)
 #
 # KIND small: every minute of every camera is a copy of one real one-minute MPEG-TS segment
-#   made by ffmpeg at 5 fps and a low bit rate (about 80 KB, so that a day of 110 cameras,
-#   158,400 files, fits on this machine's disk). The index step reads a file's head and tail
-#   only (about 90 KB), so this measures it as for full-size files.
+#   made by ffmpeg at 2 fps and a low bit rate (76 KB, so that a day of 110 cameras, 158,400
+#   files, fits on this machine's disk). The index step reads a file's head and tail only
+#   (about 90 KB), so this measures it as for full-size files; the hashing step's throughput
+#   is measured with KIND real.
 # KIND real: copies of a real one-minute 720p segment of the simulated city (about 15 MB):
 #   the hashing step's throughput on footage of a real size (use fewer cameras and hours).
 # The cameras of the site point at a closed port: the recorder keeps trying, records nothing,
@@ -36,8 +37,8 @@ site=$work/site-$cameras.yaml
 template=$work/template-$kind.ts
 if [ ! -f "$template" ]; then
   if [ "$kind" = small ]; then
-    ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=160x90:rate=5 -t 60 -c:v libx264 -preset ultrafast \
-      -crf 40 -g 10 -keyint_min 10 -sc_threshold 0 -bf 0 -f mpegts "$template"
+    ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=96x54:rate=2 -t 60 -c:v libx264 -preset ultrafast \
+      -crf 45 -g 4 -keyint_min 4 -sc_threshold 0 -bf 0 -pat_period 2 -sdt_period 2 -f mpegts "$template"
   else
     # A minute of a simulated 720p street camera, recorded by vigie itself.
     printf 'site:\n  name: Template\n  timezone: Europe/Paris\ncameras:\n  - id: plumereau-nord\n    name: T\n    location: T\n    main: sim://plumereau-nord/main\n' > "$work/template-site.yaml"

@@ -39,10 +39,12 @@ public final class StorageGate: Sendable {
     public var bytesWritten: Int64 { written.load(ordering: .relaxed) }
     func wrote(_ bytes: Int) { written.add(Int64(bytes), ordering: .relaxed) }
 
-    private let damaged = Atomic<Bool>(false)
+    private let damaged = Mutex<String?>(nil)
     /// The catalog answered that its file is damaged.
-    public var catalogDamaged: Bool { damaged.load(ordering: .acquiring) }
-    func reportDamage() { damaged.store(true, ordering: .releasing) }
+    public var catalogDamaged: Bool { damaged.withLock { $0 != nil } }
+    /// What it answered.
+    public var damage: String? { damaged.withLock { $0 } }
+    func reportDamage(_ problem: String) { damaged.withLock { if $0 == nil { $0 = problem } } }
 
     /// A write failed (the disk is full): the guard runs at once.
     func requestPass() { urgent.signal() }
@@ -187,7 +189,7 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
 
     private func note(_ error: any Error, _ what: String) {
         logger.error("\(cameraID): \(what): \(error)")
-        if let catalog = error as? CatalogError, catalog.kind == .damaged { gate.reportDamage() }
+        if let catalog = error as? CatalogError, catalog.kind == .damaged { gate.reportDamage(catalog.message) }
         shared.withLock { $0.lastError = "\(what): \(error)" }
     }
 

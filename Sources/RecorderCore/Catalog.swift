@@ -173,6 +173,7 @@ public protocol Catalog: AnyObject, Sendable {
     func openSegments() throws(CatalogError) -> [SegmentRecord]
     /// The relative paths of a camera's segments (what recovery and verify compare with the files).
     func segmentPaths(camera: String) throws(CatalogError) -> Set<String>
+    func segmentExists(path: String) throws(CatalogError) -> Bool
     /// The oldest closed segments of the site, all cameras, oldest first, after the first `skipping`.
     func oldestSegments(limit: Int, skipping: Int) throws(CatalogError) -> [SegmentRecord]
     func usage() throws(CatalogError) -> [StorageUsage]

@@ -51,16 +51,20 @@ public struct CatalogRebuild: Sendable, CustomStringConvertible {
 }
 
 extension RecordingStore {
-    /// Opens the storage for the recorder: the catalog for writing, checked by SQLite. A
-    /// damaged catalog does not stop recording: it is set aside and rebuilt (see
-    /// `CatalogRebuild`), and the recorder started with the result indexes the footage.
-    public static func openForRecording(root: URL, who: String) throws(CatalogError) -> (RecordingStore, CatalogRebuild?) {
+    /// Opens the storage for the recorder: the catalog for writing. A damaged catalog does
+    /// not stop recording: it is set aside and rebuilt (see `CatalogRebuild`), and the
+    /// recorder started with the result indexes the footage. Opening reads the file's header
+    /// and schema (a file that is not a database, or cut short, is found here); the whole
+    /// file is checked by the recorder once recording runs, and `knownDamage` (what that check
+    /// found) rebuilds at once.
+    public static func openForRecording(root: URL, who: String, knownDamage: String? = nil) throws(CatalogError) -> (RecordingStore, CatalogRebuild?) {
         do {
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         } catch {
             throw CatalogError("cannot create the storage folder \(root.path): \(error.localizedDescription)", kind: .cannotOpen)
         }
         let path = catalogPath(root)
+        if let knownDamage { return try rebuild(root: root, problem: knownDamage, who: who) }
         let problem: String
         switch checkedCatalog(path) {
         case .sound(let catalog): return (try RecordingStore(root: root, catalog: catalog), nil)
@@ -76,13 +80,14 @@ extension RecordingStore {
         case failed(CatalogError)
     }
 
-    /// A sound catalog opened for writing, or what is wrong with it. The check reads only, so
-    /// a damaged file is kept as it was found.
+    /// A catalog opened for writing, or what is wrong with it. It is read first through a
+    /// read-only connection (its header, its schema, its totals), so a file found damaged
+    /// here is kept as it was found.
     private static func checkedCatalog(_ path: String) -> Checked {
         do {
             if FileManager.default.fileExists(atPath: path) {
-                let problems = try SQLiteCatalog(path: path, access: .readOnly).integrityProblems(limit: 5)
-                if !problems.isEmpty { return .damaged(problems.joined(separator: "; ")) }
+                if let problem = headerProblem(path) { return .damaged(problem) }
+                _ = try SQLiteCatalog(path: path, access: .readOnly).usage()
             }
             return .sound(try SQLiteCatalog(path: path, access: .readWrite))
         } catch where error.kind == .damaged {
@@ -90,6 +95,25 @@ extension RecordingStore {
         } catch {
             return .failed(error)
         }
+    }
+
+    /// What the file's 100-byte header says is wrong with it: not an SQLite database, or
+    /// shorter than the pages it says it has (cut short).
+    static func headerProblem(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let header = [UInt8]((try? handle.read(upToCount: 100)) ?? Data())
+        let size = (try? handle.seekToEnd()).map(Int64.init) ?? 0
+        guard size > 0 else { return nil }  // an empty file becomes a new catalog
+        guard header.count == 100, header.starts(with: Array("SQLite format 3\0".utf8)) else { return "file is not a database" }
+        func big(_ offset: Int, _ count: Int) -> Int64 { header[offset..<(offset + count)].reduce(Int64(0)) { $0 << 8 | Int64($1) } }
+        let pageSize = big(16, 2) == 1 ? 65_536 : big(16, 2)
+        let pages = big(28, 4)
+        // The in-header size is valid when its "version valid for" matches the change counter.
+        if big(92, 4) == big(24, 4), pages > 0, size < pages * pageSize {
+            return "the file is cut short: \(size) bytes, its header says \(pages) pages of \(pageSize) bytes"
+        }
+        return nil
     }
 
     private static func rebuild(root: URL, problem: String, who: String) throws(CatalogError) -> (RecordingStore, CatalogRebuild) {
@@ -171,18 +195,63 @@ extension Recorder {
         return (record, scan)
     }
 
-    /// Indexes each camera's newest footage file before its recorder starts, so that the
-    /// time from there to the new recording is exactly one gap.
-    func indexNewestFiles(of rebuild: CatalogRebuild) {
-        var newest: [String: String] = [:]
-        for path in rebuild.filesToIndex { if let camera = SegmentPath.parse(path)?.camera { newest[camera] = path } }
+    /// Two footage files of a camera follow each other when the second's first picture comes
+    /// one picture after the first's last, by their own timestamps, and their names agree.
+    private static func follows(_ earlier: TransportStreamScan, then later: TransportStreamScan) -> Bool {
+        guard let last = earlier.lastPTS, let first = later.firstPTS else { return false }
+        let step = TransportStreamScan.ticks(from: last, to: first)
+        return abs(step - earlier.frameTicks) <= 2 * max(earlier.frameTicks, 1)
+    }
+
+    /// The most files of a camera indexed before its recorder starts (two hours of minutes):
+    /// those after the last segment the surviving catalog knows.
+    static let recentFilesLimit = 120
+
+    /// Before each camera's recorder starts, so that the time from its old footage to its new
+    /// recording is exactly one gap: the files after the last segment the surviving catalog
+    /// (the backup) knows, each placed from the end of the one before it when their
+    /// timestamps follow (so their times are as exact as the backup's), or, without such a
+    /// segment, the newest file from its name. Returns, per camera, the earliest row placed
+    /// (the anchor of the files left to the background) and the paths indexed.
+    func indexRecentFiles(of rebuild: CatalogRebuild) -> (anchors: [String: (start: Date, firstPTS: Int64)], indexed: Set<String>) {
+        var byCamera: [String: [String]] = [:]
+        for path in rebuild.filesToIndex { if let camera = SegmentPath.parse(path)?.camera { byCamera[camera, default: []].append(path) } }
+        var anchors: [String: (start: Date, firstPTS: Int64)] = [:]
+        var indexed = Set<String>()
         var rows: [SegmentRecord] = []
-        for path in newest.values.sorted() { if let row = quickRow(path) { rows.append(row.record) } }
+        for (camera, unsorted) in byCamera.sorted(by: { $0.key < $1.key }) {
+            let paths = unsorted.sorted()
+            let known = try? store.catalog.segment(camera: camera, before: .distantFuture)
+            var previous: (end: Date, scan: TransportStreamScan)? = nil
+            var recent = [paths.last!]
+            if let known, let scan = try? TransportStreamScan.quick(path: store.url(of: known).path) {
+                let after = paths.filter { path in SegmentPath.parse(path).map { $0.start >= known.start.addingTimeInterval(-1) } ?? false }
+                if !after.isEmpty && after.count <= Recorder.recentFilesLimit {
+                    recent = after
+                    previous = (known.end, scan)
+                }
+            }
+            for path in recent {
+                guard let row = quickRow(path), let first = row.scan.firstPTS else { continue }
+                var record = row.record
+                if let before = previous, Recorder.follows(before.scan, then: row.scan),
+                    abs(record.start.timeIntervalSince(before.end)) < 2
+                {
+                    record.start = before.end
+                    record.end = before.end.addingTimeInterval(row.scan.duration)
+                }
+                rows.append(record)
+                indexed.insert(path)
+                if anchors[camera] == nil { anchors[camera] = (record.start, first) }
+                previous = (record.end, row.scan)
+            }
+        }
         do {
             try store.catalog.insertSegments(rows)
         } catch {
             catalogFailed(error, "catalog rebuild: cannot index the newest files")
         }
+        return (anchors, indexed)
     }
 
     /// The rebuild's background work, after recording started: every other footage file
@@ -190,38 +259,32 @@ extension Recorder {
     /// placed against the one after it when their timestamps follow each other), gaps of
     /// unknown cause where nothing explains a hole, then every file read whole to hash it and
     /// index its keyframes. Retention waits for the first part.
-    func indexRebuiltFiles(_ rebuild: CatalogRebuild) {
+    func indexRebuiltFiles(_ rebuild: CatalogRebuild, anchors: [String: (start: Date, firstPTS: Int64)], indexed: Set<String>) {
         let started = MonotonicClock.seconds()
         let recordingStart = rebuild.at
         var byCamera: [String: [String]] = [:]
         var foreign: [String] = []
-        for path in rebuild.filesToIndex {
+        for path in rebuild.filesToIndex where !indexed.contains(path) {
             if let camera = SegmentPath.parse(path)?.camera { byCamera[camera, default: []].append(path) } else { foreign.append(path) }
         }
+        for camera in anchors.keys where byCamera[camera] == nil { byCamera[camera] = [] }
         let total = rebuild.filesToIndex.count
-        var done = 0
+        var done = indexed.count
         var gapsAdded = 0
-        storage.withLock { $0.indexing = (0, total, 0) }
+        storage.withLock { $0.indexing = (done, total, 0) }
         for (cameraID, paths) in byCamera.sorted(by: { $0.key < $1.key }) {
             if stopping.load(ordering: .acquiring) { break }
-            let sorted = paths.sorted()
-            // The newest was indexed before the start: it anchors the others.
-            var next: (start: Date, firstPTS: Int64)? = nil
-            if let newest = sorted.last, let row = quickRow(newest), let first = row.scan.firstPTS,
-                let stored = try? store.catalog.segments(camera: cameraID, from: row.record.start, to: row.record.end)
-                    .first(where: { $0.path == newest })
-            {
-                next = (stored.start, first)
-            }
+            // Newest first, each placed against the one after it (the first against the anchor).
+            var next = anchors[cameraID]
             var rows: [SegmentRecord] = []
-            for path in sorted.dropLast().reversed() {
+            for path in paths.sorted().reversed() {
                 guard let row = quickRow(path), let first = row.scan.firstPTS, let lastPTS = row.scan.lastPTS else {
                     foreign.append(path)
                     continue
                 }
                 var record = row.record
                 let duration = row.scan.duration
-                if let following = next {
+                if let following = next, following.start > record.start {
                     let step = TransportStreamScan.ticks(from: lastPTS, to: following.firstPTS)
                     let follows = abs(step - row.scan.frameTicks) <= 2 * max(row.scan.frameTicks, 1)
                     if follows && abs(record.start.addingTimeInterval(duration).timeIntervalSince(following.start)) < 2 {
@@ -238,7 +301,6 @@ extension Recorder {
                 if done % 200 == 0 { storage.withLock { $0.indexing = (done, total, 0) } }
             }
             insert(&rows)
-            done += 1
             gapsAdded += fillUnknownGaps(camera: cameraID, before: recordingStart, rebuiltAt: rebuild.at)
         }
         for path in foreign {

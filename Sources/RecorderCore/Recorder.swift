@@ -8,18 +8,10 @@ import Synchronization
 public struct RecoveryReport: Sendable, CustomStringConvertible {
     public var recovered: [String] = []
     public var removedRows: [String] = []
-    /// Files found among the footage that the catalog does not know: not footage the
-    /// recorder wrote (rows come before files), so kept apart, never indexed.
-    public var quarantined: [(path: String, movedTo: String, bytes: Int64, sha256: String)] = []
     public var finishedDestructions = 0
-    public var isEmpty: Bool { recovered.isEmpty && removedRows.isEmpty && quarantined.isEmpty && finishedDestructions == 0 }
+    public var isEmpty: Bool { recovered.isEmpty && removedRows.isEmpty && finishedDestructions == 0 }
     public var description: String {
-        var parts = [
-            "\(recovered.count) partial segment(s) closed", "\(removedRows.count) empty row(s) removed",
-            "\(finishedDestructions) destruction(s) finished",
-        ]
-        if !quarantined.isEmpty { parts.append("\(quarantined.count) foreign file(s) kept apart in quarantine/") }
-        return parts.joined(separator: ", ")
+        "\(recovered.count) partial segment(s) closed, \(removedRows.count) empty row(s) removed, \(finishedDestructions) destruction(s) finished"
     }
 }
 
@@ -65,6 +57,7 @@ public final class Recorder: Sendable {
     let storage = Mutex(StorageState())
     let stopping = Atomic<Bool>(false)
     private let housekeepingDone = DispatchSemaphore(value: 0)
+    private let checkDone = DispatchSemaphore(value: 0)
     let clock: @Sendable () -> Date
     let logger = Logger(label: "vigie.recorder")
     private let lock = Mutex<StorageLock?>(nil)
@@ -94,7 +87,7 @@ public final class Recorder: Sendable {
         lock.withLock { $0 = taken }
         let report: RecoveryReport
         do {
-            report = try Recorder.recover(store: store, expected: Set(rebuild?.filesToIndex ?? []))
+            report = try Recorder.recover(store: store)
         } catch {
             taken.release()
             throw error
@@ -103,17 +96,8 @@ public final class Recorder: Sendable {
             logger.warning("recovered after an unclean stop: \(report)")
             store.audit.record(OperatorEvent(who: who, action: .recoveredAfterCrash, detail: report.description))
         }
-        for file in report.quarantined {
-            logger.error("a file the recorder did not write was found among the footage: \(file.path) (\(file.bytes) bytes, sha256 \(file.sha256)); kept apart as \(file.movedTo), not indexed")
-            store.audit.record(
-                OperatorEvent(
-                    who: who, action: .foreignFile, cameraID: SegmentPath.parse(file.path)?.camera,
-                    detail: "\(file.path) (\(file.bytes) bytes, sha256 \(file.sha256)) kept apart as \(file.movedTo)"))
-        }
-        if let rebuild {
-            // Where each camera's old footage ends, before its recorder starts (the gap from there is exact).
-            indexNewestFiles(of: rebuild)
-        }
+        // Where each camera's old footage ends, before its recorder starts (the gap from there is exact).
+        let recent = rebuild.map(indexRecentFiles(of:))
         noteConfiguration()
         let wanted = cameraIDs ?? core.inventory.cameras.map(\.id)
         let disk = Recorder.diskSize(store.root)
@@ -136,12 +120,18 @@ public final class Recorder: Sendable {
             started.append(recorder)
         }
         cameras.withLock { $0 = started }
-        if let rebuild {
+        if let rebuild, let recent {
             indexingDone.store(false, ordering: .releasing)
-            let thread = Thread { [self] in indexRebuiltFiles(rebuild) }
+            let thread = Thread { [self] in indexRebuiltFiles(rebuild, anchors: recent.anchors, indexed: recent.indexed) }
             thread.name = "catalog rebuild"
             thread.start()
         }
+        let check = Thread { [self] in
+            checkStorage()
+            checkDone.signal()
+        }
+        check.name = "storage check"
+        check.start()
         let thread = Thread { [self] in
             housekeeping(retentionEvery: retentionEvery, guardEvery: guardEvery, backupEvery: backupEvery)
             housekeepingDone.signal()
@@ -176,6 +166,7 @@ public final class Recorder: Sendable {
         for camera in all { camera.requestStop() }
         for camera in all where !camera.wait(timeout: 15) { logger.error("\(camera.cameraID): recorder thread did not stop in 15 s") }
         _ = housekeepingDone.wait(timeout: .now() + 15)
+        _ = checkDone.wait(timeout: .now() + 15)
         writeStatus()
         store.audit.record(OperatorEvent(who: who, action: .recorderStopped, detail: "\(all.count) cameras"))
         lock.withLock { lock in
@@ -194,6 +185,45 @@ public final class Recorder: Sendable {
     /// True when the catalog was found damaged while recording: the caller stops this
     /// recorder and starts a new one, which sets the file aside and rebuilds it.
     public var catalogDamaged: Bool { gate.catalogDamaged }
+    /// What was found damaged (for the rebuild that follows).
+    public var catalogDamage: String? { gate.damage }
+
+    /// After the start, while the cameras record: SQLite's structural check of the whole
+    /// catalog (half a minute for a month of 110 cameras on a cold disk: recording does not
+    /// wait for it; damage found makes this recorder ask to be restarted to rebuild), then
+    /// the footage folders searched for files the recorder did not write.
+    private func checkStorage() {
+        let started = MonotonicClock.seconds()
+        do {
+            let problems = try store.catalog.integrityProblems(limit: 5)
+            if !problems.isEmpty {
+                let problem = problems.joined(separator: "; ")
+                logger.critical("the catalog is damaged: \(problem)")
+                gate.reportDamage(problem)
+                return
+            }
+            logger.info("catalog checked in \(String(format: "%.1f", MonotonicClock.seconds() - started)) s: sound")
+        } catch {
+            catalogFailed(error, "cannot check the catalog")
+            if error.kind == .damaged { gate.reportDamage(error.message) }
+            if gate.catalogDamaged { return }
+        }
+        if stopping.load(ordering: .acquiring) { return }
+        do {
+            let foreign = try Recorder.quarantineForeignFiles(store: store, expected: Set(rebuild?.filesToIndex ?? []))
+            for file in foreign {
+                logger.error(
+                    "\(file.path) was not written by the recorder: kept apart as \(file.movedTo), not indexed (\(file.bytes) bytes, sha256 \(file.sha256))")
+                store.audit.record(
+                    OperatorEvent(
+                        who: who, action: .foreignFile, cameraID: SegmentPath.parse(file.path)?.camera,
+                        detail: "\(file.path) (\(file.bytes) bytes, sha256 \(file.sha256)) kept apart as \(file.movedTo)"))
+            }
+            storage.withLock { $0.quarantined = store.quarantinedFiles().count }
+        } catch {
+            catalogFailed(error, "cannot look for foreign files")
+        }
+    }
 
     // MARK: Housekeeping
 
@@ -239,7 +269,7 @@ public final class Recorder: Sendable {
     /// Notes a catalog failure; damage makes the recorder ask to be restarted (rebuild).
     func catalogFailed(_ error: CatalogError, _ what: String) {
         logger.error("\(what): \(error)")
-        if error.kind == .damaged { gate.reportDamage() }
+        if error.kind == .damaged { gate.reportDamage(error.message) }
     }
 
     /// Keeps the catalog's own reserve (free pages in its file, a write-ahead log that keeps

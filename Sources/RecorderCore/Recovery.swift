@@ -3,12 +3,8 @@ import Foundation
 extension Recorder {
     /// Makes the catalog match the files after a crash: finishes destructions under way,
     /// closes segments left open from what their files hold (or drops rows without a file).
-    ///
-    /// Rows are written before files, so while the catalog is sound a segment file it does
-    /// not know was not written by the recorder (copied in by hand, planted): it is moved to
-    /// `quarantine/`, reported with its size and hash, and never indexed as footage. The one
-    /// exception is `expected`: the files of a rebuilt catalog, indexed by the rebuild.
-    public static func recover(store: RecordingStore, expected: Set<String> = []) throws(CatalogError) -> RecoveryReport {
+    /// Quick (indexed queries only): recording starts after it.
+    public static func recover(store: RecordingStore) throws(CatalogError) -> RecoveryReport {
         var report = RecoveryReport()
         let catalog = store.catalog
         for pending in try catalog.pendingDestructions() {
@@ -36,15 +32,36 @@ extension Recorder {
             try catalog.updateSegment(closed)
             report.recovered.append(segment.path)
         }
-        // Camera by camera: a month of a large site is millions of files.
+        return report
+    }
+}
+
+/// A file found among the footage that the recorder did not write.
+public struct ForeignFile: Sendable {
+    public let path: String
+    public let movedTo: String
+    public let bytes: Int64
+    public let sha256: String
+}
+
+extension Recorder {
+    /// Rows are written before files, so while the catalog is sound a segment file it does
+    /// not know was not written by the recorder (copied in by hand, planted): it is moved to
+    /// `quarantine/`, reported with its size and hash, and never indexed as footage. The
+    /// exception is `expected`: the files of a rebuilt catalog, indexed by the rebuild. Camera
+    /// by camera (a month of a large site is millions of files); a candidate is looked up
+    /// again just before it moves, so a segment begun meanwhile is never taken for one.
+    public static func quarantineForeignFiles(store: RecordingStore, expected: Set<String> = []) throws(CatalogError) -> [ForeignFile] {
+        var found: [ForeignFile] = []
         for camera in store.cameraFolders() {
-            let known = try catalog.segmentPaths(camera: camera)
+            let known = try store.catalog.segmentPaths(camera: camera)
             for path in store.segmentFiles(camera: camera) where !known.contains(path) && !expected.contains(path) {
+                guard try !store.catalog.segmentExists(path: path) else { continue }
                 let digest = RecordingStore.digest(of: store.root.appendingPathComponent(path))
                 let movedTo = try store.quarantine(path)
-                report.quarantined.append((path, movedTo, digest?.bytes ?? 0, digest?.sha256 ?? "unreadable"))
+                found.append(ForeignFile(path: path, movedTo: movedTo, bytes: digest?.bytes ?? 0, sha256: digest?.sha256 ?? "unreadable"))
             }
         }
-        return report
+        return found
     }
 }

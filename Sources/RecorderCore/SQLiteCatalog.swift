@@ -222,12 +222,17 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
-    /// SQLite's structural check of the whole file (`PRAGMA quick_check`): empty when sound.
+    /// SQLite's structural check of the whole file (`PRAGMA quick_check`), through a
+    /// read-only connection of its own (the catalog is not held while it reads the whole
+    /// file): empty when sound.
     public func integrityProblems(limit: Int = 20) throws(CatalogError) -> [String] {
-        try locked { database throws(CatalogError) in
+        let reader = access == .readWrite ? try SQLiteDatabase(path: path, access: .readOnly) : nil
+        let check = { (database: SQLiteDatabase) throws(CatalogError) -> [String] in
             let rows = try database.query("PRAGMA quick_check(\(limit))").compactMap { $0.first?.string }
             return rows == ["ok"] ? [] : rows
         }
+        if let reader { return try check(reader) }
+        return try locked { database throws(CatalogError) in try check(database) }
     }
 
     /// Writes a consistent copy of the catalog to `destination` (a temporary file renamed
@@ -373,10 +378,17 @@ public final class SQLiteCatalog: Catalog {
     public func segmentPaths(camera: String) throws(CatalogError) -> Set<String> {
         try locked { database throws(CatalogError) in
             var paths = Set<String>()
-            try database.each("SELECT path FROM segments WHERE camera = ?", [.text(camera)]) { row in
+            // A range of the paths' own unique index ("CAMERA/" up to "CAMERA0"): the table is not read.
+            try database.each("SELECT path FROM segments WHERE path >= ? AND path < ?", [.text(camera + "/"), .text(camera + "0")]) { row in
                 if let path = row[0].string { paths.insert(path) }
             }
             return paths
+        }
+    }
+
+    public func segmentExists(path: String) throws(CatalogError) -> Bool {
+        try locked { database throws(CatalogError) in
+            try !database.query("SELECT 1 FROM segments WHERE path = ?", [.text(path)]).isEmpty
         }
     }
 

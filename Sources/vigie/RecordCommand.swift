@@ -57,12 +57,13 @@ struct Record: ParsableCommand {
         let stop = SignalFlag.install()
         let started = MonotonicClock.seconds()
         var totals = (segments: 0, bytes: Int64(0), dropped: 0)
+        var knownDamage: String? = nil
         // A catalog found damaged while recording: this recorder stops, the next one rebuilds it.
         while true {
             let store: RecordingStore
             let rebuild: CatalogRebuild?
             do {
-                (store, rebuild) = try RecordingStore.openForRecording(root: root, who: currentUser)
+                (store, rebuild) = try RecordingStore.openForRecording(root: root, who: currentUser, knownDamage: knownDamage)
             } catch {
                 core.shutdown()
                 throw StorageOptions.exit(error, command: "vigie record")
@@ -77,9 +78,6 @@ struct Record: ParsableCommand {
                 throw StorageOptions.exit(error, command: "vigie record")
             }
             if !report.isEmpty { printError("vigie record: recovered after an unclean stop: \(report)") }
-            for file in report.quarantined {
-                printError("vigie record: \(file.path) was not written by the recorder: kept apart as \(file.movedTo), not indexed (sha256 \(file.sha256))")
-            }
             let after = rebuild == nil ? "" : String(format: " (the catalog set aside and restored or made anew: recording started %.2f s after the command)", MonotonicClock.seconds() - started)
             printError("vigie record: recording \(ids.count) camera(s) into \(store.root.path)\(after)")
             let metricsPath = store.root.appendingPathComponent("metrics.prom").path
@@ -88,7 +86,8 @@ struct Record: ParsableCommand {
                 recorder.writeStateFile(registry.emitToString(), to: metricsPath)
                 stop.wait(seconds: 2)
             }
-            let damaged = recorder.catalogDamaged
+            knownDamage = recorder.catalogDamage
+            let damaged = knownDamage != nil
             recorder.stop()
             recorder.writeStateFile(registry.emitToString(), to: metricsPath)
             for status in recorder.statuses() {

@@ -100,7 +100,7 @@ import Testing
 
         let run = try TestSites.vigie(["record"] + common + ["--segment-seconds", "3", "--duration", "5"])
         #expect(run.status == 0)
-        #expect(run.stderr.contains("\(planted) was not written by the recorder: kept apart as quarantine/\(planted)"), "\(run.stderr)")
+        #expect(run.stderr.contains("\(planted) was not written by the recorder: kept apart as quarantine/\(planted), not indexed"), "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: storage.appendingPathComponent(planted).path))
         #expect(RecordingStore.digest(of: storage.appendingPathComponent("quarantine/\(planted)"))?.sha256 == sha)
         #expect(sqlite(catalog, "SELECT COUNT(*) FROM segments WHERE path = '\(planted)'") == "0")
