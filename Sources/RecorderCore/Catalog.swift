@@ -214,8 +214,8 @@ public protocol Catalog: AnyObject, Sendable {
     func ensureReserve(bytes: Int64, logBytes: Int64) throws(CatalogError) -> Int64
     /// Bytes the catalog takes on the storage's disk.
     var fileBytes: Int64 { get }
-    /// The engine's own structural check; empty when sound.
-    func integrityProblems(limit: Int) throws(CatalogError) -> [String]
+    /// The engine's own structural check; empty when sound. `stop` ends it early (an error).
+    func integrityProblems(limit: Int, stop: @escaping @Sendable () -> Bool) throws(CatalogError) -> [String]
     /// Writes a consistent copy to `destination`.
     func backup(to destination: String) throws(CatalogError)
 }

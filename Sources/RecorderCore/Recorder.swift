@@ -195,7 +195,7 @@ public final class Recorder: Sendable {
     private func checkStorage() {
         let started = MonotonicClock.seconds()
         do {
-            let problems = try store.catalog.integrityProblems(limit: 5)
+            let problems = try store.catalog.integrityProblems(limit: 5) { [self] in stopping.load(ordering: .relaxed) }
             if !problems.isEmpty {
                 let problem = problems.joined(separator: "; ")
                 logger.critical("the catalog is damaged: \(problem)")
@@ -204,13 +204,20 @@ public final class Recorder: Sendable {
             }
             logger.info("catalog checked in \(String(format: "%.1f", MonotonicClock.seconds() - started)) s: sound")
         } catch {
+            if stopping.load(ordering: .acquiring) { return }  // interrupted by the stop
             catalogFailed(error, "cannot check the catalog")
             if error.kind == .damaged { gate.reportDamage(error.message) }
             if gate.catalogDamaged { return }
         }
         if stopping.load(ordering: .acquiring) { return }
         do {
-            let foreign = try Recorder.quarantineForeignFiles(store: store, expected: Set(rebuild?.filesToIndex ?? []))
+            let scanStart = MonotonicClock.seconds()
+            let foreign = try Recorder.quarantineForeignFiles(store: store, expected: Set(rebuild?.filesToIndex ?? [])) {
+                stopping.load(ordering: .acquiring)
+            }
+            if !stopping.load(ordering: .acquiring) {
+                logger.info("footage folders searched for files the recorder did not write in \(String(format: "%.1f", MonotonicClock.seconds() - scanStart)) s")
+            }
             for file in foreign {
                 logger.error(
                     "\(file.path) was not written by the recorder: kept apart as \(file.movedTo), not indexed (\(file.bytes) bytes, sha256 \(file.sha256))")

@@ -51,9 +51,11 @@ extension Recorder {
     /// exception is `expected`: the files of a rebuilt catalog, indexed by the rebuild. Camera
     /// by camera (a month of a large site is millions of files); a candidate is looked up
     /// again just before it moves, so a segment begun meanwhile is never taken for one.
-    public static func quarantineForeignFiles(store: RecordingStore, expected: Set<String> = []) throws(CatalogError) -> [ForeignFile] {
+    public static func quarantineForeignFiles(
+        store: RecordingStore, expected: Set<String> = [], stop: () -> Bool = { false }
+    ) throws(CatalogError) -> [ForeignFile] {
         var found: [ForeignFile] = []
-        for camera in store.cameraFolders() {
+        for camera in store.cameraFolders() where !stop() {
             let known = try store.catalog.segmentPaths(camera: camera)
             for path in store.segmentFiles(camera: camera) where !known.contains(path) && !expected.contains(path) {
                 guard try !store.catalog.segmentExists(path: path) else { continue }

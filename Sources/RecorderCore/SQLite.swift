@@ -216,6 +216,10 @@ final class SQLiteDatabase {
         }
     }
 
+    /// Makes the statement running on this connection stop with SQLITE_INTERRUPT: the one
+    /// call SQLite allows from another thread (the integrity check of a large file honours it).
+    func interrupt() { sqlite3_interrupt(handle) }
+
     /// Keeps the write-ahead log's file when the connection closes (its blocks stay the
     /// catalog's: see `SQLiteCatalog.ensureReserve`).
     func persistWriteAheadLog() {

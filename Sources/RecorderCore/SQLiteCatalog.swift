@@ -225,14 +225,28 @@ public final class SQLiteCatalog: Catalog {
     /// SQLite's structural check of the whole file (`PRAGMA quick_check`), through a
     /// read-only connection of its own (the catalog is not held while it reads the whole
     /// file): empty when sound.
-    public func integrityProblems(limit: Int = 20) throws(CatalogError) -> [String] {
+    public func integrityProblems(limit: Int = 20, stop: @escaping @Sendable () -> Bool = { false }) throws(CatalogError) -> [String] {
         let reader = access == .readWrite ? try SQLiteDatabase(path: path, access: .readOnly) : nil
         let check = { (database: SQLiteDatabase) throws(CatalogError) -> [String] in
             let rows = try database.query("PRAGMA quick_check(\(limit))").compactMap { $0.first?.string }
             return rows == ["ok"] ? [] : rows
         }
-        if let reader { return try check(reader) }
-        return try locked { database throws(CatalogError) in try check(database) }
+        guard let reader else { return try locked { database throws(CatalogError) in try check(database) } }
+        // A watcher interrupts the check when `stop` says so (the recorder stopping).
+        let box = InterruptBox(reader)
+        let done = Atomic<Bool>(false)
+        let watcher = Thread {
+            while !done.load(ordering: .acquiring) {
+                if stop() {
+                    box.database.interrupt()
+                    return
+                }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        watcher.start()
+        defer { done.store(true, ordering: .releasing) }
+        return try check(reader)
     }
 
     /// Writes a consistent copy of the catalog to `destination` (a temporary file renamed
@@ -610,4 +624,11 @@ public final class SQLiteCatalog: Catalog {
             }
         }
     }
+}
+
+/// A connection handed to the thread that may interrupt it; `sqlite3_interrupt` is the one
+/// call SQLite allows from another thread, and the connection outlives the watcher's use.
+private final class InterruptBox: @unchecked Sendable {  // only `interrupt()` is called from the watcher
+    let database: SQLiteDatabase
+    init(_ database: SQLiteDatabase) { self.database = database }
 }
