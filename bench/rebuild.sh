@@ -4,27 +4,29 @@
 # (the catalog is whole again: retention and playback), and until every file is hashed and
 # its keyframes indexed (background), with the page cache dropped first (needs root).
 #
-#   bench/rebuild.sh [CAMERAS] [HOURS] [KIND]     (default 110 24 small; needs `make release`)
+#   bench/rebuild.sh [CAMERAS] [MINUTES] [KIND]     (default 110 1440 small; needs `make release`)
+#   e.g. bench/rebuild.sh 10 30 real: 300 files of 16 MB (4.8 GB); a day of 110 cameras of real
+#   footage is 2.4 TB: mind the disk.
 #
 # KIND small: every minute of every camera is a copy of one real one-minute MPEG-TS segment
 #   made by ffmpeg at 2 fps and a low bit rate (76 KB, so that a day of 110 cameras, 158,400
 #   files, fits on this machine's disk). The index step reads a file's head and tail only
 #   (about 90 KB), so this measures it as for full-size files; the hashing step's throughput
 #   is measured with KIND real.
-# KIND real: copies of a real one-minute 720p segment of the simulated city (about 15 MB):
-#   the hashing step's throughput on footage of a real size (use fewer cameras and hours).
+# KIND real: copies of a real one-minute 720p segment of the simulated city (about 16 MB):
+#   the hashing step's throughput on footage of a real size (use fewer cameras and minutes).
 # The cameras of the site point at a closed port: the recorder keeps trying, records nothing,
 # and the measure is the rebuild's alone. Files go to $BENCH_DIR (default /tmp/vigie-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cameras=${1:-110}
-hours=${2:-24}
+minutes=${2:-1440}
 kind=${3:-small}
 vigie=$PWD/.build/release/vigie
 work=${BENCH_DIR:-/tmp/vigie-bench}/rebuild
 [ -x "$vigie" ] || { echo "build first: make release" >&2; exit 1; }
 mkdir -p "$work"
-store=$work/store-$kind-$cameras-$hours
+store=$work/store-$kind-$cameras-$minutes
 site=$work/site-$cameras.yaml
 
 {
@@ -51,14 +53,17 @@ fi
 
 if [ ! -f "$store/.complete" ]; then
   rm -rf "$store"
-  echo "writing $((cameras * hours * 60)) copies of $(du -h "$template" | cut -f1) $template into $store"
-  python3 - "$template" "$store" "$cameras" "$hours" <<'EOF'
+  free=$(df --output=avail -B1 "$work" | tail -n 1)
+  need=$(( cameras * minutes * $(stat -c %s "$template") ))
+  if [ "$need" -gt $(( free - 2000000000 )) ]; then echo "needs $((need / 1000000)) MB, $((free / 1000000)) MB free: fewer cameras or minutes" >&2; exit 1; fi
+  echo "writing $((cameras * minutes)) copies of $(du -h "$template" | cut -f1) $template into $store"
+  python3 - "$template" "$store" "$cameras" "$minutes" <<'EOF'
 import os, sys, time
-template, store, cameras, hours = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+template, store, cameras, minutes = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 data = open(template, "rb").read()
 start = (int(time.time()) // 86400 - 1) * 86400  # yesterday 00:00 UTC: a whole day in the past
 for camera in range(cameras):
-    for minute in range(hours * 60):
+    for minute in range(minutes):
         t = time.gmtime(start + minute * 60)
         folder = os.path.join(store, "cam-%03d" % camera, time.strftime("%Y-%m-%d", t))
         os.makedirs(folder, exist_ok=True)
@@ -77,7 +82,7 @@ head -c 1048576 /dev/urandom > "$store/catalog.sqlite"
 sync
 if [ -w /proc/sys/vm/drop_caches ] && echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then cache="cold page cache"; else cache="page cache NOT dropped (not root)"; fi
 
-log=$work/record-$kind-$cameras-$hours.log
+log=$work/record-$kind-$cameras-$minutes.log
 started=$(date +%s.%N)
 "$vigie" record --site "$site" --storage "$store" --retention-every 0 --backup-every 0 --log-level notice 2> "$log" &
 pid=$!
