@@ -55,7 +55,9 @@ private func ffmpegLogCallback(
     var printPrefix: Int32 = 1
     _ = vigie_format_log_line(context, level, format, arguments, &buffer, Int32(buffer.count), &printPrefix)
     var line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let cut = buffer.count - 1 <= line.utf8.count + 1
     while line.last == "\n" { line.removeLast() }
     guard !line.isEmpty else { return }
-    FFmpegLog.logger.log(level: FFmpegLog.swiftLevel(for: level), "\(Redaction.redactCredentials(in: line))")
+    let shown = cut ? Redaction.redactCutLine(line) : Redaction.redactCredentials(in: line)
+    FFmpegLog.logger.log(level: FFmpegLog.swiftLevel(for: level), "\(shown)")
 }

@@ -12,7 +12,8 @@ public enum Redaction {
     /// Query parameters whose value is a secret (compared without case).
     static let secretParameters: Set<String> = [
         "user", "username", "usr", "login", "password", "pass", "passwd", "pwd", "pw", "token", "auth", "authorization",
-        "key", "apikey", "api_key", "secret", "sig", "signature", "access_token", "credentials",
+        "key", "apikey", "api_key", "secret", "sig", "signature", "access_token", "credentials", "loginuse", "loginpas",
+        "userpwd", "usr_pwd", "pass_word",
     ]
 
     /// Header names whose value is a secret, as FFmpeg logs the requests it sends.
@@ -65,13 +66,13 @@ public enum Redaction {
         var output: [UInt8] = []
         output.reserveCapacity(part.count)
         let start = part.startIndex, end = part.endIndex
-        // The query starts at the first '?' or '#'; user information can only come before it.
-        let query = part.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? end
         var rest = start
-        if let at = userInfoEnd(in: part, before: query) {
+        if let at = userInfoEnd(in: part) {
             output.append(contentsOf: mask.utf8)
             rest = at  // keep the '@'
         }
+        // The query starts at the first '?' or '#' after the user information.
+        let query = part[rest...].firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? end
         output.append(contentsOf: part[rest..<query])
         if query < end {
             output.append(contentsOf: maskQuery(part[query..<end]))
@@ -79,22 +80,33 @@ public enum Redaction {
         return output
     }
 
-    /// The '@' that ends a user-information part, if the authority has one: the last '@'
-    /// before the query when one comes before the first '/', or after it when a ':' comes
-    /// first (a '/' in a password, not percent-encoded, that camera firmware accepts).
-    /// Masking too much (a port, then an '@' in the path) is the safe side.
-    private static func userInfoEnd(in part: ArraySlice<UInt8>, before query: Int) -> Int? {
-        let region = part[part.startIndex..<query]
-        guard let lastAt = region.lastIndex(of: UInt8(ascii: "@")) else { return nil }
-        let firstSlash = region.firstIndex(of: UInt8(ascii: "/")) ?? query
-        if let firstAt = region.firstIndex(of: UInt8(ascii: "@")), firstAt < firstSlash {
-            // Every '@' before the first '/' belongs to the user information; so may later ones
-            // when the password holds a '/'.
-            let colon = region[region.startIndex..<firstAt].contains(UInt8(ascii: ":"))
-            if !colon { return region[region.startIndex..<firstSlash].lastIndex(of: UInt8(ascii: "@")) }
-            return lastAt
+    /// The '@' that ends a user-information part, if the address has one: the last '@' of
+    /// the address when one comes before the first '/' (a password may hold '@', '?' or '#'
+    /// that were not percent-encoded: camera firmware accepts them), or when a ':' comes
+    /// before the authority's end (a '/' in the password). Masking too much (a port, then an
+    /// '@' in the path or query) is the safe side.
+    private static func userInfoEnd(in part: ArraySlice<UInt8>) -> Int? {
+        guard let lastAt = part.lastIndex(of: UInt8(ascii: "@")), let firstAt = part.firstIndex(of: UInt8(ascii: "@")) else { return nil }
+        let firstSlash = part.firstIndex(of: UInt8(ascii: "/")) ?? part.endIndex
+        if firstAt < firstSlash { return lastAt }
+        let authorityEnd = part.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? part.endIndex
+        return part[part.startIndex..<authorityEnd].contains(UInt8(ascii: ":")) ? lastAt : nil
+    }
+
+    /// A line cut short (FFmpeg's lines are cut at 1 KB) may end inside an address before its
+    /// '@': everything after the last `://` is masked.
+    public static func redactCutLine(_ text: String) -> String {
+        let bytes = Array(redactCredentials(in: text).utf8)
+        var separator: Int? = nil
+        var index = 0
+        while let found = firstSchemeSeparator(in: bytes, from: index) {
+            separator = found
+            index = found + 3
         }
-        return region[region.startIndex..<firstSlash].contains(UInt8(ascii: ":")) ? lastAt : nil
+        guard let separator else { return String(decoding: bytes, as: UTF8.self) }
+        let tail = bytes[(separator + 3)...]
+        if tail.contains(where: isTokenEnd) { return String(decoding: bytes, as: UTF8.self) }
+        return String(decoding: bytes[..<(separator + 3)], as: UTF8.self) + mask + " (cut)"
     }
 
     /// `?a=1&password=x#f` with the values of secret parameters masked.

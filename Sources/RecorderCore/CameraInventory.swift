@@ -55,6 +55,8 @@ public struct CameraInventory: Sendable {
     static let topKeys = ["site", "cameras"]
     static let siteKeys = ["name", "timezone", "retention_days", "authorised_retention_days", "storage_quota"]
     static let cameraKeys = ["id", "name", "location", "main", "sub", "neighbours", "notes", "transport", "retention_days"]
+    /// The most neighbours a camera lists (streets leaving its view).
+    public static let maximumNeighbours = 32
     /// The most cameras one site file describes (a large city runs several recorders).
     public static let maximumCameras = 10_000
     /// The legal ceiling: recordings are kept at most one month.
@@ -187,18 +189,23 @@ public struct CameraInventory: Sendable {
                         }
                     }
                     var neighbours: [String] = []
+                    var listedNeighbours = Set<String>()
                     if let entry = entries["neighbours"] {
                         if let list = entry.value.sequence {
-                            for neighbour in list {
+                            if list.count > CameraInventory.maximumNeighbours {
+                                checker.error(entry.value, "camera \(id) lists \(list.count) neighbours; at most \(CameraInventory.maximumNeighbours)")
+                            }
+                            for neighbour in list.prefix(CameraInventory.maximumNeighbours) {
                                 guard let value = neighbour.scalar?.string, !value.isEmpty else {
                                     checker.error(neighbour, "a neighbour is a camera id")
                                     continue
                                 }
                                 if value == id {
                                     checker.error(neighbour, "camera \(id) lists itself as a neighbour")
-                                } else if neighbours.contains(value) {
+                                } else if listedNeighbours.contains(value) {
                                     checker.warning(neighbour, "neighbour `\(value)` listed twice")
                                 } else {
+                                    listedNeighbours.insert(value)
                                     neighbours.append(value)
                                     neighbourReferences.append((id, value, neighbour))
                                 }

@@ -46,6 +46,11 @@ public final class StorageGate: Sendable {
     public var damage: String? { damaged.withLock { $0 } }
     func reportDamage(_ problem: String) { damaged.withLock { if $0 == nil { $0 = problem } } }
 
+    private let stopTime = Mutex<Date?>(nil)
+    /// When the recorder was asked to stop: every camera's record ends there.
+    public var stopRequestedAt: Date? { stopTime.withLock { $0 } }
+    func stopRequested(at time: Date) { stopTime.withLock { $0 = $0 ?? time } }
+
     /// A write failed (the disk is full): the guard runs at once.
     func requestPass() { urgent.signal() }
     /// Waits up to `seconds` for a request; true when one came.
@@ -108,10 +113,11 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
         var lastFlush: Double
         /// Set when the segment continues the one before it: its start is that one's end.
         let fixedStart: Date?
-        /// The end of what precedes it (its start never comes before).
+        /// The end of the segment before it (its start never comes before).
         let lowerBound: Date?
-        /// The gap row in front of it, whose end follows its start.
-        var gap: (id: Int64, start: Date, end: Date)?
+        /// The gap rows between the last segment and this one; they end where it starts (a
+        /// camera's buffered pictures on connect may start it before the recorder did).
+        var gaps: [(id: Int64, start: Date)]
     }
 
     init(
@@ -154,31 +160,67 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
 
     // MARK: Coverage: what the catalog says of the camera, tiled
 
-    /// The end of what the catalog says of the camera (a segment's end or a gap's).
+    /// The end of what the catalog says of the camera (a segment's end, a gap's end, or the
+    /// start of the gap being written).
     private var coveredUntil: Date?
+    /// The gap row being written: the camera is not recorded since its start, for its reason.
+    /// It is in the catalog from the moment the interruption begins, its end kept up to date
+    /// (a crash leaves it ending a few seconds before, not unsaid).
+    private var openGap: (id: Int64, start: Date, reason: String)?
+    /// Every gap row written since the last segment (the open one included), oldest first.
+    private var gapsSinceSegment: [(id: Int64, start: Date)] = []
+    /// The end of the camera's last segment: a new one never starts before it.
+    private var lastSegmentEnd: Date?
+    private var gapExtended = 0.0
     /// Why the camera is not being recorded now; nil while a stream runs on.
     private var interruption: String?
     private var startedAt = Date()
 
-    /// Something stopped the recording (or kept it from starting) at `time`, for `reason`.
-    /// The first reason stands until recording resumes, except that the time before this
-    /// recorder started is the recorder's own absence, a gap of its own.
+    private func setInterruption(_ reason: String?) {
+        interruption = reason
+        shared.withLock { $0.interruption = reason }
+    }
+
+    /// Something stopped the recording (or keeps it from starting), for `reason`: a gap row
+    /// from the end of what was recorded, written now. The first reason stands until
+    /// recording resumes, except that "connecting" gives way to what follows it.
     private func interrupted(_ reason: String) {
-        if interruption == CameraRecorder.notRunning && reason != CameraRecorder.notRunning, let covered = coveredUntil,
-            startedAt.timeIntervalSince(covered) > 0
-        {
-            writeGap(from: covered, to: startedAt, reason: CameraRecorder.notRunning)
-            coveredUntil = startedAt
-            interruption = reason
-        } else if interruption == nil || interruption == CameraRecorder.notRunning {
-            interruption = reason
+        let now = clock()
+        if let gap = openGap {
+            guard gap.reason == "connecting" && reason != gap.reason else { return }
+            endGap(at: now)
         }
-        shared.withLock { $0.interruption = interruption }
+        if let covered = coveredUntil, let id = writeGap(from: covered, to: max(covered, now), reason: reason) {
+            openGap = (id, covered, reason)
+            gapsSinceSegment.append((id, covered))
+            gapExtended = MonotonicClock.seconds()
+        }
+        setInterruption(reason)
+    }
+
+    /// Closes the gap being written at `time` (removed when it has no length).
+    private func endGap(at time: Date) {
+        guard let gap = openGap else { return }
+        let end = max(time, gap.start)
+        do {
+            if end.timeIntervalSince(gap.start) < 0.000_5 { try store.catalog.removeGap(id: gap.id) } else { try store.catalog.updateGap(id: gap.id, end: end) }
+        } catch {
+            note(error, "catalog refused a gap's end")
+        }
+        coveredUntil = end
+        openGap = nil
+    }
+
+    /// Moves the gap being written up to now.
+    private func extendGap() {
+        guard let gap = openGap, MonotonicClock.seconds() - gapExtended >= progressSeconds else { return }
+        gapExtended = MonotonicClock.seconds()
+        do { try store.catalog.updateGap(id: gap.id, end: max(clock(), gap.start)) } catch { note(error, "catalog refused a gap's end") }
     }
 
     @discardableResult
     private func writeGap(from start: Date, to end: Date, reason: String) -> Int64? {
-        guard end > start else { return nil }
+        guard end >= start else { return nil }
         do {
             return try store.catalog.addGap(GapRecord(camera: cameraID, start: start, end: end, reason: reason))
         } catch {
@@ -203,11 +245,16 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
         startedAt = clock()
         do {
             coveredUntil = try store.catalog.lastCovered(camera: cameraID)
+            lastSegmentEnd = try store.catalog.segment(camera: cameraID, before: .distantFuture)?.end
         } catch {
             note(error, "cannot read the catalog")
         }
-        if let covered = coveredUntil, covered < startedAt { interruption = CameraRecorder.notRunning } else { interruption = "connecting" }
-        shared.withLock { $0.interruption = interruption }
+        // The time since the last run is the recorder's absence; then it connects.
+        if let covered = coveredUntil, covered < startedAt, let id = writeGap(from: covered, to: startedAt, reason: CameraRecorder.notRunning) {
+            gapsSinceSegment.append((id, covered))
+            coveredUntil = startedAt
+        }
+        interrupted("connecting")
         var open: Open? = nil
         var info: StreamInfo? = nil
         var waitingForKeyframe = true
@@ -222,6 +269,7 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
                 interrupted("recording paused: storage full, only held footage left")
                 waitingForKeyframe = true
             }
+            if open == nil { extendGap() }
             // Packets are taken in batches a fifth of a second apart: 5 wake-ups a second, not 25.
             let batch = subscription.takeAll(timeout: 0.25)
             if batch.isEmpty {
@@ -253,7 +301,9 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
                         waitingForKeyframe = false
                     }
                     let arrival = receivedAt
-                    let duration = packet.duration > 0 ? packet.timeBase.seconds(packet.duration) : 1 / (info.framesPerSecond ?? 25)
+                    // A picture lasts what the stream says, within reason (a hostile or broken stream may say anything).
+                    let declared = packet.duration > 0 ? packet.timeBase.seconds(packet.duration) : 1 / (info.framesPerSecond ?? 25)
+                    let duration = declared.isFinite ? min(max(declared, 0.001), 1) : 0.04
                     if var current = open {
                         let elapsed = pts - current.firstPTS
                         // The stream's clock jumped (a camera resetting its timestamps): start afresh.
@@ -321,24 +371,20 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
             if !stopFlag.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: batchSeconds) }
             shared.withLock { $0.dropped = subscription.droppedCount }
         }
+        let stoppedAt = gate.stopRequestedAt ?? clock()
         if let current = open {
             // Packets still queued are not written: the time from the last one to the stop is said.
             let closed = close(current)
-            let now = clock()
             // A camera silent for a while before the stop had lost its signal, even if the read had not timed out yet.
-            let silence = now.timeIntervalSince1970 - current.lastArrival
-            let reason = silence > 2 ? "signal lost: no picture in the \(Int(silence)) s before the recorder stopped" : "recorder stopping"
-            if now.timeIntervalSince(closed.end) >= 1 { writeGap(from: closed.end, to: now, reason: reason) }
-        } else if let reason = interruption, let covered = coveredUntil {
-            // Stopped while not recording: the time since the last segment is a gap, with its reason.
-            let now = clock()
-            if interruption == CameraRecorder.notRunning {
-                writeGap(from: covered, to: startedAt, reason: CameraRecorder.notRunning)
-                writeGap(from: max(covered, startedAt), to: now, reason: "connecting")
-            } else {
-                writeGap(from: covered, to: now, reason: reason)
+            let silence = stoppedAt.timeIntervalSince1970 - current.lastArrival
+            if silence > 2 {
+                interrupted("signal lost: no picture in the \(Int(silence)) s before the recorder stopped")
+            } else if stoppedAt.timeIntervalSince(closed.end) >= 1 {
+                interrupted("recorder stopping")
             }
         }
+        // The gap being written ends at the stop.
+        endGap(at: stoppedAt)
     }
 
     private func write(_ packet: Packet, to writer: StreamCopyWriter) -> Bool {
@@ -353,32 +399,20 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
     }
 
     /// Opens a segment: the catalog's row first (state open), then the file. When recording
-    /// resumes after an interruption, the gap row in front of it comes first.
+    /// resumes after an interruption, the gap being written ends where the segment starts;
+    /// when the stream ran on, the segment starts where the last one ended.
     private func begin(info: StreamInfo, pts: Double, arrival: Double, duration: Double) -> Open? {
         let wallStart = Date(timeIntervalSince1970: arrival)
         var fixedStart: Date? = nil
-        var lowerBound: Date? = nil
-        var gap: (id: Int64, start: Date, end: Date)? = nil
-        if let covered = coveredUntil, covered <= wallStart.addingTimeInterval(1) {
-            // (Footage "after" now means the clock went back: times are left as the clock says.)
+        if openGap == nil, let covered = coveredUntil, covered <= wallStart.addingTimeInterval(1) {
             if interruption == nil && abs(wallStart.timeIntervalSince(covered)) < 1 {
                 fixedStart = covered  // the stream ran on: this segment continues the last one
-                lowerBound = nil
             } else {
-                var reason = interruption ?? "no pictures"
-                var gapStart = covered
-                if interruption == CameraRecorder.notRunning && wallStart.timeIntervalSince(startedAt) > 5 {
-                    // The recorder ran a while before the first picture: two gaps, two reasons.
-                    writeGap(from: covered, to: startedAt, reason: CameraRecorder.notRunning)
-                    gapStart = startedAt
-                    reason = "connecting"
-                }
-                if let id = writeGap(from: gapStart, to: max(wallStart, gapStart), reason: reason) {
-                    gap = (id, gapStart, max(wallStart, gapStart))
-                }
-                lowerBound = gapStart
+                interrupted(interruption ?? "no pictures")  // a hole nothing announced
             }
         }
+        // (Footage "after" now means the clock went back: times are left as the clock says.)
+        let lowerBound = lastSegmentEnd.flatMap { $0 <= wallStart.addingTimeInterval(1) ? $0 : nil }
         let start = fixedStart ?? max(wallStart, lowerBound ?? wallStart)
         let path = store.newSegmentPath(camera: cameraID, start: start)
         var record = SegmentRecord(camera: cameraID, path: path, start: start, end: start)
@@ -386,28 +420,32 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
             record.id = try store.catalog.insertSegment(record)
         } catch {
             note(error, "catalog refused a new segment")
-            if let gap { try? store.catalog.removeGap(id: gap.id) }
+            interrupted("the catalog refused a new segment")
             gate.requestPass()
             return nil
         }
-        interruption = nil
-        shared.withLock { $0.interruption = nil }
+        let writer: StreamCopyWriter
         do {
-            let writer = try StreamCopyWriter(path: store.root.appendingPathComponent(path).path, formatName: "mpegts", streams: [(info.parameters, info.timeBase)])
-            shared.withLock { $0.segment = record }
-            coveredUntil = start
-            return Open(
-                record: record, writer: writer, firstPTS: pts, lastPTS: pts, lastDuration: duration, anchor: arrival,
-                lastArrival: arrival, lastProgress: MonotonicClock.seconds(), lastFlush: MonotonicClock.seconds(), fixedStart: fixedStart,
-                lowerBound: lowerBound, gap: gap)
+            writer = try StreamCopyWriter(path: store.root.appendingPathComponent(path).path, formatName: "mpegts", streams: [(info.parameters, info.timeBase)])
         } catch {
             note(error, "cannot create \(path)")
             try? store.catalog.removeSegment(id: record.id)
-            if let gap { try? store.catalog.removeGap(id: gap.id) }
             interrupted("cannot write to the storage: \(error.message)")
             gate.requestPass()
             return nil
         }
+        // Recording resumes: the gaps since the last segment end where this one starts.
+        openGap = nil
+        var opened = Open(
+            record: record, writer: writer, firstPTS: pts, lastPTS: pts, lastDuration: duration, anchor: arrival,
+            lastArrival: arrival, lastProgress: MonotonicClock.seconds(), lastFlush: MonotonicClock.seconds(), fixedStart: fixedStart,
+            lowerBound: lowerBound, gaps: gapsSinceSegment)
+        gapsSinceSegment = []
+        followGap(&opened, start: start)
+        setInterruption(nil)
+        shared.withLock { $0.segment = record }
+        coveredUntil = start
+        return opened
     }
 
     /// The segment's times as known now.
@@ -420,25 +458,33 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
         let wallEnd = current.anchor + span
         let streamEnd = start.timeIntervalSince1970 + span
         record.start = start
-        record.end = Date(timeIntervalSince1970: min(max(wallEnd, streamEnd - 0.5), streamEnd + 0.5))
+        // Never after the last picture arrived (a stream whose timestamps ran ahead of time),
+        // but for what a start held back by the segment before it shifted.
+        let held = current.fixedStart == nil ? max(0, start.timeIntervalSince1970 - current.anchor) : 0
+        let latest = max(current.lastArrival + current.lastDuration + held, start.timeIntervalSince1970)
+        record.end = Date(timeIntervalSince1970: min(min(max(wallEnd, streamEnd - 0.5), streamEnd + 0.5), latest))
         record.skew = current.lastArrival - wallEnd
         return record
     }
 
-    /// Keeps the gap row in front of a segment ending where the segment starts.
+    /// Keeps the gap rows in front of a segment ending where the segment starts: a gap that
+    /// would start after it is removed, the last one left ends at its start.
     private func followGap(_ current: inout Open, start: Date) {
-        guard let gap = current.gap, gap.end != start else { return }
+        guard !current.gaps.isEmpty else { return }
+        var kept: [(id: Int64, start: Date)] = []
         do {
-            if start.timeIntervalSince(gap.start) < 0.000_5 {
-                try store.catalog.removeGap(id: gap.id)
-                current.gap = nil
-            } else {
-                try store.catalog.updateGap(id: gap.id, end: start)
-                current.gap = (gap.id, gap.start, start)
+            for gap in current.gaps {
+                if start.timeIntervalSince(gap.start) < 0.000_5 {
+                    try store.catalog.removeGap(id: gap.id)
+                } else {
+                    kept.append(gap)
+                }
             }
+            if let last = kept.last { try store.catalog.updateGap(id: last.id, end: start) }
         } catch {
             note(error, "catalog refused a gap's end")
         }
+        current.gaps = kept
     }
 
     /// Pushes the file's bytes to the kernel and the segment's progress to the catalog, so
@@ -475,8 +521,12 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
         }
         var record = timed(current)
         record.state = .closed
-        if failed, let truth = try? TransportStreamScan.full(path: store.url(of: record).path), truth.firstPTS != nil {
+        if failed {
             // The disk refused the last bytes: the row says what the file holds, not what was sent.
+            guard let truth = try? TransportStreamScan.full(path: store.url(of: record).path), truth.firstPTS != nil else {
+                discard(current)
+                return SegmentRecord(camera: cameraID, path: record.path, start: record.start, end: record.start)
+            }
             record.end = record.start.addingTimeInterval(truth.duration)
             record.keyframes = truth.keyframes
         }
@@ -492,6 +542,7 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
             note(error, "catalog update of \(record.path) failed")
         }
         coveredUntil = record.end
+        lastSegmentEnd = record.end
         shared.withLock {
             $0.segment = nil
             $0.segments += 1
@@ -525,20 +576,29 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
                 note(error, "catalog update of \(record.path) failed")
             }
             coveredUntil = truth.end
+            lastSegmentEnd = truth.end
             shared.withLock {
                 $0.segment = nil
                 $0.segments += 1
                 $0.bytes += truth.bytes
             }
         } else {
-            // Nothing readable reached the disk: no segment.
-            unlink(url.path)
-            try? store.catalog.removeSegment(id: record.id)
-            if let gap = current.gap { try? store.catalog.removeGap(id: gap.id) }
-            if let gap = current.gap { coveredUntil = gap.start } else if let bound = current.lowerBound { coveredUntil = bound }
-            shared.withLock { $0.segment = nil }
+            discard(current)
         }
         interrupted("cannot write to the storage (disk full)")
         gate.requestPass()
+    }
+
+    /// Nothing readable reached the disk: no segment. What was said before it (its gap,
+    /// or the segment it continued) now ends where it would have started.
+    private func discard(_ current: Open) {
+        let start = timed(current).start
+        var updated = current
+        followGap(&updated, start: start)
+        unlink(store.url(of: current.record).path)
+        try? store.catalog.removeSegment(id: current.record.id)
+        coveredUntil = start
+        gapsSinceSegment = updated.gaps
+        shared.withLock { $0.segment = nil }
     }
 }

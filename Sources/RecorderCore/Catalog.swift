@@ -174,8 +174,9 @@ public protocol Catalog: AnyObject, Sendable {
     /// The relative paths of a camera's segments (what recovery and verify compare with the files).
     func segmentPaths(camera: String) throws(CatalogError) -> Set<String>
     func segmentExists(path: String) throws(CatalogError) -> Bool
-    /// The oldest closed segments of the site, all cameras, oldest first, after the first `skipping`.
-    func oldestSegments(limit: Int, skipping: Int) throws(CatalogError) -> [SegmentRecord]
+    /// The oldest closed segments of the site, all cameras, oldest first, after `after` (the
+    /// last one of the page before: start and id). Their keyframes are not read.
+    func oldestSegments(limit: Int, after: (start: Date, id: Int64)?) throws(CatalogError) -> [SegmentRecord]
     func usage() throws(CatalogError) -> [StorageUsage]
     /// Segments indexed from their files by a rebuild and not yet hashed, oldest first.
     func segmentsToIndex(limit: Int) throws(CatalogError) -> [SegmentRecord]
@@ -194,8 +195,13 @@ public protocol Catalog: AnyObject, Sendable {
     func holds(includeReleased: Bool) throws(CatalogError) -> [Hold]
     func releaseHold(id: Int64, by who: String, at time: Date) throws(CatalogError) -> Hold?
 
-    /// Writes a destruction to the register before the file goes; returns its id.
-    func beginDestruction(_ destruction: Destruction, segmentID: Int64) throws(CatalogError) -> Int64
+    /// Writes a destruction to the register before the file goes; returns its id, or nil when
+    /// a hold in force covers the footage or its destruction is already under way (checked in
+    /// the same statement: a hold added by another process a moment before is seen).
+    /// `segmentID` 0: footage without a row (a rebuild's file not indexed yet).
+    func beginDestruction(_ destruction: Destruction, segmentID: Int64) throws(CatalogError) -> Int64?
+    /// Removes a destruction begun whose file could not be removed.
+    func abortDestruction(id: Int64) throws(CatalogError)
     /// Marks it done and removes the segment's row, in one transaction.
     func completeDestruction(id: Int64, segmentID: Int64, at time: Date) throws(CatalogError)
     /// Destructions begun but not completed (a crash in between), with their segment ids.
@@ -205,6 +211,8 @@ public protocol Catalog: AnyObject, Sendable {
     /// Appends to the audit chain (the entry's hash covers the one before it).
     func appendAudit(_ event: OperatorEvent) throws(CatalogError) -> AuditEntry
     func auditEntries(camera: String?, since: Date?, who: String?) throws(CatalogError) -> [AuditEntry]
+    /// The last entry of the chain with this action.
+    func lastAuditEntry(action: OperatorEvent.Action) throws(CatalogError) -> AuditEntry?
 
     // Storage housekeeping: what the engine needs to commit on a full disk and to survive damage.
 
@@ -266,8 +274,9 @@ extension Array where Element == KeyframeMark {
         }
         var millis: Int64 = 0, byte: Int64 = 0
         while index < bytes.count, let deltaMillis = varint(), let deltaByte = varint() {
-            millis += deltaMillis
-            byte += deltaByte
+            // Wrapping: a crafted catalog gives nonsense offsets, never a crash.
+            millis &+= deltaMillis
+            byte &+= deltaByte
             append(KeyframeMark(offset: Double(millis) / 1000, byte: byte))
         }
     }

@@ -1,6 +1,7 @@
 public import Foundation
 import Logging
 import Media
+import Synchronization
 
 /// What the recorder did when it found its catalog damaged: the damaged file kept aside
 /// for forensics (with its hash), the last backup restored (holds, registers and the audit
@@ -10,10 +11,12 @@ public struct CatalogRebuild: Sendable, CustomStringConvertible {
     public let at: Date
     /// What SQLite said of the file.
     public let problem: String
-    /// Where the damaged file went, relative to the storage folder.
-    public let keptAs: String
+    /// Where the damaged file went, relative to the storage folder (nil: there was no file).
+    public let keptAs: String?
     public let damagedSHA256: String
     public let damagedBytes: Int64
+    /// Holds read back from the damaged file (those the backup did not have).
+    public let salvagedHolds: Int
     /// The backup's time when it was restored; nil when none was usable.
     public let restoredFrom: Date?
     public let backupProblem: String?
@@ -25,6 +28,8 @@ public struct CatalogRebuild: Sendable, CustomStringConvertible {
     public let filesToIndex: [String]
     /// Rows of the backup whose files are gone (destroyed after the backup): moved to the register.
     public let missingFiles: Int
+    /// A rebuild cut short, going on (its files still to index).
+    public var resumed = false
 
     public struct AuditHead: Sendable, Hashable {
         public let sequence: Int64
@@ -32,7 +37,8 @@ public struct CatalogRebuild: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        var text = "catalog damaged (\(problem)); kept as \(keptAs) (sha256 \(damagedSHA256), \(damagedBytes) bytes); "
+        if resumed { return "\(problem): \(filesToIndex.count) footage file(s) left to index" }
+        var text = keptAs.map { "catalog damaged (\(problem)); kept as \($0) (sha256 \(damagedSHA256), \(damagedBytes) bytes); " } ?? "catalog lost (\(problem)); "
         if let restoredFrom {
             text += "restored from the backup of \(restoredFrom)"
         } else {
@@ -44,6 +50,7 @@ public struct CatalogRebuild: Sendable, CustomStringConvertible {
                 text += "; the audit head before the damage was entry \(formerHead.sequence) (\(formerHead.hash.prefix(16))): entries \(kept + 1) to \(formerHead.sequence) are only in the damaged file"
             }
         }
+        if salvagedHolds > 0 { text += "; \(salvagedHolds) hold(s) read back from the damaged file" }
         text += "; \(filesToIndex.count) footage file(s) to index from their contents"
         if missingFiles > 0 { text += "; \(missingFiles) segment(s) of the backup no longer on disk, moved to the destruction register" }
         return text
@@ -65,6 +72,20 @@ extension RecordingStore {
         }
         let path = catalogPath(root)
         if let knownDamage { return try rebuild(root: root, problem: knownDamage, who: who) }
+        // A rebuild cut short (a stop, a crash): its files are still to index, not foreign.
+        if let pending = SmallFile.read(root.appendingPathComponent(pendingRebuildFile).path), !pending.isEmpty {
+            let store = try RecordingStore(root: root, catalog: try SQLiteCatalog(path: path, access: .readWrite))
+            return (store, try resumedRebuild(store: store, note: pending))
+        }
+        // No catalog (or an empty file) beside footage or a backup: the catalog was lost.
+        let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
+        if size == nil || size == 0 {
+            let backup = FileManager.default.fileExists(atPath: root.appendingPathComponent("catalog.backup.sqlite").path)
+            if backup || RecordingStore.hasFootage(root) {
+                return try rebuild(root: root, problem: size == nil ? "the catalog file is missing" : "the catalog file is empty", who: who)
+            }
+            if size == 0 { unlink(path) }
+        }
         let problem: String
         switch checkedCatalog(path) {
         case .sound(let catalog): return (try RecordingStore(root: root, catalog: catalog), nil)
@@ -110,7 +131,10 @@ extension RecordingStore {
         let pageSize = big(16, 2) == 1 ? 65_536 : big(16, 2)
         let pages = big(28, 4)
         // The in-header size is valid when its "version valid for" matches the change counter.
-        if big(92, 4) == big(24, 4), pages > 0, size < pages * pageSize {
+        // A checkpoint interrupted by a crash can leave the file short while its write-ahead
+        // log still holds the pages: SQLite finishes it, so only a file without a log is judged.
+        let log = (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int ?? 0
+        if big(92, 4) == big(24, 4), pages > 0, size < pages * pageSize, log <= 32 {
             return "the file is cut short: \(size) bytes, its header says \(pages) pages of \(pageSize) bytes"
         }
         return nil
@@ -131,39 +155,49 @@ extension RecordingStore {
             keptAs = "damaged/catalog-\(stamp)-\(counter).sqlite"
         }
         let digest = RecordingStore.digest(of: URL(fileURLWithPath: path))
-        guard rename(path, root.appendingPathComponent(keptAs).path) == 0 else {
-            throw CatalogError("the catalog is damaged (\(problem)) and cannot be moved aside: \(String(cString: strerror(errno)))", kind: .io)
+        let exists = FileManager.default.fileExists(atPath: path)
+        if exists {
+            guard rename(path, root.appendingPathComponent(keptAs).path) == 0 else {
+                throw CatalogError("the catalog is damaged (\(problem)) and cannot be moved aside: \(String(cString: strerror(errno)))", kind: .io)
+            }
         }
         for suffix in ["-wal", "-shm"] { rename(path + suffix, root.appendingPathComponent(keptAs).path + suffix) }
+        // From here until every file is indexed, a restart goes on with the rebuild.
+        SmallFile.write("rebuild of \(now)\n", to: root.appendingPathComponent(pendingRebuildFile).path, capacity: 128)
         let formerHead = AuditLog.readHead(path: root.appendingPathComponent("audit.head").path).map { CatalogRebuild.AuditHead(sequence: $0.sequence, hash: $0.hash) }
 
-        // The last backup, if sound; else a new catalog.
-        let backup = root.appendingPathComponent("catalog.backup.sqlite").path
+        // The newest sound backup (two generations are kept); else a new catalog.
         var restoredFrom: Date? = nil
-        var backupProblem: String? = nil
-        if FileManager.default.fileExists(atPath: backup) {
+        var problems: [String] = []
+        for name in ["catalog.backup.sqlite", "catalog.backup.1.sqlite"] {
+            let backup = root.appendingPathComponent(name).path
+            guard FileManager.default.fileExists(atPath: backup) else { continue }
             do {
                 try SQLiteCatalog.restore(backup: backup, to: path)
                 restoredFrom = (try? FileManager.default.attributesOfItem(atPath: backup))?[.modificationDate] as? Date
+                break
             } catch {
-                backupProblem = error.message
+                problems.append("\(name): \(error.message)")
                 for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
             }
-        } else {
-            backupProblem = "no backup in the storage folder"
         }
+        let backupProblem: String? = restoredFrom != nil ? nil : (problems.isEmpty ? "no backup in the storage folder" : problems.joined(separator: "; "))
         let catalog = try SQLiteCatalog(path: path, access: .readWrite)
         let store = try RecordingStore(root: root, catalog: catalog)
+        // Holds the damaged file still yields and the surviving catalog lacks: held footage
+        // must not follow retention because the catalog broke.
+        let salvaged = exists ? salvageHolds(from: root.appendingPathComponent(keptAs).path, into: catalog) : 0
 
         // Rows of the backup whose file is gone: destroyed after the backup was made.
         var missing = 0
         let files = Set(store.segmentFiles())
         for segment in try catalog.segments(camera: nil, from: nil, to: nil) where segment.state != .open && !files.contains(segment.path) {
-            let id = try catalog.beginDestruction(
+            guard let id = try catalog.beginDestruction(
                 Destruction(
                     camera: segment.camera, start: segment.start, end: segment.end, bytes: segment.bytes, path: segment.path, destroyedAt: nil,
                     reason: "not found when the catalog was rebuilt on \(now): destroyed after the backup, its register entry was in the damaged catalog"),
                 segmentID: segment.id)
+            else { continue }
             try catalog.completeDestruction(id: id, segmentID: segment.id, at: now)
             missing += 1
         }
@@ -172,14 +206,62 @@ extension RecordingStore {
         let last = try catalog.auditEntries(camera: nil, since: nil, who: nil).last
         let surviving = last.map { CatalogRebuild.AuditHead(sequence: $0.sequence, hash: $0.hash) }
         let report = CatalogRebuild(
-            at: now, problem: problem, keptAs: keptAs, damagedSHA256: digest?.sha256 ?? "unreadable", damagedBytes: digest?.bytes ?? 0,
-            restoredFrom: restoredFrom, backupProblem: backupProblem, formerHead: formerHead, survivingHead: surviving, filesToIndex: toIndex,
-            missingFiles: missing)
+            at: now, problem: problem, keptAs: exists ? keptAs : nil, damagedSHA256: digest?.sha256 ?? "unreadable", damagedBytes: digest?.bytes ?? 0,
+            salvagedHolds: salvaged, restoredFrom: restoredFrom, backupProblem: backupProblem, formerHead: formerHead, survivingHead: surviving,
+            filesToIndex: toIndex, missingFiles: missing)
         // The chain goes on from what survived (or starts again); its first new entry says what was lost.
         store.audit.resetHead(sequence: surviving?.sequence ?? 0, hash: surviving?.hash ?? AuditEntry.genesis)
         store.audit.record(OperatorEvent(who: who, action: .catalogRebuilt, detail: report.description))
         logger.critical("\(report)")
         return (store, report)
+    }
+}
+
+extension RecordingStore {
+    /// Present while a rebuilt catalog's files are not all indexed yet.
+    static let pendingRebuildFile = "rebuild.pending"
+
+    /// Whether any camera folder holds a segment file (stops at the first).
+    static func hasFootage(_ root: URL) -> Bool {
+        guard let walker = FileManager.default.enumerator(atPath: root.path) else { return false }
+        while let path = walker.nextObject() as? String {
+            if path.hasPrefix("quarantine") || path.hasPrefix("damaged") { walker.skipDescendants(); continue }
+            if path.hasSuffix(".ts") { return true }
+        }
+        return false
+    }
+
+    /// Holds of the damaged file (read without its log) that `catalog` lacks, copied in.
+    static func salvageHolds(from damaged: String, into catalog: SQLiteCatalog) -> Int {
+        guard let old = try? SQLiteCatalog(path: damaged, access: .readOnly), let holds = try? old.holds(includeReleased: true),
+            let kept = try? catalog.holds(includeReleased: true)
+        else { return 0 }
+        var added = 0
+        for hold in holds
+        where !kept.contains(where: { $0.reference == hold.reference && $0.createdAt == hold.createdAt && $0.cameras == hold.cameras }) {
+            if (try? catalog.addHold(hold)) != nil {
+                if let released = hold.releasedAt, let stored = try? catalog.holds(includeReleased: true).last {
+                    _ = try? catalog.releaseHold(id: stored.id, by: hold.releasedBy ?? "?", at: released)
+                }
+                added += 1
+            }
+        }
+        return added
+    }
+
+    /// A rebuild cut short goes on: the files the catalog does not know are its files.
+    static func resumedRebuild(store: RecordingStore, note: String) throws(CatalogError) -> CatalogRebuild {
+        var toIndex: [String] = []
+        for camera in store.cameraFolders() {
+            let known = try store.catalog.segmentPaths(camera: camera)
+            toIndex += store.segmentFiles(camera: camera).filter { !known.contains($0) }
+        }
+        let last = try store.catalog.auditEntries(camera: nil, since: nil, who: nil).last
+        let head = last.map { CatalogRebuild.AuditHead(sequence: $0.sequence, hash: $0.hash) }
+        Logger(label: "vigie.recorder").warning("catalog rebuild cut short (\(note)): \(toIndex.count) footage file(s) left to index")
+        return CatalogRebuild(
+            at: Date(), problem: "a rebuild cut short (\(note)) goes on", keptAs: nil, damagedSHA256: "-", damagedBytes: 0, salvagedHolds: 0,
+            restoredFrom: nil, backupProblem: nil, formerHead: head, survivingHead: head, filesToIndex: toIndex, missingFiles: 0, resumed: true)
     }
 }
 
@@ -211,13 +293,12 @@ extension Recorder {
     /// recording is exactly one gap: the files after the last segment the surviving catalog
     /// (the backup) knows, each placed from the end of the one before it when their
     /// timestamps follow (so their times are as exact as the backup's), or, without such a
-    /// segment, the newest file from its name. Returns, per camera, the earliest row placed
-    /// (the anchor of the files left to the background) and the paths indexed.
-    func indexRecentFiles(of rebuild: CatalogRebuild) -> (anchors: [String: (start: Date, firstPTS: Int64)], indexed: Set<String>) {
+    /// segment, the newest file from its name. Returns the paths indexed.
+    func indexRecentFiles(of rebuild: CatalogRebuild) -> Set<String> {
         var byCamera: [String: [String]] = [:]
         for path in rebuild.filesToIndex { if let camera = SegmentPath.parse(path)?.camera { byCamera[camera, default: []].append(path) } }
-        var anchors: [String: (start: Date, firstPTS: Int64)] = [:]
         var indexed = Set<String>()
+        if rebuild.resumed { return indexed }  // each camera's newest footage is in the catalog already
         var rows: [SegmentRecord] = []
         for (camera, unsorted) in byCamera.sorted(by: { $0.key < $1.key }) {
             let paths = unsorted.sorted()
@@ -239,10 +320,12 @@ extension Recorder {
                 {
                     record.start = before.end
                     record.end = before.end.addingTimeInterval(row.scan.duration)
+                } else if let before = previous, record.start < before.end, before.end < record.end {
+                    record.start = before.end  // names say the second, not the fraction: no overlap
                 }
                 rows.append(record)
                 indexed.insert(path)
-                if anchors[camera] == nil { anchors[camera] = (record.start, first) }
+                _ = first
                 previous = (record.end, row.scan)
             }
         }
@@ -251,7 +334,7 @@ extension Recorder {
         } catch {
             catalogFailed(error, "catalog rebuild: cannot index the newest files")
         }
-        return (anchors, indexed)
+        return indexed
     }
 
     /// The rebuild's background work, after recording started: every other footage file
@@ -259,25 +342,31 @@ extension Recorder {
     /// placed against the one after it when their timestamps follow each other), gaps of
     /// unknown cause where nothing explains a hole, then every file read whole to hash it and
     /// index its keyframes. Retention waits for the first part.
-    func indexRebuiltFiles(_ rebuild: CatalogRebuild, anchors: [String: (start: Date, firstPTS: Int64)], indexed: Set<String>) {
+    func indexRebuiltFiles(_ rebuild: CatalogRebuild) {
         let started = MonotonicClock.seconds()
         let recordingStart = rebuild.at
-        var byCamera: [String: [String]] = [:]
         var foreign: [String] = []
-        for path in rebuild.filesToIndex where !indexed.contains(path) {
-            if let camera = SegmentPath.parse(path)?.camera { byCamera[camera, default: []].append(path) } else { foreign.append(path) }
-        }
-        for camera in anchors.keys where byCamera[camera] == nil { byCamera[camera] = [] }
         let total = rebuild.filesToIndex.count
-        var done = indexed.count
+        var done = total - pendingFiles.count
         var gapsAdded = 0
         storage.withLock { $0.indexing = (done, total, 0) }
-        for (cameraID, paths) in byCamera.sorted(by: { $0.key < $1.key }) {
+        for cameraID in pendingFiles.cameras {
             if stopping.load(ordering: .acquiring) { break }
-            // Newest first, each placed against the one after it (the first against the anchor).
-            var next = anchors[cameraID]
+            let paths = pendingFiles.take(camera: cameraID)
+            // Newest first, each placed against the row after it (from the catalog at first).
+            var next: (start: Date, firstPTS: Int64)? = nil
+            if let newest = paths.last.flatMap(SegmentPath.parse),
+                let after = try? store.catalog.segment(camera: cameraID, containingOrAfter: newest.start.addingTimeInterval(0.5)),
+                let scan = try? TransportStreamScan.quick(path: store.url(of: after).path), let first = scan.firstPTS
+            {
+                next = (after.start, first)
+            }
             var rows: [SegmentRecord] = []
-            for path in paths.sorted().reversed() {
+            for path in paths.reversed() {
+                if stopping.load(ordering: .acquiring) {
+                    pendingFiles.putBack(camera: cameraID, paths: paths)  // the next start goes on (see rebuild.pending)
+                    break
+                }
                 guard let row = quickRow(path), let first = row.scan.firstPTS, let lastPTS = row.scan.lastPTS else {
                     foreign.append(path)
                     continue
@@ -290,6 +379,8 @@ extension Recorder {
                     if follows && abs(record.start.addingTimeInterval(duration).timeIntervalSince(following.start)) < 2 {
                         record.end = following.start
                         record.start = following.start.addingTimeInterval(-duration)
+                    } else if record.end > following.start {
+                        record.end = following.start  // names say the second, not the fraction: no overlap
                     }
                 }
                 rows.append(record)
@@ -308,6 +399,11 @@ extension Recorder {
                 logger.error("catalog rebuild: \(path) is not a segment the recorder wrote (name or content); kept apart as \(movedTo)")
             }
         }
+        if stopping.load(ordering: .acquiring) && pendingFiles.count > 0 {
+            logger.warning("catalog rebuild stopped with \(pendingFiles.count) footage file(s) still to index: the next start goes on with them")
+            return
+        }
+        unlink(store.root.appendingPathComponent(RecordingStore.pendingRebuildFile).path)
         let indexSeconds = MonotonicClock.seconds() - started
         let message = String(
             format: "catalog rebuild: %d footage file(s) indexed in %.1f s, %d gap(s) of unknown cause added; hashing them in the background", total,
@@ -315,8 +411,12 @@ extension Recorder {
         logger.warning("\(message)")
         store.audit.record(OperatorEvent(who: who, action: .catalogRebuilt, detail: message))
         indexingDone.store(true, ordering: .releasing)
+        hashRebuiltSegments(total: total)
+    }
 
-        // Whole files: hash and keyframes.
+    /// Reads whole every file a rebuild indexed from its head and tail: its hash and its
+    /// keyframes (resumed at the next start when stopped).
+    func hashRebuiltSegments(total: Int) {
         let hashStart = MonotonicClock.seconds()
         var hashed = 0
         var bytes: Int64 = 0
@@ -372,5 +472,40 @@ extension Recorder {
             covered = max(covered, item.end)
         }
         return added
+    }
+}
+
+/// The footage files a rebuild has still to index, per camera, oldest first. The rebuild
+/// takes a camera's at a time; the storage guard may take the oldest of all first, to destroy
+/// it when the disk is full (old footage goes first even before it is indexed).
+final class PendingFiles: Sendable {
+    private let files = Mutex<[String: [(path: String, start: Date)]]>([:])
+
+    func fill(_ paths: [String]) {
+        var byCamera: [String: [(path: String, start: Date)]] = [:]
+        for path in paths { if let named = SegmentPath.parse(path) { byCamera[named.camera, default: []].append((path, named.start)) } }
+        files.withLock { $0 = byCamera.mapValues { $0.sorted { $0.path < $1.path } } }
+    }
+
+    var count: Int { files.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+    var cameras: [String] { files.withLock { $0.keys.sorted() } }
+
+    /// Every file left of a camera, oldest first, no longer pending.
+    func take(camera: String) -> [String] { files.withLock { $0.removeValue(forKey: camera)?.map(\.path) ?? [] } }
+
+    func putBack(camera: String, paths: [String]) {
+        let entries = paths.compactMap { path in SegmentPath.parse(path).map { (path, $0.start) } }
+        files.withLock { $0[camera, default: []] = ($0[camera, default: []] + entries).sorted { $0.path < $1.path } }
+    }
+
+    /// The oldest file of all when it starts before `limit`, no longer pending.
+    func takeOldest(before limit: Date?) -> (camera: String, path: String, start: Date)? {
+        files.withLock { files in
+            guard let (camera, list) = files.min(by: { ($0.value.first?.start ?? .distantFuture) < ($1.value.first?.start ?? .distantFuture) }),
+                let first = list.first, limit.map({ first.start < $0 }) ?? true
+            else { return nil }
+            files[camera]?.removeFirst()
+            return (camera, first.path, first.start)
+        }
     }
 }

@@ -58,6 +58,12 @@ public final class Recorder: Sendable {
     let stopping = Atomic<Bool>(false)
     private let housekeepingDone = DispatchSemaphore(value: 0)
     private let checkDone = DispatchSemaphore(value: 0)
+    private let rebuildDone = DispatchSemaphore(value: 0)
+    private let guardDone = DispatchSemaphore(value: 0)
+    /// The files a rebuild has still to index, and where the guard's destructions of them
+    /// reached per camera.
+    let pendingFiles = PendingFiles()
+    let pendingEnds = Mutex<[String: Date]>([:])
     let clock: @Sendable () -> Date
     let logger = Logger(label: "vigie.recorder")
     private let lock = Mutex<StorageLock?>(nil)
@@ -97,7 +103,10 @@ public final class Recorder: Sendable {
             store.audit.record(OperatorEvent(who: who, action: .recoveredAfterCrash, detail: report.description))
         }
         // Where each camera's old footage ends, before its recorder starts (the gap from there is exact).
-        let recent = rebuild.map(indexRecentFiles(of:))
+        if let rebuild {
+            let indexed = indexRecentFiles(of: rebuild)
+            pendingFiles.fill(rebuild.filesToIndex.filter { !indexed.contains($0) })
+        }
         noteConfiguration()
         let wanted = cameraIDs ?? core.inventory.cameras.map(\.id)
         let disk = Recorder.diskSize(store.root)
@@ -120,11 +129,18 @@ public final class Recorder: Sendable {
             started.append(recorder)
         }
         cameras.withLock { $0 = started }
-        if let rebuild, let recent {
-            indexingDone.store(false, ordering: .releasing)
-            let thread = Thread { [self] in indexRebuiltFiles(rebuild, anchors: recent.anchors, indexed: recent.indexed) }
+        // A rebuild's files indexed, then hashed; or the hashing a stop cut short, resumed.
+        let unhashed = ((try? store.catalog.segmentsToIndex(limit: 1)) ?? []).isEmpty == false
+        if rebuild != nil || unhashed {
+            if rebuild != nil { indexingDone.store(false, ordering: .releasing) }
+            let thread = Thread { [self] in
+                if let rebuild { indexRebuiltFiles(rebuild) } else { hashRebuiltSegments(total: 0) }
+                rebuildDone.signal()
+            }
             thread.name = "catalog rebuild"
             thread.start()
+        } else {
+            rebuildDone.signal()
         }
         let check = Thread { [self] in
             checkStorage()
@@ -132,8 +148,14 @@ public final class Recorder: Sendable {
         }
         check.name = "storage check"
         check.start()
+        let guardThread = Thread { [self] in
+            storageGuard(every: guardEvery)
+            guardDone.signal()
+        }
+        guardThread.name = "storage guard"
+        guardThread.start()
         let thread = Thread { [self] in
-            housekeeping(retentionEvery: retentionEvery, guardEvery: guardEvery, backupEvery: backupEvery)
+            housekeeping(retentionEvery: retentionEvery, backupEvery: backupEvery)
             housekeepingDone.signal()
         }
         thread.name = "storage"
@@ -151,8 +173,7 @@ public final class Recorder: Sendable {
         let file = core.inventory.file
         guard let digest = RecordingStore.digest(of: URL(fileURLWithPath: file)) else { return }
         let marker = "site file \(file) sha256 \(digest.sha256)"
-        let last = (try? store.catalog.auditEntries(camera: nil, since: nil, who: nil))?
-            .last { $0.event.action == .configurationChanged }
+        let last = try? store.catalog.lastAuditEntry(action: .configurationChanged)
         if last?.event.detail != marker {
             store.audit.record(OperatorEvent(who: who, action: .configurationChanged, detail: marker))
         }
@@ -160,15 +181,19 @@ public final class Recorder: Sendable {
 
     /// Closes every segment cleanly and stops (SIGTERM).
     public func stop() {
+        let stoppedAt = clock()
+        gate.stopRequested(at: stoppedAt)
         stopping.store(true, ordering: .releasing)
         gate.requestPass()
         let all = cameras.withLock { $0 }
         for camera in all { camera.requestStop() }
         for camera in all where !camera.wait(timeout: 15) { logger.error("\(camera.cameraID): recorder thread did not stop in 15 s") }
         _ = housekeepingDone.wait(timeout: .now() + 15)
+        _ = guardDone.wait(timeout: .now() + 15)
         _ = checkDone.wait(timeout: .now() + 15)
+        _ = rebuildDone.wait(timeout: .now() + 30)
         writeStatus()
-        store.audit.record(OperatorEvent(who: who, action: .recorderStopped, detail: "\(all.count) cameras"))
+        store.audit.record(OperatorEvent(who: who, when: stoppedAt, action: .recorderStopped, detail: "\(all.count) cameras"))
         lock.withLock { lock in
             lock?.release()
             lock = nil
@@ -234,20 +259,28 @@ public final class Recorder: Sendable {
 
     // MARK: Housekeeping
 
-    private func housekeeping(retentionEvery: Double, guardEvery: Double, backupEvery: Double) {
+    /// The storage guard's own thread: a backup or a long retention pass never holds it up.
+    private func storageGuard(every interval: Double) {
+        var rate = WriteRate()
+        while !stopping.load(ordering: .acquiring) {
+            _ = gate.waitForRequest(seconds: interval > 0 ? interval : 0.5)
+            if stopping.load(ordering: .acquiring) { break }
+            rate.record(bytes: gate.bytesWritten, at: MonotonicClock.seconds(), paused: gate.isPaused)
+            if interval > 0 { guardStorage(writeRate: rate.plannedBytesPerSecond(cameras: cameras.withLock { $0.count })) }
+        }
+    }
+
+    private func housekeeping(retentionEvery: Double, backupEvery: Double) {
         let started = MonotonicClock.seconds()
         var nextRetention = started
         var nextBackup = started + (FileManager.default.fileExists(atPath: store.backupPath) && rebuild == nil ? backupEvery : 5)
-        var nextReserve = started + 30
+        var nextReserve = started
         var nextStatus = started
         var holdsSeen: [Hold]? = nil
-        var rate = WriteRate()
         while !stopping.load(ordering: .acquiring) {
-            _ = gate.waitForRequest(seconds: guardEvery > 0 ? guardEvery : 0.5)
+            Thread.sleep(forTimeInterval: 0.5)
             if stopping.load(ordering: .acquiring) { break }
             let now = MonotonicClock.seconds()
-            rate.record(bytes: gate.bytesWritten, at: now, paused: gate.isPaused)
-            if guardEvery > 0 { guardStorage(writeRate: rate.plannedBytesPerSecond(cameras: cameras.withLock { $0.count })) }
             if retentionEvery > 0 && now >= nextRetention && indexingDone.load(ordering: .acquiring) {
                 nextRetention = now + retentionEvery
                 do { _ = try retentionPass(now: clock()) } catch { catalogFailed(error, "retention pass failed") }
@@ -257,7 +290,7 @@ public final class Recorder: Sendable {
                 let holdsChanged = holdsSeen != nil && holds != nil && holds != holdsSeen
                 if now >= nextBackup || holdsChanged {
                     if backUpCatalog() { holdsSeen = holds }
-                    nextBackup = now + backupEvery
+                    nextBackup = now + (holdsChanged && holdsSeen != holds ? 30 : backupEvery)
                 } else if holdsSeen == nil {
                     holdsSeen = holds
                 }
@@ -284,10 +317,9 @@ public final class Recorder: Sendable {
     func keepCatalogReserve(_ budget: StorageBudget) {
         let free = Recorder.diskSize(store.root).free
         do {
-            var reserve = try store.catalog.reserveBytes()
-            if reserve < budget.catalogReserveBytes && free > budget.floorBytes + budget.catalogReserveBytes + budget.catalogLogBytes {
-                reserve = try store.catalog.ensureReserve(bytes: budget.catalogReserveBytes, logBytes: budget.catalogLogBytes)
-            }
+            // Always asked (it also sets when the log is checkpointed); it writes only when short.
+            let wanted = free > budget.floorBytes + budget.catalogReserveBytes + budget.catalogLogBytes ? budget.catalogReserveBytes : 0
+            let reserve = try store.catalog.ensureReserve(bytes: wanted, logBytes: budget.catalogLogBytes)
             storage.withLock { $0.catalogReserveBytes = reserve }
         } catch {
             catalogFailed(error, "cannot keep the catalog's reserve")
@@ -299,8 +331,9 @@ public final class Recorder: Sendable {
     func backUpCatalog() -> Bool {
         let size = store.catalog.fileBytes
         let disk = Recorder.diskSize(store.root)
-        let floor = storage.withLock { $0.budget?.floorBytes } ?? 0
-        guard disk.free > floor + size + size / 5 + 1_000_000 else {
+        // The floor keeps room for the copy: what is free above what the cameras need.
+        let need = max(Int64(storage.withLock { $0.writeBytesPerSecond } * StorageBudget.floorSeconds), 1_000_000)
+        guard disk.free > need + size + size / 5 else {
             let problem = "catalog backup skipped: \(disk.free) bytes free, the copy needs \(size)"
             if storage.withLock({ $0.backupProblem }) != problem { logger.warning("\(problem)") }
             storage.withLock { $0.backupProblem = problem }
@@ -335,22 +368,31 @@ public final class Recorder: Sendable {
         let used = try catalog.usage().reduce(Int64(0)) { $0 + $1.bytes }
         let quota = inventory.site.storageQuota.map { $0.limit(diskBytes: Recorder.diskSize(store.root).total) }
         var report = RetentionReport(usedBytes: used, quotaBytes: quota)
-        var batch = 0
-        repeat {
-            let oldest = try catalog.oldestSegments(limit: 2000, skipping: 0)
+        // Oldest first, page after page (held footage at the old end does not stop the pass),
+        // as far as footage can be past its retention or the quota is exceeded.
+        let shortest = Double(([inventory.site.retentionDays ?? inventory.site.authorisedRetentionDays] + inventory.cameras.map { inventory.retentionDays(camera: $0.id) }).min() ?? 1)
+        let expiry = now.addingTimeInterval(-shortest * 86_400)
+        var cursor: (start: Date, id: Int64)? = nil
+        var pages = 0
+        while pages < 200 && (pages == 0 || !stopping.load(ordering: .acquiring)) {
+            let page = try catalog.oldestSegments(limit: 2000, after: cursor)
+            guard let last = page.last else { break }
+            cursor = (last.start, last.id)
+            pages += 1
+            let remaining = used - report.destroyed.reduce(0) { $0 + $1.bytes }
             let plan = RetentionPlanner.plan(
-                oldestFirst: oldest, holds: holds, now: now, retentionDays: inventory.retentionDays(camera:),
-                used: used - report.destroyed.reduce(0) { $0 + $1.bytes }, quota: quota)
+                oldestFirst: page, holds: try catalog.holds(includeReleased: false), now: now, retentionDays: inventory.retentionDays(camera:),
+                used: remaining, quota: quota)
             for (camera, since) in plan.retentionNotMet { report.retentionNotMet[camera] = since }
-            if plan.stillOverQuota > 0 && batch == 0 {
-                logger.warning("storage quota: \(plan.stillOverQuota) bytes over it are held or being written and cannot be destroyed")
-            }
-            if plan.destroy.isEmpty { break }
             for item in plan.destroy {
                 if let destruction = try destroy(item.segment, reason: item.reason) { report.destroyed.append(destruction) }
             }
-            batch += 1
-        } while batch < 50 && !stopping.load(ordering: .acquiring)
+            let overQuota = quota.map { used - report.destroyed.reduce(0) { $0 + $1.bytes } > $0 } ?? false
+            if last.start >= expiry && !overQuota { break }
+        }
+        if let quota, used - report.destroyed.reduce(0, { $0 + $1.bytes }) > quota {
+            logger.warning("storage quota: \(used - report.destroyed.reduce(0) { $0 + $1.bytes } - quota) bytes over it are held or being written and cannot be destroyed")
+        }
         auditDestructions(report.destroyed)
         noteRetention(report.retentionNotMet, cause: "storage quota reached")
         return report
@@ -362,10 +404,11 @@ public final class Recorder: Sendable {
         var destruction = Destruction(
             camera: segment.camera, start: segment.start, end: segment.end, bytes: segment.bytes, path: segment.path, destroyedAt: nil,
             reason: reason)
-        let id = try store.catalog.beginDestruction(destruction, segmentID: segment.id)
+        guard let id = try store.catalog.beginDestruction(destruction, segmentID: segment.id) else { return nil }  // held
         let url = store.url(of: segment)
         if unlink(url.path) != 0 && errno != ENOENT {
             logger.error("cannot destroy \(segment.path): \(String(cString: strerror(errno)))")
+            try store.catalog.abortDestruction(id: id)
             return nil
         }
         let at = clock()

@@ -185,8 +185,19 @@ public final class StorageLock: Sendable {
             throw CatalogError("cannot open the storage folder \(root.path): \(String(cString: strerror(errno)))", kind: .cannotOpen)
         }
         let pidPath = root.appendingPathComponent("recorder.pid").path
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        // A reader checking whether a recorder runs holds a shared lock for an instant: try a few times.
+        var attempts = 0
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            let reason = errno
+            attempts += 1
+            if reason == EINTR || (reason == EWOULDBLOCK && attempts < 10) {
+                usleep(50_000)
+                continue
+            }
             close(descriptor)
+            guard reason == EWOULDBLOCK else {
+                throw CatalogError("cannot lock the storage folder \(root.path): \(String(cString: strerror(reason)))", kind: .io)
+            }
             let pid = (SmallFile.read(pidPath) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             throw CatalogError("another recorder\(pid.isEmpty ? "" : " (pid \(pid))") is recording into \(root.path)", kind: .locked)
         }

@@ -3,19 +3,32 @@ import Foundation
 extension Recorder {
     /// Makes the catalog match the files after a crash: finishes destructions under way,
     /// closes segments left open from what their files hold (or drops rows without a file).
-    /// Quick (indexed queries only): recording starts after it.
+    /// Recording starts after it: it reads only the files of the segments that were open.
     public static func recover(store: RecordingStore) throws(CatalogError) -> RecoveryReport {
         var report = RecoveryReport()
         let catalog = store.catalog
+        // Destructions a crash interrupted: finished when no hold came to cover the footage
+        // meanwhile and the file could go, else given up (the footage stays).
+        let holds = try catalog.holds(includeReleased: false)
         for pending in try catalog.pendingDestructions() {
-            unlink(store.root.appendingPathComponent(pending.destruction.path).path)
+            let destruction = pending.destruction
+            let file = store.root.appendingPathComponent(destruction.path).path
+            if FileManager.default.fileExists(atPath: file) {
+                let held = holds.contains { $0.covers(camera: destruction.camera, from: destruction.start, to: destruction.end) }
+                if held || (unlink(file) != 0 && errno != ENOENT) {
+                    try catalog.abortDestruction(id: pending.id)
+                    continue
+                }
+            }
             try catalog.completeDestruction(id: pending.id, segmentID: pending.segmentID, at: Date())
             report.finishedDestructions += 1
         }
+        // Segments left open: closed from what their files hold, read once (hash, keyframes,
+        // duration in the same pass).
         for segment in try catalog.openSegments() {
             let url = store.url(of: segment)
-            let scan = try? SegmentScan.scan(url)
-            guard let scan, scan.packets > 0 else {
+            let scan = try? TransportStreamScan.full(path: url.path)
+            guard let scan, scan.firstPTS != nil, scan.pictures > 0 else {
                 unlink(url.path)
                 try catalog.removeSegment(id: segment.id)
                 report.removedRows.append(segment.path)
@@ -25,10 +38,8 @@ extension Recorder {
             closed.end = segment.start.addingTimeInterval(scan.duration)
             closed.keyframes = scan.keyframes
             closed.state = .recovered
-            if let digest = RecordingStore.digest(of: url) {
-                closed.sha256 = digest.sha256
-                closed.bytes = digest.bytes
-            }
+            closed.sha256 = scan.sha256
+            closed.bytes = scan.bytes
             try catalog.updateSegment(closed)
             report.recovered.append(segment.path)
         }

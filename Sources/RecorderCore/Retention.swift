@@ -99,8 +99,8 @@ public enum RetentionPlanner {
 ///
 /// The floor is the free space kept at all times: what the cameras write in a few seconds
 /// (the time the storage guard takes to notice and destroy), at least 1 MB, and on large
-/// disks 1 % of them up to 2 GB (file systems slow down when nearly full); never more than a
-/// quarter of the disk, so a small disk still records. Under the floor the oldest unheld
+/// disks 1 % of them up to 2 GB (file systems slow down when nearly full), plus room for a
+/// backup of the catalog; never more than a quarter of the disk, so a small disk still records. Under the floor the oldest unheld
 /// footage goes until the target is free again; when only held footage is left, recording
 /// pauses, and resumes once `resumeBytes` are free.
 public struct StorageBudget: Sendable, Hashable, CustomStringConvertible {
@@ -119,13 +119,15 @@ public struct StorageBudget: Sendable, Hashable, CustomStringConvertible {
     public static let floorSeconds = 4.0
     public static let headroomSeconds = 6.0
 
-    public static func plan(diskBytes: Int64, writeBytesPerSecond: Double, cameras: Int) -> StorageBudget {
+    /// `catalogBytes`: the catalog's size; the floor also keeps room for its backup copy, so
+    /// that a disk the guard keeps full still gets its catalog backed up.
+    public static func plan(diskBytes: Int64, writeBytesPerSecond: Double, cameras: Int, catalogBytes: Int64 = 0) -> StorageBudget {
         let disk = max(diskBytes, 1)
         let rate = max(writeBytesPerSecond, 0)
         let megabyte: Int64 = 1_000_000
         let catalogReserve = min(max(disk / 256, 256 << 10), 16 << 20)
         let catalogLog = min(max(disk / 64, 512 << 10), 4 << 20)
-        var floor = max(Int64(rate * floorSeconds), min(disk / 100, 2_000 * megabyte), megabyte)
+        var floor = max(Int64(rate * floorSeconds), min(disk / 100, 2_000 * megabyte), megabyte) + catalogBytes + catalogBytes / 5
         floor = min(floor, disk / 4)
         let headroom = min(Int64(rate * headroomSeconds), disk / 10)
         let target = floor + max(headroom, megabyte / 2)

@@ -118,7 +118,7 @@ final class SQLiteDatabase {
         var escaped = ""
         for byte in path.utf8 {
             switch byte {
-            case UInt8(ascii: "?"), UInt8(ascii: "#"), UInt8(ascii: "%"): escaped += String(format: "%%%02X", byte)
+            case UInt8(ascii: "?"), UInt8(ascii: "#"), UInt8(ascii: "%"), 0x80...0xFF: escaped += String(format: "%%%02X", byte)
             default: escaped.unicodeScalars.append(Unicode.Scalar(byte))
             }
         }

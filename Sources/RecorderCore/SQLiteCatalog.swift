@@ -1,4 +1,5 @@
 public import Foundation
+import Media
 import Synchronization
 
 /// The catalog in one SQLite file (WAL journal: readers never wait for the recorder).
@@ -7,7 +8,15 @@ import Synchronization
 /// connection per process, behind a lock; several processes (a recorder, a console, a
 /// `vigie hold` command) share the file through SQLite's own locking.
 public final class SQLiteCatalog: Catalog {
-    private let database: Mutex<SQLiteDatabase>
+    /// The connection, the file it opened (device and inode), and when that was last compared
+    /// with the path: a rebuild by the recorder replaces the file, and another process (a
+    /// console, a hold command) must then reopen, not go on writing into the file set aside.
+    private struct Connection {
+        var database: SQLiteDatabase
+        var file: (device: UInt64, inode: UInt64)?
+        var checked: Double
+    }
+    private let database: Mutex<Connection>
     public let path: String
 
     static let schemaVersion: Int64 = 2
@@ -101,7 +110,7 @@ public final class SQLiteCatalog: Catalog {
         case .readWrite:
             let database = try SQLiteDatabase(path: path)
             try SQLiteCatalog.prepareForWriting(database, path: path)
-            self.database = Mutex(database)
+            self.database = Mutex(Connection(database: database, file: SQLiteCatalog.identity(path), checked: MonotonicClock.seconds()))
             readNote = nil
         case .readOnly:
             guard FileManager.default.fileExists(atPath: path) else {
@@ -115,12 +124,17 @@ public final class SQLiteCatalog: Catalog {
                 // Read-only media: SQLite cannot make the write-ahead log's index beside the file.
                 database = try SQLiteDatabase(path: path, access: .immutable)
                 try SQLiteCatalog.checkSchema(database, path: path)
-                let log = (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int ?? 0
-                if log > 0 {
-                    note = "read-only media: the catalog is read without its write-ahead log (\(log) bytes), so its last changes may not show"
+                // The log is kept after a clean stop; changes in it not yet in the file show by its
+                // being written after the file was (a checkpoint writes the file last).
+                let attributes = { (file: String) in try? FileManager.default.attributesOfItem(atPath: file) }
+                let log = attributes(path + "-wal")
+                if let logDate = log?[.modificationDate] as? Date, let fileDate = attributes(path)?[.modificationDate] as? Date,
+                    (log?[.size] as? Int ?? 0) > 32, logDate > fileDate
+                {
+                    note = "read-only media: the catalog is read without its write-ahead log, so its last changes may not show"
                 }
             }
-            self.database = Mutex(database)
+            self.database = Mutex(Connection(database: database, file: SQLiteCatalog.identity(path), checked: MonotonicClock.seconds()))
             readNote = note
         }
     }
@@ -169,7 +183,27 @@ public final class SQLiteCatalog: Catalog {
     }
 
     private func locked<T: Sendable>(_ body: (SQLiteDatabase) throws(CatalogError) -> T) throws(CatalogError) -> T {
-        try database.withLock { (database: inout SQLiteDatabase) throws(CatalogError) -> T in try body(database) }
+        try database.withLock { (connection: inout Connection) throws(CatalogError) -> T in
+            let now = MonotonicClock.seconds()
+            if now - connection.checked >= 1 {
+                connection.checked = now
+                if let file = SQLiteCatalog.identity(path), let opened = connection.file, file != opened {
+                    // The file was replaced (a rebuilt catalog): the new one is the catalog now.
+                    let reopened = try SQLiteDatabase(path: path, access: access == .readWrite ? .readWrite : .readOnly)
+                    if access == .readWrite { try SQLiteCatalog.prepareForWriting(reopened, path: path) }
+                    connection.database = reopened
+                    connection.file = file
+                }
+            }
+            return try body(connection.database)
+        }
+    }
+
+    /// The device and inode of the file at `path`.
+    static func identity(_ path: String) -> (device: UInt64, inode: UInt64)? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return (UInt64(status.st_dev), UInt64(status.st_ino))
     }
 
     // MARK: Storage housekeeping
@@ -266,6 +300,13 @@ public final class SQLiteCatalog: Catalog {
             fsync(descriptor)
             close(descriptor)
         }
+        // A copy that is not whole replaces nothing; the one before it stays as a second generation.
+        if let problem = RecordingStore.headerProblem(temporary) {
+            unlink(temporary)
+            throw CatalogError("the catalog backup came out damaged (\(problem)): the previous backups are kept", kind: .damaged)
+        }
+        let previous = destination.hasSuffix(".sqlite") ? String(destination.dropLast(7)) + ".1.sqlite" : destination + ".1"
+        if FileManager.default.fileExists(atPath: destination) { rename(destination, previous) }
         guard rename(temporary, destination) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
@@ -413,11 +454,18 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
-    public func oldestSegments(limit: Int, skipping: Int) throws(CatalogError) -> [SegmentRecord] {
-        try locked { database throws(CatalogError) in
-            try database.query(
-                "SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE state != 'open' ORDER BY start_us LIMIT ? OFFSET ?",
-                [.integer(Int64(limit)), .integer(Int64(skipping))]
+    public func oldestSegments(limit: Int, after: (start: Date, id: Int64)?) throws(CatalogError) -> [SegmentRecord] {
+        // Pages by (start, id) through the time index: a page costs its own rows, whatever came before.
+        let columns = SQLiteCatalog.segmentColumns.replacingOccurrences(of: "keyframes", with: "NULL")
+        return try locked { database throws(CatalogError) in
+            if let after {
+                return try database.query(
+                    "SELECT \(columns) FROM segments WHERE state != 'open' AND (start_us, id) > (?, ?) ORDER BY start_us, id LIMIT ?",
+                    [.integer(after.start.micros), .integer(after.id), .integer(Int64(limit))]
+                ).map(SQLiteCatalog.segment)
+            }
+            return try database.query(
+                "SELECT \(columns) FROM segments WHERE state != 'open' ORDER BY start_us, id LIMIT ?", [.integer(Int64(limit))]
             ).map(SQLiteCatalog.segment)
         }
     }
@@ -540,15 +588,27 @@ public final class SQLiteCatalog: Catalog {
 
     // MARK: Destruction register
 
-    public func beginDestruction(_ destruction: Destruction, segmentID: Int64) throws(CatalogError) -> Int64 {
+    public func beginDestruction(_ destruction: Destruction, segmentID: Int64) throws(CatalogError) -> Int64? {
         try locked { database throws(CatalogError) in
             try database.query(
-                "INSERT INTO destructions (camera, start_us, end_us, bytes, path, segment_id, reason) VALUES (?,?,?,?,?,?,?)",
+                """
+                INSERT INTO destructions (camera, start_us, end_us, bytes, path, segment_id, reason)
+                SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+                WHERE NOT EXISTS (SELECT 1 FROM destructions WHERE ?6 != 0 AND segment_id = ?6 AND destroyed_us IS NULL)
+                AND NOT EXISTS (SELECT 1 FROM holds WHERE released_us IS NULL AND start_us < ?3 AND end_us > ?2
+                    AND (cameras = '' OR instr(',' || cameras || ',', ',' || ?1 || ',') > 0))
+                """,
                 [
                     .text(destruction.camera), .integer(destruction.start.micros), .integer(destruction.end.micros),
                     .integer(destruction.bytes), .text(destruction.path), .integer(segmentID), .text(destruction.reason),
                 ])
-            return database.lastInsertedRow
+            return database.changes == 1 ? database.lastInsertedRow : nil
+        }
+    }
+
+    public func abortDestruction(id: Int64) throws(CatalogError) {
+        try locked { database throws(CatalogError) in
+            try database.query("DELETE FROM destructions WHERE id = ? AND destroyed_us IS NULL", [.integer(id)])
         }
     }
 
@@ -603,6 +663,25 @@ public final class SQLiteCatalog: Catalog {
                 return AuditEntry(sequence: sequence, event: event, previousHash: previous, hash: hash)
             }
         }
+    }
+
+    public func lastAuditEntry(action: OperatorEvent.Action) throws(CatalogError) -> AuditEntry? {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "SELECT sequence, at_us, who, action, camera, from_us, to_us, reason, detail, previous_hash, hash FROM audit WHERE action = ? ORDER BY sequence DESC LIMIT 1",
+                [.text(action.name)]
+            ).first.map(SQLiteCatalog.auditEntry)
+        }
+    }
+
+    static func auditEntry(_ row: [SQLValue]) -> AuditEntry {
+        AuditEntry(
+            sequence: row[0].int ?? 0,
+            event: OperatorEvent(
+                who: row[2].string ?? "", when: Date(micros: row[1].int ?? 0), action: .init(row[3].string ?? ""),
+                cameraID: row[4].string, detail: row[8].string, from: row[5].int.map(Date.init(micros:)),
+                to: row[6].int.map(Date.init(micros:)), reason: row[7].string),
+            previousHash: row[9].string ?? "", hash: row[10].string ?? "")
     }
 
     public func auditEntries(camera: String?, since: Date?, who: String?) throws(CatalogError) -> [AuditEntry] {

@@ -13,7 +13,7 @@ extension Recorder {
         var disk = Recorder.diskSize(store.root)
         guard disk.total > 0 else { return }
         let count = max(1, cameras.withLock { $0.count })
-        let budget = StorageBudget.plan(diskBytes: disk.total, writeBytesPerSecond: writeRate, cameras: count)
+        let budget = StorageBudget.plan(diskBytes: disk.total, writeBytesPerSecond: writeRate, cameras: count, catalogBytes: store.catalog.fileBytes)
         gate.setSegmentByteLimit(budget.segmentByteLimit)
         var exhausted = false
         var destroyedCount = 0
@@ -57,31 +57,34 @@ extension Recorder {
     }
 
     /// Destroys the oldest closed footage no hold covers until `bytes` are freed; says
-    /// whether it ran out of such footage first.
+    /// whether it ran out of such footage first. While a rebuilt catalog is indexed, footage
+    /// not indexed yet may be the oldest: it goes first (with its register row).
     func makeRoom(bytes needed: Int64) -> (destroyed: Int, exhausted: Bool) {
         var destroyed: [Destruction] = []
         var exhausted = false
         do {
-            let holds = try store.catalog.holds(includeReleased: false)
             var freed: Int64 = 0
-            var skipping = 0
+            if !indexingDone.load(ordering: .acquiring) {
+                for destruction in try destroyPending(bytes: needed) {
+                    destroyed.append(destruction)
+                    freed += destruction.bytes
+                }
+            }
+            var cursor: (start: Date, id: Int64)? = nil
             scan: while freed < needed && !stopping.load(ordering: .acquiring) {
-                let oldest = try store.catalog.oldestSegments(limit: 200, skipping: skipping)
-                if oldest.isEmpty {
-                    exhausted = true
+                let page = try store.catalog.oldestSegments(limit: 200, after: cursor)
+                guard let last = page.last else {
+                    exhausted = pendingFiles.count == 0 || indexingDone.load(ordering: .acquiring)
                     break
                 }
-                for segment in oldest {
+                cursor = (last.start, last.id)
+                let holds = try store.catalog.holds(includeReleased: false)
+                for segment in page {
                     if freed >= needed { break scan }
-                    if holds.contains(where: { $0.covers(camera: segment.camera, from: segment.start, to: segment.end) }) {
-                        skipping += 1
-                        continue
-                    }
+                    if holds.contains(where: { $0.covers(camera: segment.camera, from: segment.start, to: segment.end) }) { continue }
                     if let destruction = try destroy(segment, reason: "storage full") {
                         destroyed.append(destruction)
                         freed += segment.bytes
-                    } else {
-                        skipping += 1
                     }
                 }
             }
@@ -101,5 +104,40 @@ extension Recorder {
             noteRetention(notMet, cause: "storage full", replacing: false)
         }
         return (destroyed.count, exhausted)
+    }
+
+    /// Footage a rebuild has not indexed yet, older than anything the catalog knows: destroyed
+    /// oldest first, each with its register row (no segment row: it never had one again).
+    private func destroyPending(bytes needed: Int64) throws(CatalogError) -> [Destruction] {
+        var destroyed: [Destruction] = []
+        var freed: Int64 = 0
+        while freed < needed && !stopping.load(ordering: .acquiring) {
+            let oldestKnown = try store.catalog.oldestSegments(limit: 1, after: nil).first?.start
+            guard let file = pendingFiles.takeOldest(before: oldestKnown) else { break }
+            guard let scan = try? TransportStreamScan.quick(path: store.root.appendingPathComponent(file.path).path), scan.firstPTS != nil else {
+                pendingFiles.putBack(camera: file.camera, paths: [file.path])  // the rebuild judges it
+                break
+            }
+            let start = max(file.start, pendingEnds.withLock { $0[file.camera] } ?? file.start)
+            var destruction = Destruction(
+                camera: file.camera, start: start, end: start.addingTimeInterval(scan.duration), bytes: scan.bytes, path: file.path,
+                destroyedAt: nil, reason: "storage full")
+            guard let id = try store.catalog.beginDestruction(destruction, segmentID: 0) else {
+                pendingFiles.putBack(camera: file.camera, paths: [file.path])  // held: the rebuild indexes it
+                break
+            }
+            guard unlink(store.root.appendingPathComponent(file.path).path) == 0 || errno == ENOENT else {
+                try store.catalog.abortDestruction(id: id)
+                pendingFiles.putBack(camera: file.camera, paths: [file.path])
+                break
+            }
+            let at = clock()
+            try store.catalog.completeDestruction(id: id, segmentID: 0, at: at)
+            destruction.destroyedAt = at
+            pendingEnds.withLock { $0[file.camera] = destruction.end }
+            destroyed.append(destruction)
+            freed += destruction.bytes
+        }
+        return destroyed
     }
 }

@@ -21,9 +21,8 @@ extension Recorder {
         var report = VerifyReport()
         let catalog = store.catalog
         let running = store.isRecorderRunning
-        let entries = try catalog.auditEntries(camera: nil, since: nil, who: nil)
-        let lastStart = entries.last { $0.event.action == .recorderStarted }?.event.when
-        let lastStop = entries.last { $0.event.action == .recorderStopped }?.event.when
+        let lastStart = try catalog.lastAuditEntry(action: .recorderStarted)?.event.when
+        let lastStop = try catalog.lastAuditEntry(action: .recorderStopped)?.event.when
         let recorded = try catalog.usage().map(\.camera)
         let cameras = camera.map { [$0] } ?? Set(recorded).union(store.cameraFolders()).sorted()
         var rebuiltUnhashed = 0, rebuilt = 0
@@ -34,7 +33,10 @@ extension Recorder {
             for segment in segments {
                 let url = store.url(of: segment)
                 guard FileManager.default.fileExists(atPath: url.path) else {
-                    report.problems.append("\(segment.path): in the catalog, but the file is missing")
+                    // Destroyed while verify ran (retention, a full disk): its row is gone now.
+                    if try catalog.segmentExists(path: segment.path) {
+                        report.problems.append("\(segment.path): in the catalog, but the file is missing")
+                    }
                     continue
                 }
                 if segment.state == .open { continue }  // being written
@@ -92,7 +94,10 @@ extension Recorder {
             }
             let known = Set(segments.map(\.path))
             for path in store.segmentFiles(camera: cameraID) where !known.contains(path) {
-                report.problems.append("\(path): a segment file the catalog does not know")
+                // A segment begun while verify ran has its row now.
+                if try !catalog.segmentExists(path: path) && FileManager.default.fileExists(atPath: store.root.appendingPathComponent(path).path) {
+                    report.problems.append("\(path): a segment file the catalog does not know")
+                }
             }
         }
         if rebuilt > 0 {

@@ -40,7 +40,18 @@ package struct YAMLDocument {
     package init(text: String, file: String) throws(ConfigurationError) {
         self.file = file
         do {
+            // Anchors and aliases would let a small file stand for an enormous one (each alias
+            // repeats what it names): refused before anything is composed.
+            if let (line, column) = YAMLDocument.anchorOrAlias(in: text) {
+                throw ConfigurationError([
+                    Diagnostic(
+                        .error, SourceLocation(file: file, line: line, column: column),
+                        "anchors and aliases (&name, *name) are not accepted here: write each value out")
+                ])
+            }
             root = try Yams.compose(yaml: text)
+        } catch let error as ConfigurationError {
+            throw error
         } catch let error as YamlError {
             throw ConfigurationError([YAMLDocument.diagnostic(for: error, file: file)])
         } catch {
@@ -66,6 +77,55 @@ package struct YAMLDocument {
         default:
             return Diagnostic(.error, SourceLocation(file: file, line: 1, column: 1), "\(error)")
         }
+    }
+
+    /// Where the text uses an anchor (`&name`) or an alias (`*name`): an `&` or `*` where a
+    /// node starts (a line's start, after `- `, `: `, `? `, `[`, `{` or `,`), outside quotes,
+    /// comments and block scalars. (A plain scalar cannot start with either; `plumereau-*` is
+    /// no alias.)
+    static func anchorOrAlias(in text: String) -> (line: Int, column: Int)? {
+        var lineNumber = 0
+        var blockIndent: Int? = nil
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let characters = Array(line)
+            let indent = characters.prefix { $0 == " " }.count
+            if let block = blockIndent {
+                if characters.allSatisfy({ $0 == " " || $0 == "\r" }) || indent > block { continue }
+                blockIndent = nil
+            }
+            var inSingle = false, inDouble = false
+            var previous: Character? = nil  // the last character that is not a blank, on this line
+            var index = 0
+            while index < characters.count {
+                let character = characters[index]
+                if inDouble {
+                    if character == "\\" { index += 1 } else if character == "\"" { inDouble = false }
+                } else if inSingle {
+                    if character == "'" { inSingle = false }
+                } else if character == "#" && (index == 0 || characters[index - 1] == " " || characters[index - 1] == "\t") {
+                    break  // a comment
+                } else if character == "\"" || character == "'" {
+                    if previous == nil || ["-", ":", "?", "[", "{", ","].contains(previous!) {
+                        if character == "\"" { inDouble = true } else { inSingle = true }
+                    }
+                } else if character == "&" || character == "*" {
+                    let starts = previous == nil || ["[", "{", ","].contains(previous!)
+                        || (["-", ":", "?"].contains(previous!) && index > 0 && (characters[index - 1] == " " || characters[index - 1] == "\t"))
+                    if starts { return (lineNumber, index + 1) }
+                }
+                if character != " " && character != "\t" { previous = character }
+                index += 1
+            }
+            // A block scalar (`|` or `>`, with its indicators) starts on the next lines.
+            let trimmed = line.split(separator: "#", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            if !inSingle && !inDouble, let last = trimmed.split(separator: " ").last,
+                let first = last.first, first == "|" || first == ">", last.dropFirst().allSatisfy({ "+-0123456789".contains($0) })
+            {
+                blockIndent = indent
+            }
+        }
+        return nil
     }
 
     package func location(of node: Node?) -> SourceLocation {

@@ -157,7 +157,9 @@ extension VTBuffer {
         self.background = nil
         for scalar in text.unicodeScalars {
             // A control character would be obeyed by the terminal, not shown: one visible cell instead.
-            let control = scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+            let control =
+                scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || (0x202A...0x202E).contains(scalar.value)
+                || (0x2066...0x2069).contains(scalar.value) || [0x061C, 0x200E, 0x200F].contains(scalar.value)
             write(Cell(mask: 1, foreground: foreground, background: background), glyph: control ? "\u{FFFD}" : scalar)
         }
         append("\u{1B}[22m")

@@ -31,10 +31,19 @@ struct HoldAdd: ParsableCommand {
         let zone = inventory.site.timeZone
         let start = try parseLocal(from, zone, option: "--from"), end = try parseLocal(to, zone, option: "--to")
         guard end > start else { throw ValidationError("--to must be after --from") }
-        let ids = cameras == "all" ? [] : cameras.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        for id in ids where inventory.camera(id) == nil {
-            printError("vigie hold add: no camera `\(id)` in \(inventory.file)")
-            throw ExitCode(64)
+        // Cameras by id or number, stored by id (what footage rows carry); a camera no longer in
+        // the site file but with footage kept can be held too.
+        let recorded = Set(try store.catalog.usage().map(\.camera))
+        var ids: [String] = []
+        for given in cameras == "all" ? [] : cameras.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if let camera = inventory.camera(given) {
+                ids.append(camera.id)
+            } else if recorded.contains(given) {
+                ids.append(given)
+            } else {
+                printError("vigie hold add: no camera `\(given)` in \(inventory.file) nor in the recordings")
+                throw ExitCode(64)
+            }
         }
         let hold = try store.catalog.addHold(
             Hold(reference: reference, cameras: ids, start: start, end: end, reason: reason, createdBy: currentUser, createdAt: Date()))

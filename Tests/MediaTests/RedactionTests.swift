@@ -22,6 +22,10 @@ import Testing
          "Sending:\nDESCRIBE rtsp://127.0.0.1:8554/stream RTSP/1.0\r\nAuthorization: ***\r\nCSeq: 3\r\n"),
         ("authorization: Digest username=\"admin\", response=\"6629fae49393a05397450978507c4ef1\"", "authorization: ***"),
         ("Proxy-Authorization: Basic Zm9vOmJhcg==", "Proxy-Authorization: ***"),
+        // '#', '?' or '/' in a password that was not percent-encoded.
+        ("rtsp://admin:ab#12@10.0.0.5/live", "rtsp://***@10.0.0.5/live"),
+        ("rtsp://admin:p?ss@10.0.0.5/live?channel=1", "rtsp://***@10.0.0.5/live?channel=1"),
+        ("http://cam/videostream.cgi?loginuse=admin&loginpas=hunter2", "http://cam/videostream.cgi?loginuse=***&loginpas=***"),
     ])
     func redactsSecrets(input: String, expected: String) {
         #expect(Redaction.redactCredentials(in: input) == expected)
@@ -33,6 +37,11 @@ import Testing
         #expect(Redaction.redactAddress("rtsp://10.0.0.5/live") == "rtsp://10.0.0.5/live")
         #expect(Redaction.redactAddress("/srv/clips/a b.mp4") == "/srv/clips/a b.mp4")
         #expect(Redaction.hasCredentials("http://cam/x?password=1"))
+    }
+
+    @Test func aLineCutShortInsideAnAddressShowsNoPartOfIt() {
+        #expect(Redaction.redactCutLine("[rtsp @ 0x1] Opening 'rtsp://admin:hunt") == "[rtsp @ 0x1] Opening 'rtsp://*** (cut)")
+        #expect(Redaction.redactCutLine("no address here") == "no address here")
     }
 
     @Test func errorsNeverCarryCredentials() {

@@ -161,6 +161,17 @@ import Testing
         } throws: { error in
             (error as? ConfigurationError)?.diagnostics.contains { $0.description == "l.yaml:5:11: error: `name` in camera a is 300 characters long; at most 256" } == true
         }
+        // Anchors and aliases (a small file standing for an enormous one): refused, and fast.
+        var laughs = "site:\n  name: X\nx0: &a0 [sim, sim, sim, sim, sim, sim, sim, sim, sim, sim]\n"
+        for level in 1...9 { laughs += "x\(level): &a\(level) [\((0..<10).map { _ in "*a\(level - 1)" }.joined(separator: ", "))]\n" }
+        laughs += "cameras:\n  - id: a\n    name: A\n    location: L\n    main: sim://a/main\n    neighbours: *a9\n"
+        let aliasStart = Date()
+        #expect {
+            _ = try CameraInventory.parse(yaml: laughs, file: "laughs.yaml")
+        } throws: { error in
+            (error as? ConfigurationError)?.diagnostics.contains { $0.description.contains("anchors and aliases (&name, *name) are not accepted") } == true
+        }
+        #expect(Date().timeIntervalSince(aliasStart) < 2)
         // A file that is not video, and one that is not there.
         let corrupt = folder.appendingPathComponent("corrupt.mp4")
         try Data((0..<50_000).map { _ in UInt8.random(in: 0...255) }).write(to: corrupt)

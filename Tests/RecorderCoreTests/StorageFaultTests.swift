@@ -161,6 +161,16 @@ import Testing
             },
             try damaged("no-backup", keepBackup: false) { url in try Data((0..<65_536).map { _ in UInt8.random(in: 0...255) }).write(to: url) },
         ]
+        // A catalog deleted beside its footage is a lost catalog, not a first start: nothing
+        // is taken for foreign, the backup comes back.
+        let missing = folder.appendingPathComponent("missing")
+        #expect(try runProgram("/bin/cp", ["-a", original.path, missing.path]).status == 0)
+        for suffix in ["", "-wal", "-shm"] { unlink(missing.appendingPathComponent("catalog.sqlite" + suffix).path) }
+        let lost = try TestSites.vigie(["record", "--site", site.path, "--storage", missing.path, "--segment-seconds", "3", "--duration", "6"])
+        #expect(lost.status == 0 && lost.stderr.contains("catalog lost (the catalog file is missing)"), "\(lost.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: missing.appendingPathComponent("quarantine").path))
+        #expect((Int(sqlite(missing.appendingPathComponent("catalog.sqlite").path, "SELECT COUNT(*) FROM segments")) ?? 0) >= before)
+        #expect(try TestSites.vigie(["hold", "list", "--site", site.path, "--storage", missing.path]).stdout.contains("PV-7"))
         for (storage, common, sha) in cases {
             let name = storage.lastPathComponent
             let run = try TestSites.vigie(["record"] + common + ["--segment-seconds", "3", "--duration", "8"])
@@ -181,6 +191,7 @@ import Testing
             #expect((Int(after) ?? 0) >= before + 2, "\(name): \(after) segments after, \(before) before")
             let verify = try TestSites.vigie(["recordings", "verify"] + common)
             #expect(verify.status == 0, "\(name): \(verify.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: storage.appendingPathComponent("rebuild.pending").path), "\(name): rebuild left unfinished")
             // The backup brought the hold back; without one the loss is said.
             let holds = try TestSites.vigie(["hold", "list"] + common).stdout
             if name == "no-backup" {
