@@ -364,7 +364,6 @@ public final class Recorder: Sendable {
     public func retentionPass(now: Date) throws(CatalogError) -> RetentionReport {
         let catalog = store.catalog
         let inventory = core.inventory
-        let holds = try catalog.holds(includeReleased: false)
         let used = try catalog.usage().reduce(Int64(0)) { $0 + $1.bytes }
         let quota = inventory.site.storageQuota.map { $0.limit(diskBytes: Recorder.diskSize(store.root).total) }
         var report = RetentionReport(usedBytes: used, quotaBytes: quota)

@@ -182,6 +182,7 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
+    @discardableResult
     private func locked<T: Sendable>(_ body: (SQLiteDatabase) throws(CatalogError) -> T) throws(CatalogError) -> T {
         try database.withLock { (connection: inout Connection) throws(CatalogError) -> T in
             let now = MonotonicClock.seconds()

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// What `recordings verify` found: problems (the catalog and the files disagree, time is
 /// unaccounted for), notes (true and worth knowing: a rebuilt catalog, files kept apart),
