@@ -112,7 +112,7 @@ public final class Recorder: Sendable {
         let disk = Recorder.diskSize(store.root)
         let budget = StorageBudget.plan(diskBytes: disk.total, writeBytesPerSecond: Double(wanted.count) * Recorder.assumedCameraRate, cameras: wanted.count)
         gate.setSegmentByteLimit(budget.segmentByteLimit)
-        keepCatalogReserve(budget)
+        keepCatalogReserve(budget, topUp: false)  // topped up by the housekeeping, not before recording starts
         storage.withLock {
             $0.diskBytes = disk.total
             $0.freeBytes = disk.free
@@ -314,11 +314,12 @@ public final class Recorder: Sendable {
 
     /// Keeps the catalog's own reserve (free pages in its file, a write-ahead log that keeps
     /// its blocks), when the disk has room for it.
-    func keepCatalogReserve(_ budget: StorageBudget) {
+    func keepCatalogReserve(_ budget: StorageBudget, topUp: Bool = true) {
         let free = Recorder.diskSize(store.root).free
         do {
             // Always asked (it also sets when the log is checkpointed); it writes only when short.
-            let wanted = free > budget.floorBytes + budget.catalogReserveBytes + budget.catalogLogBytes ? budget.catalogReserveBytes : 0
+            let room = free > budget.floorBytes + budget.catalogReserveBytes + budget.catalogLogBytes
+            let wanted = topUp && room ? budget.catalogReserveBytes : 0
             let reserve = try store.catalog.ensureReserve(bytes: wanted, logBytes: budget.catalogLogBytes)
             storage.withLock { $0.catalogReserveBytes = reserve }
         } catch {

@@ -19,7 +19,9 @@ public final class SQLiteCatalog: Catalog {
     private let database: Mutex<Connection>
     public let path: String
 
-    static let schemaVersion: Int64 = 2
+    /// 3: indexes of the segments a rebuild has not hashed yet and of the destructions under
+    /// way (found without reading tables of millions of rows).
+    static let schemaVersion: Int64 = 3
     static let schema = """
         CREATE TABLE IF NOT EXISTS segments (
             id INTEGER PRIMARY KEY,
@@ -36,6 +38,7 @@ public final class SQLiteCatalog: Catalog {
         CREATE INDEX IF NOT EXISTS segments_by_camera_time ON segments (camera, start_us);
         CREATE INDEX IF NOT EXISTS segments_by_time ON segments (start_us);
         CREATE INDEX IF NOT EXISTS segments_open ON segments (state) WHERE state = 'open';
+        CREATE INDEX IF NOT EXISTS segments_unhashed ON segments (start_us) WHERE state = 'rebuilt' AND sha256 IS NULL;
         CREATE TABLE IF NOT EXISTS gaps (
             id INTEGER PRIMARY KEY,
             camera TEXT NOT NULL,
@@ -68,6 +71,7 @@ public final class SQLiteCatalog: Catalog {
             destroyed_us INTEGER
         );
         CREATE INDEX IF NOT EXISTS destructions_by_camera ON destructions (camera, start_us);
+        CREATE INDEX IF NOT EXISTS destructions_pending ON destructions (segment_id) WHERE destroyed_us IS NULL;
         CREATE TABLE IF NOT EXISTS usage (
             camera TEXT PRIMARY KEY,
             bytes INTEGER NOT NULL,
