@@ -534,6 +534,13 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
             record.sha256 = digest.sha256
             record.bytes = digest.bytes
         }
+        finish(current, as: record)
+        return record
+    }
+
+    /// Writes a segment's final row (the gaps before it ending at its start) and moves the
+    /// camera's coverage to its end.
+    private func finish(_ current: Open, as record: SegmentRecord) {
         var updated = current
         followGap(&updated, start: record.start)
         do {
@@ -548,7 +555,6 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
             $0.segments += 1
             $0.bytes += record.bytes
         }
-        return record
     }
 
     /// A write to the segment failed (the disk is full): it is closed with what its file
@@ -568,20 +574,7 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
             truth.keyframes = scan.keyframes
             truth.bytes = scan.bytes
             truth.sha256 = scan.sha256
-            var updated = current
-            followGap(&updated, start: truth.start)
-            do {
-                try store.catalog.updateSegment(truth)
-            } catch {
-                note(error, "catalog update of \(record.path) failed")
-            }
-            coveredUntil = truth.end
-            lastSegmentEnd = truth.end
-            shared.withLock {
-                $0.segment = nil
-                $0.segments += 1
-                $0.bytes += truth.bytes
-            }
+            finish(current, as: truth)
         } else {
             discard(current)
         }

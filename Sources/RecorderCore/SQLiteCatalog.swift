@@ -673,11 +673,13 @@ public final class SQLiteCatalog: Catalog {
     public func lastAuditEntry(action: OperatorEvent.Action) throws(CatalogError) -> AuditEntry? {
         try locked { database throws(CatalogError) in
             try database.query(
-                "SELECT sequence, at_us, who, action, camera, from_us, to_us, reason, detail, previous_hash, hash FROM audit WHERE action = ? ORDER BY sequence DESC LIMIT 1",
+                "SELECT \(SQLiteCatalog.auditColumns) FROM audit WHERE action = ? ORDER BY sequence DESC LIMIT 1",
                 [.text(action.name)]
             ).first.map(SQLiteCatalog.auditEntry)
         }
     }
+
+    static let auditColumns = "sequence, at_us, who, action, camera, from_us, to_us, reason, detail, previous_hash, hash"
 
     static func auditEntry(_ row: [SQLValue]) -> AuditEntry {
         AuditEntry(
@@ -693,19 +695,11 @@ public final class SQLiteCatalog: Catalog {
         try locked { database throws(CatalogError) in
             try database.query(
                 """
-                SELECT sequence, at_us, who, action, camera, from_us, to_us, reason, detail, previous_hash, hash FROM audit
+                SELECT \(SQLiteCatalog.auditColumns) FROM audit
                 WHERE (?1 IS NULL OR camera = ?1) AND (?2 IS NULL OR at_us >= ?2) AND (?3 IS NULL OR who = ?3) ORDER BY sequence
                 """,
                 [camera.sql, since.map { .integer($0.micros) } ?? .null, who.sql]
-            ).map { row in
-                AuditEntry(
-                    sequence: row[0].int ?? 0,
-                    event: OperatorEvent(
-                        who: row[2].string ?? "", when: Date(micros: row[1].int ?? 0), action: .init(row[3].string ?? ""),
-                        cameraID: row[4].string, detail: row[8].string, from: row[5].int.map(Date.init(micros:)),
-                        to: row[6].int.map(Date.init(micros:)), reason: row[7].string),
-                    previousHash: row[9].string ?? "", hash: row[10].string ?? "")
-            }
+            ).map(SQLiteCatalog.auditEntry)
         }
     }
 }
