@@ -209,7 +209,8 @@ public protocol Catalog: AnyObject, Sendable {
     func destructions(camera: String?, since: Date?) throws(CatalogError) -> [Destruction]
 
     /// Appends to the audit chain (the entry's hash covers the one before it).
-    func appendAudit(_ event: OperatorEvent) throws(CatalogError) -> AuditEntry
+    /// Signed with `signingKey` when given (the recorder's key; nil: unsigned, and `audit verify` says so).
+    func appendAudit(_ event: OperatorEvent, signingKey: AuditSigningKey?) throws(CatalogError) -> AuditEntry
     func auditEntries(camera: String?, since: Date?, who: String?) throws(CatalogError) -> [AuditEntry]
     /// The last entry of the chain with this action.
     func lastAuditEntry(action: OperatorEvent.Action) throws(CatalogError) -> AuditEntry?

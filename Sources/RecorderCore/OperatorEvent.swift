@@ -35,6 +35,8 @@ public struct OperatorEvent: Sendable, Hashable {
         public static let recordingResumed = Action("storage.resume")
         /// The catalog was found damaged, set aside and rebuilt.
         public static let catalogRebuilt = Action("catalog.rebuild")
+        /// The recorder made a new key to sign the audit log (first start, or the key was lost).
+        public static let auditKeyCreated = Action("audit.key")
     }
 
     /// The named person (the Unix user until accounts exist).

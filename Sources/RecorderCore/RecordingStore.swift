@@ -7,7 +7,8 @@ import Synchronization
 ///
 ///     STORAGE/catalog.sqlite          the catalog (SQLite, write-ahead log kept)
 ///     STORAGE/catalog.backup.sqlite   its last online backup (holds, registers, audit)
-///     STORAGE/audit.head              the audit chain's head, outside the catalog
+///     STORAGE/audit.head              the audit chain's head, outside the catalog, signed
+///     STORAGE/keys/                   the recorder's audit signing key (`AuditKeyFolder`)
 ///     STORAGE/recorder.pid            the running recorder (the lock is on the folder itself)
 ///     STORAGE/recorder.status         what it says of itself every 2 s
 ///     STORAGE/CAMERA/YYYY-MM-DD/HHMMSS.ts
@@ -40,7 +41,7 @@ public final class RecordingStore: Sendable {
         let opened: any Catalog
         if let catalog { opened = catalog } else { opened = try SQLiteCatalog(path: RecordingStore.catalogPath(root), access: access) }
         self.catalog = opened
-        audit = AuditLog(catalog: opened, headPath: root.appendingPathComponent("audit.head").path)
+        audit = AuditLog(catalog: opened, headPath: root.appendingPathComponent("audit.head").path, keys: AuditKeyFolder(storage: root))
     }
 
     static func catalogPath(_ root: URL) -> String { root.appendingPathComponent("catalog.sqlite").path }

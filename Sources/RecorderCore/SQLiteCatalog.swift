@@ -20,8 +20,9 @@ public final class SQLiteCatalog: Catalog {
     public let path: String
 
     /// 3: indexes of the segments a rebuild has not hashed yet and of the destructions under
-    /// way (found without reading tables of millions of rows).
-    static let schemaVersion: Int64 = 3
+    /// way (found without reading tables of millions of rows). 4: audit entries signed
+    /// (signer, signature).
+    static let schemaVersion: Int64 = 4
     static let schema = """
         CREATE TABLE IF NOT EXISTS segments (
             id INTEGER PRIMARY KEY,
@@ -98,7 +99,9 @@ public final class SQLiteCatalog: Catalog {
             reason TEXT,
             detail TEXT,
             previous_hash TEXT NOT NULL,
-            hash TEXT NOT NULL
+            hash TEXT NOT NULL,
+            signer TEXT,
+            signature TEXT
         );
         """
 
@@ -176,6 +179,11 @@ public final class SQLiteCatalog: Catalog {
                 throw CatalogError(
                     "catalog \(path) was written by a newer Vigie (schema \(version), this one knows \(SQLiteCatalog.schemaVersion))",
                     kind: .newerSchema)
+            }
+            if version >= 1 && version < 4 {
+                // Schema 4 signs audit entries; those written before stay unsigned.
+                let columns = try database.query("SELECT name FROM pragma_table_info('audit')").compactMap { $0.first?.string }
+                if !columns.contains("signer") { try database.execute("ALTER TABLE audit ADD COLUMN signer TEXT; ALTER TABLE audit ADD COLUMN signature TEXT") }
             }
             if version == 1 {
                 // Schema 2 keeps per-camera totals up to date (triggers) instead of summing millions of rows.
@@ -651,35 +659,47 @@ public final class SQLiteCatalog: Catalog {
 
     // MARK: Audit chain
 
-    public func appendAudit(_ event: OperatorEvent) throws(CatalogError) -> AuditEntry {
+    public func appendAudit(_ event: OperatorEvent, signingKey: AuditSigningKey?) throws(CatalogError) -> AuditEntry {
         try locked { database throws(CatalogError) in
             try database.transaction { () throws(CatalogError) -> AuditEntry in
                 let last = try database.query("SELECT sequence, hash FROM audit ORDER BY sequence DESC LIMIT 1").first
                 let sequence = (last?[0].int ?? 0) + 1
                 let previous = last?[1].string ?? AuditEntry.genesis
                 let hash = AuditEntry.hash(sequence: sequence, event: event, previousHash: previous)
+                let signature = signingKey?.sign(AuditSigningKey.entryMessage(hash))
                 try database.query(
-                    "INSERT INTO audit (sequence, at_us, who, action, camera, from_us, to_us, reason, detail, previous_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO audit (\(SQLiteCatalog.auditColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         .integer(sequence), .integer(event.when.micros), .text(event.who), .text(event.action.name), event.cameraID.sql,
                         event.from.map { .integer($0.micros) } ?? .null, event.to.map { .integer($0.micros) } ?? .null, event.reason.sql,
-                        event.detail.sql, .text(previous), .text(hash),
+                        event.detail.sql, .text(previous), .text(hash), (signingKey?.id).sql, signature.sql,
                     ])
-                return AuditEntry(sequence: sequence, event: event, previousHash: previous, hash: hash)
+                return AuditEntry(sequence: sequence, event: event, previousHash: previous, hash: hash, signer: signingKey?.id, signature: signature)
             }
         }
     }
 
     public func lastAuditEntry(action: OperatorEvent.Action) throws(CatalogError) -> AuditEntry? {
-        try locked { database throws(CatalogError) in
+        let select = try auditSelect
+        return try locked { database throws(CatalogError) in
             try database.query(
-                "SELECT \(SQLiteCatalog.auditColumns) FROM audit WHERE action = ? ORDER BY sequence DESC LIMIT 1",
+                "SELECT \(select) FROM audit WHERE action = ? ORDER BY sequence DESC LIMIT 1",
                 [.text(action.name)]
             ).first.map(SQLiteCatalog.auditEntry)
         }
     }
 
-    static let auditColumns = "sequence, at_us, who, action, camera, from_us, to_us, reason, detail, previous_hash, hash"
+    static let auditColumns = "sequence, at_us, who, action, camera, from_us, to_us, reason, detail, previous_hash, hash, signer, signature"
+    /// What is read of the audit table: a catalog of an earlier schema read without
+    /// upgrading it (read-only) has no signatures.
+    private var auditSelect: String {
+        get throws(CatalogError) {
+            try locked { database throws(CatalogError) in
+                let columns = try database.query("SELECT name FROM pragma_table_info('audit')").compactMap { $0.first?.string }
+                return columns.contains("signature") ? SQLiteCatalog.auditColumns : SQLiteCatalog.auditColumns.replacingOccurrences(of: "signer, signature", with: "NULL, NULL")
+            }
+        }
+    }
 
     static func auditEntry(_ row: [SQLValue]) -> AuditEntry {
         AuditEntry(
@@ -688,14 +708,15 @@ public final class SQLiteCatalog: Catalog {
                 who: row[2].string ?? "", when: Date(micros: row[1].int ?? 0), action: .init(row[3].string ?? ""),
                 cameraID: row[4].string, detail: row[8].string, from: row[5].int.map(Date.init(micros:)),
                 to: row[6].int.map(Date.init(micros:)), reason: row[7].string),
-            previousHash: row[9].string ?? "", hash: row[10].string ?? "")
+            previousHash: row[9].string ?? "", hash: row[10].string ?? "", signer: row[11].string, signature: row[12].string)
     }
 
     public func auditEntries(camera: String?, since: Date?, who: String?) throws(CatalogError) -> [AuditEntry] {
-        try locked { database throws(CatalogError) in
+        let select = try auditSelect
+        return try locked { database throws(CatalogError) in
             try database.query(
                 """
-                SELECT \(SQLiteCatalog.auditColumns) FROM audit
+                SELECT \(select) FROM audit
                 WHERE (?1 IS NULL OR camera = ?1) AND (?2 IS NULL OR at_us >= ?2) AND (?3 IS NULL OR who = ?3) ORDER BY sequence
                 """,
                 [camera.sql, since.map { .integer($0.micros) } ?? .null, who.sql]

@@ -39,24 +39,43 @@ struct AuditShow: ParsableCommand {
 
 struct AuditVerify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "verify", abstract: "Check the audit chain: any edit, insertion or deletion is reported.",
-        discussion: "Exits 0 when the chain is whole, 1 otherwise. Reads only: works on a full disk and on write-protected media.")
+        commandName: "verify", abstract: "Check the audit chain: any edit, insertion, deletion or rewrite is reported.",
+        discussion: """
+            Every entry is chained to the one before and signed with the recorder's own key \
+            (STORAGE/keys); the head kept outside the catalog is signed too. With --key, the \
+            signatures must be those of the key an auditor wrote down (its fingerprint is printed \
+            when the recorder makes it, and by `recorder status`), so that replacing the key pair \
+            is caught as well. Exits 0 when the chain is whole, 1 otherwise. Reads only: works on \
+            a full disk and on write-protected media.
+            """)
 
     @OptionGroup var storageOptions: StorageOptions
+    @Option(help: ArgumentHelp("The fingerprint of the recorder's audit key, as SHA256:HEX.", valueName: "fingerprint")) var key: String?
 
     func run() throws {
-        let (inventory, store) = try storageOptions.open(.readOnly)
-        let entries = try store.catalog.auditEntries(camera: nil, since: nil, who: nil)
-        let problems = AuditVerifier.verify(entries, head: AuditLog.readHead(path: store.audit.headPath))
-        for problem in problems { print(problem) }
-        // A chain that starts again after a damaged catalog says so, and what was lost.
-        for entry in entries where entry.event.action == .catalogRebuilt && entry.event.detail?.hasPrefix("catalog damaged") == true {
-            print("note: entry \(entry.sequence) (\(LocalTime.format(entry.event.when, timeZone: inventory.site.timeZone))): \(entry.event.detail ?? "")")
+        if let key, !(key.hasPrefix("SHA256:") && key.count == 71 && key.dropFirst(7).allSatisfy(\.isHexDigit)) {
+            throw ValidationError("--key takes a fingerprint SHA256: followed by 64 hex digits (`recorder status` prints it)")
         }
-        if problems.isEmpty {
-            print("audit chain whole: \(entries.count) entries, head \(entries.last?.hash.prefix(16) ?? "-")")
+        let (inventory, store) = try storageOptions.open(.readOnly)
+        let result = try store.audit.verify(pinned: key?.lowercased().replacingOccurrences(of: "sha256:", with: "SHA256:"))
+        let zone = inventory.site.timeZone
+        let shown = 50
+        for problem in result.problems.prefix(shown) { print(problem) }
+        if result.problems.count > shown { print("... and \(result.problems.count - shown) more problem(s)") }
+        for note in result.notes { print("note: \(note)") }
+        // A chain that starts again after a damaged catalog says so, and what was lost.
+        for entry in try store.catalog.auditEntries(camera: nil, since: nil, who: nil)
+        where entry.event.action == .catalogRebuilt && entry.event.detail?.hasPrefix("catalog damaged") == true {
+            print("note: entry \(entry.sequence) (\(LocalTime.format(entry.event.when, timeZone: zone))): \(entry.event.detail ?? "")")
+        }
+        for fingerprint in result.signedBy.sorted() { print("signed by \(fingerprint)") }
+        if let head = result.head, let signedAt = head.signedAt {
+            print("head: entry \(head.sequence), signed \(LocalTime.format(signedAt, timeZone: zone, offset: true))")
+        }
+        if result.problems.isEmpty {
+            print("audit chain whole: \(result.entries) entries, head \(result.head?.hash.prefix(16) ?? "-")")
         } else {
-            print("audit chain BROKEN: \(problems.count) problem(s)")
+            print("audit chain BROKEN: \(result.problems.count) problem(s)")
             throw ExitCode(1)
         }
     }

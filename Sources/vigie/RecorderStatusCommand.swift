@@ -68,6 +68,11 @@ struct RecorderStatus: ParsableCommand {
             print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
         }
         for note in notes { print(note) }
+        let keys = AuditKeyFolder(storage: store.root)
+        let current = (try? keys.load())?.map(\.id)
+        for (id, key) in keys.publicKeys().sorted(by: { $0.key < $1.key }) {
+            print("Audit log signing key \(AuditSigningKey.fingerprint(of: key))\(id == current ? " (in use)" : "")")
+        }
         let total = usage.values.reduce(Int64(0)) { $0 + $1.bytes }
         print("Total \(Self.size(total))\(inventory.site.storageQuota.map { " (quota \($0))" } ?? "")")
     }

@@ -50,33 +50,33 @@ import Testing
 
     @Test func theAuditChainCatchesAnEditAnInsertionAndARemoval() throws {
         let (catalog, folder) = try catalog()
-        let log = AuditLog(catalog: catalog, headPath: folder.appendingPathComponent("audit.head").path)
+        let log = AuditLog(catalog: catalog, headPath: folder.appendingPathComponent("audit.head").path, keys: AuditKeyFolder(storage: folder))
         for index in 0..<6 {
             try log.append(
                 OperatorEvent(who: "agent\(index % 2)", when: t0.addingTimeInterval(Double(index)), action: .playback, cameraID: "a",
                               from: t0, to: t0.addingTimeInterval(60), reason: "PV \(index)"))
         }
-        #expect(try log.verify().isEmpty)
+        #expect(try log.verify().problems.isEmpty)
         let path = catalog.path
         func sql(_ statement: String) throws {
             let result = try runProgram("/usr/bin/sqlite3", [path, statement])
             #expect(result.status == 0, "\(result.stderr)")
         }
-        // Edit: someone changes who played footage back.
-        try sql("UPDATE audit SET who = 'nobody' WHERE sequence = 3")
-        #expect(try log.verify().map(\.sequence) == [3])
-        try sql("UPDATE audit SET who = 'agent0' WHERE sequence = 3")
-        #expect(try log.verify().isEmpty)
+        // Edit: someone changes who played footage back (entry 1 is the key's making).
+        try sql("UPDATE audit SET who = 'nobody' WHERE sequence = 4")
+        #expect(try log.verify().problems.map(\.sequence) == [4])
+        try sql("UPDATE audit SET who = 'agent0' WHERE sequence = 4")
+        #expect(try log.verify().problems.isEmpty)
         // Removal in the middle: the next entry no longer links.
-        try sql("DELETE FROM audit WHERE sequence = 4")
-        let removal = try log.verify()
-        #expect(removal.contains { $0.sequence == 5 && $0.message.contains("missing") })
+        try sql("DELETE FROM audit WHERE sequence = 5")
+        let removal = try log.verify().problems
+        #expect(removal.contains { $0.sequence == 6 && $0.message.contains("missing") })
         // Removal at the end: the head kept outside the catalog says how many there were.
         let (fresh, freshFolder) = try self.catalog()
-        let freshLog = AuditLog(catalog: fresh, headPath: freshFolder.appendingPathComponent("audit.head").path)
+        let freshLog = AuditLog(catalog: fresh, headPath: freshFolder.appendingPathComponent("audit.head").path, keys: AuditKeyFolder(storage: freshFolder))
         for index in 0..<3 { try freshLog.append(OperatorEvent(who: "x", when: t0.addingTimeInterval(Double(index)), action: .consoleStarted)) }
-        _ = try runProgram("/usr/bin/sqlite3", [fresh.path, "DELETE FROM audit WHERE sequence = 3"])
-        #expect(try freshLog.verify().contains { $0.message.contains("removed from the end") })
+        _ = try runProgram("/usr/bin/sqlite3", [fresh.path, "DELETE FROM audit WHERE sequence = 4"])
+        #expect(try freshLog.verify().problems.contains { $0.message.contains("removed from the end") })
     }
 
     @Test func keyframeIndexesPackSmall() throws {

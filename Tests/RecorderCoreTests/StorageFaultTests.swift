@@ -116,7 +116,7 @@ import Testing
                 state: .closed)
             closed.skew = 0.01
             try catalog.updateSegment(closed)
-            if index % 20 == 0 { _ = try catalog.appendAudit(OperatorEvent(who: "test", action: .playback, cameraID: "cam", detail: "\(index)")) }
+            if index % 20 == 0 { _ = try catalog.appendAudit(OperatorEvent(who: "test", action: .playback, cameraID: "cam", detail: "\(index)"), signingKey: nil) }
         }
         #expect(try catalog.segments(camera: "cam", from: nil, to: nil).count == 2000)
         #expect(try catalog.reserveBytes() < reserve)
