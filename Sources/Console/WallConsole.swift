@@ -10,8 +10,14 @@ public struct ConsoleOptions: Sendable {
     /// auto, sextant, quadrant or half (sixel in the wall comes with terminal probing).
     public var graphics: String = "auto"
     public var colors: String = "auto"
-    /// Who is at the console (the Unix user until accounts exist).
+    /// Who is at the console: the account's name (the Unix user in single-user mode).
     public var operatorName: String
+    /// Whether the account may see a camera's pictures: cameras it may not are left out of
+    /// pages, isolation, neighbours and lookups.
+    public var mayView: @Sendable (String) -> Bool = { _ in true }
+    /// Why the account may not play a camera's recordings back, or nil (said on screen and
+    /// written to the audit log when refused).
+    public var playbackRefusal: @Sendable (String) -> String? = { _ in nil }
     public var threshold: Int = 10
     public var framesPerSecond: Double = 25
     /// Where to write a summary when the console stops (frames per tile, bytes): benchmarks.
@@ -215,7 +221,7 @@ public final class WallConsole {
     private var visibleCameras: [String] {
         switch mode {
         case .isolated(let id): return [id]
-        case .wall: return filter?.ids ?? scheduler.current.cameraIDs
+        case .wall: return (filter?.ids ?? scheduler.current.cameraIDs).filter(options.mayView)
         }
     }
 
@@ -586,8 +592,10 @@ public final class WallConsole {
         case .right, .character("l"):
             if case .isolated(let id) = mode { stepCamera(from: id, by: 1) } else { moveSelection(columns: 1) }
         case .character("N"):
-            if case .isolated(let id) = mode, let camera = core.inventory.camera(id), !camera.neighbours.isEmpty {
-                let neighbour = camera.neighbours[neighbourCursor % camera.neighbours.count]
+            if case .isolated(let id) = mode, let camera = core.inventory.camera(id), case let neighbours = camera.neighbours.filter(options.mayView),
+                !neighbours.isEmpty
+            {
+                let neighbour = neighbours[neighbourCursor % neighbours.count]
                 neighbourCursor = 0
                 isolate(neighbour, detail: "neighbour of \(id)")
             }
@@ -621,7 +629,7 @@ public final class WallConsole {
                     showMessage(error.description, now: now)
                 }
             } else if kind == ":" {
-                if let camera = core.inventory.camera(query) {
+                if let camera = core.inventory.camera(query), options.mayView(camera.id) {
                     isolate(camera.id, detail: "typed \(query)")
                 } else {
                     showMessage("no camera \(query)", now: now)
@@ -668,6 +676,7 @@ public final class WallConsole {
     }
 
     private func isolate(_ cameraID: String, detail: String? = nil) {
+        guard options.mayView(cameraID) else { return }
         // In playback, the next camera plays at the same time (following someone street by street).
         let playing = player.map { ($0.current.position, $0.current.speed) }
         stopPlayback()
@@ -689,6 +698,11 @@ public final class WallConsole {
     /// Plays the isolated camera's recordings from `time`: the pane leaves live for the recorder's footage.
     private func startPlayback(at time: Date, speed: Double) {
         guard case .isolated(let id) = mode else { return }
+        if let refusal = options.playbackRefusal(id) {
+            showMessage("refused: \(refusal)", now: Date())
+            record(.accessRefused, cameraID: id, detail: "play recordings back: \(refusal)", from: time)
+            return
+        }
         guard let store else {
             showMessage("no recordings for this site (start `vigie record`)", now: Date())
             return
@@ -771,7 +785,7 @@ public final class WallConsole {
     }
 
     private func stepCamera(from id: String, by step: Int) {
-        let cameras = core.inventory.cameras
+        let cameras = core.inventory.cameras.filter { options.mayView($0.id) }
         guard let index = cameras.firstIndex(where: { $0.id == id }) else { return }
         isolate(cameras[(index + step + cameras.count) % cameras.count].id)
     }

@@ -215,6 +215,13 @@ public protocol Catalog: AnyObject, Sendable {
     /// The last entry of the chain with this action.
     func lastAuditEntry(action: OperatorEvent.Action) throws(CatalogError) -> AuditEntry?
 
+    /// The site's named accounts, by name.
+    func accounts() throws(CatalogError) -> [Account]
+    /// Adds an account; an existing name or Unix user is refused (`.conflict`).
+    func addAccount(_ account: Account) throws(CatalogError)
+    /// Rewrites an existing account (role, cameras, password, expiry, disabling, last login).
+    func updateAccount(_ account: Account) throws(CatalogError)
+
     // Storage housekeeping: what the engine needs to commit on a full disk and to survive damage.
 
     /// Room only the catalog may use, in bytes (see `SQLiteCatalog.ensureReserve`).

@@ -37,9 +37,16 @@ public struct OperatorEvent: Sendable, Hashable {
         public static let catalogRebuilt = Action("catalog.rebuild")
         /// The recorder made a new key to sign the audit log (first start, or the key was lost).
         public static let auditKeyCreated = Action("audit.key")
+        /// An action the person's account (or lack of one) does not allow.
+        public static let accessRefused = Action("access.refuse")
+        public static let accountAdded = Action("account.add")
+        public static let accountChanged = Action("account.change")
+        public static let passwordChanged = Action("account.passwd")
+        public static let accountDisabled = Action("account.disable")
+        public static let accountEnabled = Action("account.enable")
     }
 
-    /// The named person (the Unix user until accounts exist).
+    /// The named account (the Unix user in single-user mode, `unix:USER` for a refused unmapped one).
     public let who: String
     public let when: Date
     public let action: Action

@@ -7,7 +7,7 @@ import Foundation
 public struct CatalogError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is, so callers can react (free space, rebuild, read only).
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: Hashable, Sendable { case storageFull, damaged, readOnly, cannotOpen, busy, newerSchema, noCatalog, locked, io, other }
+        private enum Value: Hashable, Sendable { case storageFull, damaged, readOnly, cannotOpen, busy, newerSchema, noCatalog, locked, io, conflict, other }
         private let value: Value
         /// The disk (or the catalog's file system) has no room for the change.
         public static let storageFull = Kind(value: .storageFull)
@@ -27,6 +27,8 @@ public struct CatalogError: Error, CustomStringConvertible, Sendable {
         public static let locked = Kind(value: .locked)
         /// A file-system error outside SQLite.
         public static let io = Kind(value: .io)
+        /// The change contradicts what is recorded (an account that exists, a Unix user already mapped).
+        public static let conflict = Kind(value: .conflict)
         public static let other = Kind(value: .other)
         public var description: String { "\(value)" }
 

@@ -21,7 +21,7 @@ public final class SQLiteCatalog: Catalog {
 
     /// 3: indexes of the segments a rebuild has not hashed yet and of the destructions under
     /// way (found without reading tables of millions of rows). 4: audit entries signed
-    /// (signer, signature).
+    /// (signer, signature); named accounts.
     static let schemaVersion: Int64 = 4
     static let schema = """
         CREATE TABLE IF NOT EXISTS segments (
@@ -103,6 +103,20 @@ public final class SQLiteCatalog: Catalog {
             signer TEXT,
             signature TEXT
         );
+        CREATE TABLE IF NOT EXISTS accounts (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            cameras TEXT NOT NULL,
+            unix_user TEXT UNIQUE,
+            password TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_us INTEGER NOT NULL,
+            expires_us INTEGER,
+            disabled_by TEXT,
+            disabled_us INTEGER,
+            password_us INTEGER NOT NULL,
+            last_login_us INTEGER
+        );
         """
 
     /// Opens the catalog at `path`: for writing (created when missing, its schema brought
@@ -169,9 +183,9 @@ public final class SQLiteCatalog: Catalog {
         database.persistWriteAheadLog()
         // A current schema needs no write (a full disk must not stop the catalog from opening).
         let current = try database.query("PRAGMA user_version").first?.first?.int ?? 0
-        let tables = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('segments', 'gaps', 'holds', 'destructions', 'usage', 'audit')")
+        let tables = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('segments', 'gaps', 'holds', 'destructions', 'usage', 'audit', 'accounts')")
             .first?.first?.int ?? 0
-        if current == SQLiteCatalog.schemaVersion && tables == 6 { return }
+        if current == SQLiteCatalog.schemaVersion && tables == 7 { return }
         try database.transaction { () throws(CatalogError) in
             try database.execute(SQLiteCatalog.schema)
             let version = try database.query("PRAGMA user_version").first?.first?.int ?? 0
@@ -721,6 +735,73 @@ public final class SQLiteCatalog: Catalog {
                 """,
                 [camera.sql, since.map { .integer($0.micros) } ?? .null, who.sql]
             ).map(SQLiteCatalog.auditEntry)
+        }
+    }
+}
+
+extension SQLiteCatalog {
+    // MARK: Accounts
+
+    static let accountColumns = "name, role, cameras, unix_user, password, created_by, created_us, expires_us, disabled_by, disabled_us, password_us, last_login_us"
+
+    public func accounts() throws(CatalogError) -> [Account] {
+        try locked { database throws(CatalogError) in
+            let present = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'accounts'").first?.first?.int ?? 0
+            guard present > 0 else { return [] }  // an earlier schema read without upgrading it
+            return try database.query("SELECT \(SQLiteCatalog.accountColumns) FROM accounts ORDER BY name").compactMap { row -> Account? in
+                guard let name = row[0].string, let role = row[1].string.flatMap(Role.init(rawValue:)) else { return nil }
+                var account = Account(
+                    name: name, role: role, cameras: (row[2].string ?? "").split(separator: ",").map(String.init), unixUser: row[3].string,
+                    passwordHash: row[4].string ?? "", createdBy: row[5].string ?? "", createdAt: Date(micros: row[6].int ?? 0),
+                    expires: row[7].int.map(Date.init(micros:)))
+                account.disabledBy = row[8].string
+                account.disabledAt = row[9].int.map(Date.init(micros:))
+                account.passwordChangedAt = Date(micros: row[10].int ?? 0)
+                account.lastLogin = row[11].int.map(Date.init(micros:))
+                return account
+            }
+        }
+    }
+
+    private func accountValues(_ account: Account) -> [SQLValue] {
+        [
+            .text(account.name), .text(account.role.rawValue), .text(account.cameras.joined(separator: ",")), account.unixUser.sql,
+            .text(account.passwordHash), .text(account.createdBy), .integer(account.createdAt.micros), account.expires.map { .integer($0.micros) } ?? .null,
+            account.disabledBy.sql, account.disabledAt.map { .integer($0.micros) } ?? .null, .integer(account.passwordChangedAt.micros),
+            account.lastLogin.map { .integer($0.micros) } ?? .null,
+        ]
+    }
+
+    public func addAccount(_ account: Account) throws(CatalogError) {
+        try locked { database throws(CatalogError) in
+            try database.transaction { () throws(CatalogError) in
+                if try database.query("SELECT 1 FROM accounts WHERE name = ?", [.text(account.name)]).first != nil {
+                    throw CatalogError("there is already an account \(account.name)", kind: .conflict)
+                }
+                if let user = account.unixUser, let other = try database.query("SELECT name FROM accounts WHERE unix_user = ?", [.text(user)]).first?.first?.string {
+                    throw CatalogError("the Unix user \(user) already acts as account \(other)", kind: .conflict)
+                }
+                try database.query("INSERT INTO accounts (\(SQLiteCatalog.accountColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", accountValues(account))
+            }
+        }
+    }
+
+    public func updateAccount(_ account: Account) throws(CatalogError) {
+        try locked { database throws(CatalogError) in
+            try database.transaction { () throws(CatalogError) in
+                if let user = account.unixUser,
+                    let other = try database.query("SELECT name FROM accounts WHERE unix_user = ? AND name <> ?", [.text(user), .text(account.name)]).first?.first?.string
+                {
+                    throw CatalogError("the Unix user \(user) already acts as account \(other)", kind: .conflict)
+                }
+                let values = accountValues(account)
+                try database.query(
+                    """
+                    UPDATE accounts SET role = ?2, cameras = ?3, unix_user = ?4, password = ?5, created_by = ?6, created_us = ?7, expires_us = ?8,
+                    disabled_by = ?9, disabled_us = ?10, password_us = ?11, last_login_us = ?12 WHERE name = ?1
+                    """, values)
+                if database.changes == 0 { throw CatalogError("there is no account \(account.name)", kind: .conflict) }
+            }
         }
     }
 }

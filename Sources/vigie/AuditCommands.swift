@@ -19,7 +19,7 @@ struct AuditShow: ParsableCommand {
     @Option(help: "Only entries by this person.") var who: String?
 
     func run() throws {
-        let (inventory, store) = try storageOptions.open(.readOnly)
+        let (inventory, store, _) = try storageOptions.open(.readOnly, for: .audit)
         let zone = inventory.site.timeZone
         let start = try since.map { try parseLocal($0, zone, option: "--since") }
         for entry in try store.catalog.auditEntries(camera: camera, since: start, who: who) {
@@ -56,7 +56,7 @@ struct AuditVerify: ParsableCommand {
         if let key, !(key.hasPrefix("SHA256:") && key.count == 71 && key.dropFirst(7).allSatisfy(\.isHexDigit)) {
             throw ValidationError("--key takes a fingerprint SHA256: followed by 64 hex digits (`recorder status` prints it)")
         }
-        let (inventory, store) = try storageOptions.open(.readOnly)
+        let (inventory, store, _) = try storageOptions.open(.readOnly, for: .audit)
         let result = try store.audit.verify(pinned: key?.lowercased().replacingOccurrences(of: "sha256:", with: "SHA256:"))
         let zone = inventory.site.timeZone
         let shown = 50

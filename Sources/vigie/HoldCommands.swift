@@ -27,7 +27,7 @@ struct HoldAdd: ParsableCommand {
     }
 
     func run() throws {
-        let (inventory, store) = try storageOptions.open()
+        let (inventory, store, actor) = try storageOptions.open(for: .holds)
         let zone = inventory.site.timeZone
         let start = try parseLocal(from, zone, option: "--from"), end = try parseLocal(to, zone, option: "--to")
         guard end > start else { throw ValidationError("--to must be after --from") }
@@ -45,11 +45,13 @@ struct HoldAdd: ParsableCommand {
                 throw ExitCode(64)
             }
         }
+        // An account limited to some cameras holds only those (`all` means all of them).
+        for id in ids.isEmpty ? inventory.cameras.map(\.id) : ids { _ = try storageOptions.authorize(store, .holds, camera: id) }
         let hold = try store.catalog.addHold(
-            Hold(reference: reference, cameras: ids, start: start, end: end, reason: reason, createdBy: currentUser, createdAt: Date()))
+            Hold(reference: reference, cameras: ids, start: start, end: end, reason: reason, createdBy: actor.name, createdAt: Date()))
         try store.audit.append(
             OperatorEvent(
-                who: currentUser, action: .holdAdded, cameraID: ids.count == 1 ? ids[0] : nil,
+                who: actor.name, action: .holdAdded, cameraID: ids.count == 1 ? ids[0] : nil,
                 detail: "hold \(hold.id) \(reference) cameras \(ids.isEmpty ? "all" : ids.joined(separator: ","))", from: start, to: end,
                 reason: reason))
         print("hold \(hold.id) (\(reference)) added")
@@ -65,7 +67,7 @@ struct HoldList: ParsableCommand {
     @Flag(help: "Released holds too.") var all = false
 
     func run() throws {
-        let (inventory, store) = try storageOptions.open(.readOnly)
+        let (inventory, store, _) = try storageOptions.open(.readOnly, for: .readHolds)
         let zone = inventory.site.timeZone
         let holds = try store.catalog.holds(includeReleased: all)
         if holds.isEmpty { print("no hold") }
@@ -89,14 +91,14 @@ struct HoldRelease: ParsableCommand {
     func validate() throws { try checkTyped(reason, option: "--reason") }
 
     func run() throws {
-        let (_, store) = try storageOptions.open()
-        guard let hold = try store.catalog.releaseHold(id: id, by: currentUser, at: Date()) else {
+        let (_, store, actor) = try storageOptions.open(for: .holds)
+        guard let hold = try store.catalog.releaseHold(id: id, by: actor.name, at: Date()) else {
             printError("vigie hold release: no hold \(id) in force")
             throw ExitCode(64)
         }
         try store.audit.append(
             OperatorEvent(
-                who: currentUser, action: .holdReleased, detail: "hold \(hold.id) \(hold.reference)", from: hold.start, to: hold.end, reason: reason))
+                who: actor.name, action: .holdReleased, detail: "hold \(hold.id) \(hold.reference)", from: hold.start, to: hold.end, reason: reason))
         print("hold \(hold.id) (\(hold.reference)) released")
     }
 }

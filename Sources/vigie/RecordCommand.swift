@@ -63,13 +63,13 @@ struct Record: ParsableCommand {
             let store: RecordingStore
             let rebuild: CatalogRebuild?
             do {
-                (store, rebuild) = try RecordingStore.openForRecording(root: root, who: currentUser, knownDamage: knownDamage)
+                (store, rebuild) = try RecordingStore.openForRecording(root: root, who: unixUser, knownDamage: knownDamage)
             } catch {
                 core.shutdown()
                 throw StorageOptions.exit(error, command: "vigie record")
             }
             if let rebuild { printError("vigie record: CATALOG DAMAGED, recording goes on: \(rebuild)") }
-            let recorder = Recorder(core: core, store: store, segmentSeconds: segmentSeconds, who: currentUser, rebuild: rebuild)
+            let recorder = Recorder(core: core, store: store, segmentSeconds: segmentSeconds, who: unixUser, rebuild: rebuild)
             let report: RecoveryReport
             do {
                 report = try recorder.start(cameraIDs: ids, retentionEvery: retentionEvery, backupEvery: backupEvery)

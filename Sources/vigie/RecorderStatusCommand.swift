@@ -16,7 +16,7 @@ struct RecorderStatus: ParsableCommand {
     @OptionGroup var storageOptions: StorageOptions
 
     func run() throws {
-        let (inventory, store) = try storageOptions.open(.readOnly)
+        let (inventory, store, _) = try storageOptions.open(.readOnly, for: .status)
         let zone = inventory.site.timeZone
         let usage = Dictionary(uniqueKeysWithValues: try store.catalog.usage().map { ($0.camera, $0) })
         let report = RecorderStatusReport.read(from: store.statusPath)

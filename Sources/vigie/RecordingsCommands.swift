@@ -17,6 +17,7 @@ struct RecordingsList: ParsableCommand {
 
     func run() throws {
         let (inventory, store) = try storageOptions.open(.readOnly)
+        _ = try storageOptions.authorize(store, .playback, camera: inventory.camera(camera)?.id ?? camera)
         let zone = inventory.site.timeZone
         let start = try from.map { try parseLocal($0, zone, option: "--from") }
         let end = try to.map { try parseLocal($0, zone, option: "--to") }
@@ -45,7 +46,7 @@ struct RecordingsVerify: ParsableCommand {
     @Option(help: "Only this camera.") var camera: String?
 
     func run() throws {
-        let (inventory, store) = try storageOptions.open(.readOnly)
+        let (inventory, store, _) = try storageOptions.open(.readOnly, for: .verify)
         if let camera, inventory.camera(camera) == nil, try !store.catalog.usage().contains(where: { $0.camera == camera }) {
             printError("vigie recordings verify: no camera `\(camera)` in \(inventory.file) nor in the recordings")
             throw ExitCode(64)

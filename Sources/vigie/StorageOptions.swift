@@ -37,8 +37,54 @@ struct StorageOptions: ParsableArguments {
     }
 }
 
-/// The person at the keyboard: the Unix user until accounts exist.
-var currentUser: String { ProcessInfo.processInfo.environment["USER"] ?? NSUserName() }
+/// The Unix user this process runs as, from the kernel (not $USER, which anyone can set).
+var unixUser: String {
+    let uid = geteuid()
+    guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid\(uid)" }
+    return String(cString: name)
+}
+
+extension StorageOptions {
+    /// Opens the recordings for the person at the keyboard, who must be allowed `permission`
+    /// (on `camera` when given): on a site with accounts, the account mapped to this Unix
+    /// user; without any, single-user mode. A refusal is said, written to the audit log
+    /// (when the storage can be written) and exits 77.
+    func open(_ access: CatalogAccess = .readWrite, for permission: Permission, camera: String? = nil) throws -> (CameraInventory, RecordingStore, Actor) {
+        let (inventory, store) = try open(access)
+        let actor = try authorize(store, permission, camera: camera)
+        return (inventory, store, actor)
+    }
+
+    func authorize(_ store: RecordingStore, _ permission: Permission, camera: String? = nil) throws -> Actor {
+        try authorizeLocal(store, permission, camera: camera)
+    }
+}
+
+/// The person at the keyboard, allowed `permission` (on `camera` when given), or a refusal
+/// said, audited and exit 77.
+func authorizeLocal(_ store: RecordingStore, _ permission: Permission, camera: String? = nil) throws -> Actor {
+    let refusal: String
+    let who: String
+    switch AccessPolicy.localActor(unixUser: unixUser, accounts: try store.catalog.accounts()) {
+    case .failure(let error):
+        refusal = error.description
+        who = "unix:\(unixUser)"
+    case .success(let actor):
+        guard let why = AccessPolicy.refusal(actor, permission, camera: camera) else { return actor }
+        refusal = why
+        who = actor.name
+    }
+    auditRefusal(store, who: who, permission: permission, camera: camera, why: refusal)
+    printError("vigie: refused: \(refusal)")
+    throw ExitCode(77)  // EX_NOPERM
+}
+
+/// Writes a refused action to the audit log, through a writable handle when the command
+/// only reads; on read-only media the refusal is only said.
+func auditRefusal(_ store: RecordingStore, who: String, permission: Permission, camera: String?, why: String) {
+    let writable = store.access == .readWrite ? store : try? RecordingStore(root: store.root, access: .readWrite)
+    writable?.audit.record(OperatorEvent(who: who, action: .accessRefused, cameraID: camera, detail: "\(permission.rawValue): \(why)"))
+}
 
 func parseLocal(_ text: String, _ zone: TimeZone, option: String) throws -> Date {
     do {

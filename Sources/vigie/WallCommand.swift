@@ -116,7 +116,7 @@ struct ConsoleArguments: ParsableArguments {
         var rebuild: CatalogRebuild? = nil
         do {
             if record {
-                (store, rebuild) = try RecordingStore.openForRecording(root: root, who: currentUser)
+                (store, rebuild) = try RecordingStore.openForRecording(root: root, who: unixUser)
                 if let rebuild { printError("vigie: CATALOG DAMAGED, recording goes on: \(rebuild)") }
             } else {
                 store = try RecordingStore(root: root)
@@ -124,7 +124,10 @@ struct ConsoleArguments: ParsableArguments {
         } catch {
             throw StorageOptions.exit(error)
         }
-        var options = ConsoleOptions(operatorName: currentUser)
+        let actor = try authorizeLocal(store, playback == nil ? .live : .playback, camera: playback?.camera)
+        var options = ConsoleOptions(operatorName: actor.name)
+        options.mayView = { AccessPolicy.refusal(actor, .live, camera: $0) == nil }
+        options.playbackRefusal = { AccessPolicy.refusal(actor, .playback, camera: $0) }
         options.graphics = graphics
         options.colors = colors
         options.statisticsPath = statistics
@@ -135,7 +138,7 @@ struct ConsoleArguments: ParsableArguments {
         let core = RecorderCore(inventory: inventory)
         var recorder: Recorder? = nil
         if record {
-            recorder = Recorder(core: core, store: store, who: currentUser, rebuild: rebuild)
+            recorder = Recorder(core: core, store: store, who: unixUser, rebuild: rebuild)
             do {
                 _ = try recorder?.start()
             } catch {
@@ -205,6 +208,7 @@ struct Play: ParsableCommand {
         LogSetup.toStandardError(level: Logger.Level(rawValue: console.logLevel) ?? .warning)
         let root = RecordingStore.root(given: console.storage, siteName: inventory.site.name)
         let store = try RecordingStore(root: root)
+        let actor = try authorizeLocal(store, .playback, camera: camera)
         let area = View.parseSize(size)!
         let began = MonotonicClock.seconds()
         // One opening of the segment: its picture size first, then the seek in it.
@@ -220,7 +224,7 @@ struct Play: ParsableCommand {
             width: picture.renderer.pixelWidth, height: picture.renderer.pixelHeight, preview: picture.renderer.pixelWidth * 2 <= video.width)
         let prepared = MonotonicClock.seconds()
         store.audit.record(
-            OperatorEvent(who: currentUser, action: .playback, cameraID: camera, detail: "opened (plain output)", from: start, reason: reason))
+            OperatorEvent(who: actor.name, action: .playback, cameraID: camera, detail: "opened (plain output)", from: start, reason: reason))
         let audited = MonotonicClock.seconds()
         var buffer = VTBuffer(colorMode: picture.colorMode)
         var frame = try reader.seek(to: start)
@@ -241,7 +245,7 @@ struct Play: ParsableCommand {
             shown += 1
             frame = shown < (frames ?? 1) ? try reader.next() : nil
         }
-        store.audit.record(OperatorEvent(who: currentUser, action: .playback, cameraID: camera, detail: "watched", from: start, to: last, reason: reason))
+        store.audit.record(OperatorEvent(who: actor.name, action: .playback, cameraID: camera, detail: "watched", from: start, to: last, reason: reason))
         printError("vigie play: \(shown) frame(s), last \(LocalTime.format(last, timeZone: inventory.site.timeZone, offset: true, fraction: true))")
     }
 }

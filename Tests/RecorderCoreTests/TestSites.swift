@@ -39,8 +39,17 @@ enum TestSites {
 
     /// Runs `vigie` to its end.
     @discardableResult
-    static func vigie(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try runProgram(program, arguments, environment: ["VIGIE_CACHE": cache])
+    static func vigie(_ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runProgram(program, arguments, environment: ["VIGIE_CACHE": cache], input: input)
+    }
+
+    /// Runs `vigie` as another Unix user (setpriv; the tests run as root), as a second person
+    /// on the machine would.
+    @discardableResult
+    static func vigie(as user: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runProgram(
+            "/usr/bin/setpriv", ["--reuid=\(user)", "--regid=\(user == "nobody" ? "nogroup" : user)", "--clear-groups", try program] + arguments,
+            environment: ["VIGIE_CACHE": cache, "HOME": "/tmp"], input: input)
     }
 
     /// Starts `vigie` in the background, its standard error into `log`.

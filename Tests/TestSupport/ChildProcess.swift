@@ -10,14 +10,15 @@ public final class ChildProcess: @unchecked Sendable {  // pid and status are se
     private var status: Int32?
 
     /// Starts `path` with `arguments`; standard output and error go to the given files
-    /// (or /dev/null), standard input is /dev/null. `environment` adds to the current one.
-    public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, stdout: String? = nil, stderr: String? = nil)
-        throws
-    {
+    /// (or /dev/null), standard input is the file `stdin` (or /dev/null). `environment` adds
+    /// to the current one.
+    public init(
+        _ path: String, _ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil, stdout: String? = nil, stderr: String? = nil
+    ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderr ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         // A fresh signal state: the test runner's blocked or ignored signals must not pass on.

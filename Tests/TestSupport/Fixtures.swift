@@ -38,14 +38,19 @@ public enum TestPaths {
 /// pipes: a daemon the program starts (tmux's server, an RTSP server) may keep the
 /// descriptors it inherited, and a pipe would then never reach its end.
 @discardableResult
-public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+public func runProgram(
+    _ path: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil
+) throws -> (status: Int32, stdout: String, stderr: String) {
     let folder = FileManager.default.temporaryDirectory.path
     let outPath = "\(folder)/vigie-run-\(UUID().uuidString).out", errPath = "\(folder)/vigie-run-\(UUID().uuidString).err"
+    let inPath = "\(folder)/vigie-run-\(UUID().uuidString).in"
     defer {
         unlink(outPath)
         unlink(errPath)
+        unlink(inPath)
     }
-    let child = try ChildProcess(path, arguments, environment: environment, stdout: outPath, stderr: errPath)
+    if let input { try input.write(toFile: inPath, atomically: false, encoding: .utf8) }
+    let child = try ChildProcess(path, arguments, environment: environment, stdin: input == nil ? nil : inPath, stdout: outPath, stderr: errPath)
     let status = child.wait()
     let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""

@@ -1,0 +1,184 @@
+public import Foundation
+
+/// What a named person may do: each role is allowed its own actions only, checked on every
+/// request (by the server for remote consoles, by the embedded core locally).
+public enum Role: String, Sendable, CaseIterable, Codable {
+    /// The live wall and isolating a camera, on the account's cameras.
+    case `operator`
+    /// Also playback and holds (exports and search come with requisitions).
+    case technician
+    /// Also accounts and layouts.
+    case supervisor
+    /// The audit log and the registers; no images.
+    case auditor
+    /// System settings; no images.
+    case admin
+
+    public var permissions: Set<Permission> {
+        switch self {
+        case .operator: [.live, .status]
+        case .technician: [.live, .playback, .holds, .readHolds, .verify, .status]
+        case .supervisor: [.live, .playback, .holds, .readHolds, .accounts, .readAccounts, .layouts, .verify, .status]
+        case .auditor: [.audit, .readHolds, .readAccounts, .verify, .status]
+        case .admin: [.settings, .verify, .status]
+        }
+    }
+
+    public var summary: String {
+        switch self {
+        case .operator: "live wall and isolation on the account's cameras"
+        case .technician: "live, playback and holds on the account's cameras"
+        case .supervisor: "live, playback, holds, accounts and layouts"
+        case .auditor: "the audit log and the registers, no images"
+        case .admin: "system settings, no images"
+        }
+    }
+}
+
+/// One kind of action the access rules decide on.
+public enum Permission: String, Sendable, CaseIterable {
+    case live = "watch live pictures"
+    case playback = "play recordings back"
+    case holds = "add or release holds"
+    case readHolds = "list holds"
+    case audit = "read the audit log"
+    case accounts = "manage accounts"
+    case readAccounts = "list accounts"
+    case layouts = "change layouts"
+    case settings = "change system settings"
+    case verify = "check the recordings' integrity"
+    case status = "read the recorder's status"
+
+    /// Whether the action concerns pictures of particular cameras (checked against the account's).
+    var concernsCameras: Bool { self == .live || self == .playback || self == .holds }
+}
+
+/// A named, habilitated person.
+public struct Account: Sendable, Hashable {
+    public var name: String
+    public var role: Role
+    /// Globs of camera ids (`*`, `quai-*`): the cameras whose pictures the account may see.
+    public var cameras: [String]
+    /// The local Unix user who acts as this account (SO_PEERCRED on the socket, getuid locally).
+    public var unixUser: String?
+    /// The memory-hard hash of the password (`PasswordHash`), never the password.
+    public var passwordHash: String
+    public var createdBy: String
+    public var createdAt: Date
+    /// When the habilitation ends: no login after it.
+    public var expires: Date?
+    public var disabledBy: String?
+    public var disabledAt: Date?
+    public var passwordChangedAt: Date
+    public var lastLogin: Date?
+
+    public init(
+        name: String, role: Role, cameras: [String] = ["*"], unixUser: String? = nil, passwordHash: String, createdBy: String, createdAt: Date,
+        expires: Date? = nil
+    ) {
+        self.name = name
+        self.role = role
+        self.cameras = cameras
+        self.unixUser = unixUser
+        self.passwordHash = passwordHash
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.expires = expires
+        passwordChangedAt = createdAt
+    }
+
+    /// Why the account may not act at `now`, or nil.
+    public func unusable(at now: Date) -> String? {
+        if let disabledAt, disabledAt <= now { return "account \(name) is disabled" }
+        if let expires, expires <= now { return "the habilitation of account \(name) expired on \(expires.formatted(.iso8601.year().month().day()))" }
+        return nil
+    }
+
+    public func mayView(camera: String) -> Bool { cameras.contains { CameraGlob.matches($0, camera) } }
+
+    /// Account names and Unix user names: a letter, then letters, digits, `.`, `_` or `-`, at most 64.
+    public static func validName(_ name: String) -> String? {
+        guard let first = name.unicodeScalars.first, name.unicodeScalars.count <= 64 else { return "is empty or longer than 64 characters" }
+        guard ("a"..."z").contains(first) || ("A"..."Z").contains(first) else { return "must start with a letter" }
+        let allowed = name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+        return allowed ? nil : "may hold only ASCII letters, digits, `.`, `_` and `-`"
+    }
+}
+
+/// `*` and `?` globs over camera ids (ids are plain ASCII words, so no escapes).
+public enum CameraGlob {
+    public static func matches(_ glob: String, _ text: String) -> Bool {
+        let pattern = Array(glob.unicodeScalars), string = Array(text.unicodeScalars)
+        var p = 0, s = 0, star = -1, mark = 0
+        while s < string.count {
+            if p < pattern.count && (pattern[p] == "?" || pattern[p] == string[s]) {
+                p += 1
+                s += 1
+            } else if p < pattern.count && pattern[p] == "*" {
+                star = p
+                mark = s
+                p += 1
+            } else if star >= 0 {
+                p = star + 1
+                mark += 1
+                s = mark
+            } else {
+                return false
+            }
+        }
+        while p < pattern.count && pattern[p] == "*" { p += 1 }
+        return p == pattern.count
+    }
+}
+
+/// Who is acting: a named account, or, on a site with no account yet, the local Unix user,
+/// who may do everything (the demo, a first install) until the first account is made.
+public enum Actor: Sendable, Hashable {
+    case singleUser(unixUser: String)
+    case account(Account)
+
+    /// The name written in the audit log.
+    public var name: String {
+        switch self {
+        case .singleUser(let user): user
+        case .account(let account): account.name
+        }
+    }
+
+    public var account: Account? {
+        if case .account(let account) = self { return account }
+        return nil
+    }
+}
+
+/// The access rules, pure: who may do what, on which camera.
+public enum AccessPolicy {
+    /// Nil when allowed, else why not (said to the person and written to the audit log).
+    public static func refusal(_ actor: Actor, _ permission: Permission, camera: String? = nil, at now: Date = Date()) -> String? {
+        guard case .account(let account) = actor else { return nil }
+        if let unusable = account.unusable(at: now) { return unusable }
+        guard account.role.permissions.contains(permission) else {
+            return "account \(account.name) (\(account.role.rawValue)) may not \(permission.rawValue)"
+        }
+        if permission.concernsCameras, let camera, !account.mayView(camera: camera) {
+            return "account \(account.name) may not \(permission.rawValue) on camera \(camera)"
+        }
+        return nil
+    }
+
+    /// Who acts for the local Unix user `unixUser`, given the site's accounts: single-user
+    /// mode while there are none; else the account mapped to that user, or an error.
+    public static func localActor(unixUser: String, accounts: [Account], at now: Date = Date()) -> Result<Actor, AccessError> {
+        if accounts.isEmpty { return .success(.singleUser(unixUser: unixUser)) }
+        guard let account = accounts.first(where: { $0.unixUser == unixUser }) else {
+            return .failure(AccessError("the Unix user \(unixUser) acts as no account (a supervisor maps it: vigie accounts add NAME --unix-user \(unixUser))"))
+        }
+        if let unusable = account.unusable(at: now) { return .failure(AccessError(unusable)) }
+        return .success(.account(account))
+    }
+}
+
+public struct AccessError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

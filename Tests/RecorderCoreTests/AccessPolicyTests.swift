@@ -1,0 +1,70 @@
+import Foundation
+import RecorderCore
+import Testing
+
+/// The access rules alone: roles, cameras, expiry, disabling, who a local Unix user is.
+@Suite struct AccessPolicyTests {
+    let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    func account(_ role: Role, cameras: [String] = ["*"], unixUser: String? = nil) -> Actor {
+        .account(Account(name: "p-\(role.rawValue)", role: role, cameras: cameras, unixUser: unixUser, passwordHash: "", createdBy: "chef", createdAt: now))
+    }
+
+    @Test func eachRoleDoesItsOwnActionsOnly() {
+        func allowed(_ role: Role) -> Set<Permission> { Set(Permission.allCases.filter { AccessPolicy.refusal(account(role), $0, at: now) == nil }) }
+        #expect(allowed(.operator) == [.live, .status])
+        #expect(allowed(.technician) == [.live, .playback, .holds, .readHolds, .verify, .status])
+        #expect(allowed(.supervisor) == [.live, .playback, .holds, .readHolds, .accounts, .readAccounts, .layouts, .verify, .status])
+        // No images for auditors and admins.
+        #expect(allowed(.auditor) == [.audit, .readHolds, .readAccounts, .verify, .status])
+        #expect(allowed(.admin) == [.settings, .verify, .status])
+        #expect(AccessPolicy.refusal(account(.operator), .playback, camera: "a", at: now) == "account p-operator (operator) may not play recordings back")
+        // Single-user mode: everything.
+        #expect(Permission.allCases.allSatisfy { AccessPolicy.refusal(.singleUser(unixUser: "root"), $0, at: now) == nil })
+    }
+
+    @Test func picturesOnlyOfTheAccountsCameras() {
+        let quays = account(.technician, cameras: ["quai-*", "gare"])
+        #expect(AccessPolicy.refusal(quays, .live, camera: "quai-nord", at: now) == nil)
+        #expect(AccessPolicy.refusal(quays, .playback, camera: "gare", at: now) == nil)
+        #expect(AccessPolicy.refusal(quays, .playback, camera: "gare-sud", at: now) == "account p-technician may not play recordings back on camera gare-sud")
+        #expect(AccessPolicy.refusal(quays, .holds, camera: "mairie", at: now) != nil)
+        // What is not about pictures is not limited by cameras.
+        #expect(AccessPolicy.refusal(quays, .status, camera: "mairie", at: now) == nil)
+        #expect(CameraGlob.matches("*", "anything") && CameraGlob.matches("c?m-*-x", "cam-12-x") && !CameraGlob.matches("c?m-*-x", "cam-12-y"))
+        #expect(CameraGlob.matches("a*b*c", "axxbyyc") && !CameraGlob.matches("a*b*c", "axxbyy") && CameraGlob.matches("**", ""))
+    }
+
+    @Test func anExpiredOrDisabledAccountCannotAct() {
+        var person = Account(name: "tech", role: .technician, passwordHash: "", createdBy: "chef", createdAt: now, expires: now.addingTimeInterval(86_400))
+        #expect(AccessPolicy.refusal(.account(person), .playback, at: now) == nil)
+        #expect(AccessPolicy.refusal(.account(person), .playback, at: now.addingTimeInterval(86_400))?.contains("expired") == true)
+        person.disabledAt = now.addingTimeInterval(10)
+        #expect(AccessPolicy.refusal(.account(person), .status, at: now.addingTimeInterval(11)) == "account tech is disabled")
+    }
+
+    @Test func aLocalUserActsAsItsMappedAccountOrNobody() throws {
+        #expect(try AccessPolicy.localActor(unixUser: "marie", accounts: [], at: now).get() == .singleUser(unixUser: "marie"))
+        let chef = Account(name: "chef", role: .supervisor, unixUser: "marie", passwordHash: "", createdBy: "marie", createdAt: now)
+        #expect(try AccessPolicy.localActor(unixUser: "marie", accounts: [chef], at: now).get() == .account(chef))
+        guard case .failure(let error) = AccessPolicy.localActor(unixUser: "paul", accounts: [chef], at: now) else {
+            Issue.record("an unmapped user must be refused once an account exists")
+            return
+        }
+        #expect(error.description.contains("the Unix user paul acts as no account"))
+        #expect(Account.validName("agent.dupont-2") == nil && Account.validName("2agent") != nil && Account.validName("a b") != nil && Account.validName("") != nil)
+    }
+
+    @Test func passwordsAreKeptOnlyAsScryptHashes() throws {
+        let stored = try PasswordHash.make("correct horse battery")
+        #expect(stored.hasPrefix("$scrypt$ln=15,r=8,p=1$") && !stored.contains("correct"))
+        #expect(PasswordHash.matches("correct horse battery", stored))
+        #expect(!PasswordHash.matches("correct horse batterY", stored))
+        #expect(try PasswordHash.make("correct horse battery") != stored)  // salted
+        // A damaged or weakened hash never matches (no cheap parameters accepted).
+        #expect(!PasswordHash.matches("correct horse battery", stored.replacingOccurrences(of: "ln=15", with: "ln=1")))
+        #expect(!PasswordHash.matches("correct horse battery", "$scrypt$ln=15,r=8,p=1$AAAA$BBBB"))
+        #expect(!PasswordHash.matches("", ""))
+        #expect(PasswordHash.weakness("short") != nil && PasswordHash.weakness("aaaaaaaaaaaa") != nil && PasswordHash.weakness("correct horse") == nil)
+    }
+}
