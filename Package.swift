@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "RecorderCore",
             dependencies: [
-                "Media", "Simulation", "CSQLite",
+                "Media", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),

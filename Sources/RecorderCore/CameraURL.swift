@@ -7,6 +7,8 @@ import Media
 /// (the simulated city). Messages never repeat credentials.
 public enum CameraURL {
     public static let networkSchemes = ["rtsp", "rtsps", "http", "https"]
+    /// Schemes that FFmpeg does not open: the simulated city, a recorder's relay.
+    public static let schemesOpenedElsewhere: Set<String> = ["sim", "vigie"]
 
     /// nil when `url` is usable, else what is wrong with it.
     public static func problem(with url: String) -> String? {

@@ -1,6 +1,5 @@
 import Foundation
 public import Media
-public import Simulation
 import Synchronization
 
 /// Which of a camera's two streams.
@@ -11,15 +10,18 @@ public enum StreamChoice: String, Sendable, CaseIterable {
     case sub
 }
 
+/// Opens the addresses of one scheme (`sim`, the simulated city the executable wires in;
+/// `vigie`, a recorder's relay for a remote console) as packet sources.
+public typealias SchemeOpener = @Sendable (_ url: String, _ interrupt: InterruptFlag) throws(MediaError) -> any PacketSource
+
 /// The recorder core: owns the site's cameras and their live feeds. The console talks
-/// to it, never to FFmpeg; later it records, keeps the catalog and the audit log.
+/// to it, never to FFmpeg; it records, keeps the catalog and the audit log.
 ///
 /// One feed per camera stream, created on first use and connected only while somebody
-/// (a viewer, the recorder) wants it.
+/// (a viewer, the recorder) wants it. Network and file addresses are opened by FFmpeg;
+/// other schemes by the openers given (so no production module depends on the simulator).
 public final class RecorderCore: Sendable {
     public let inventory: CameraInventory
-    /// The simulated city behind the inventory's sim:// cameras, if any.
-    public let simulation: SimulatedCityRuntime?
     private let feeds = Mutex<[String: LiveFeed]>([:])
     private let opener: SourceOpener
     private let policy: ReconnectPolicy
@@ -28,28 +30,21 @@ public final class RecorderCore: Sendable {
     public static let subStreamLimit = (width: 704, height: 576)
 
     public init(
-        inventory: CameraInventory, footageCache: SimulatedFootageCache = SimulatedFootageCache(),
-        policy: ReconnectPolicy = ReconnectPolicy(), connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(10)
+        inventory: CameraInventory, schemes: [String: SchemeOpener] = [:], policy: ReconnectPolicy = ReconnectPolicy(),
+        connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(10)
     ) {
         self.inventory = inventory
         self.policy = policy
-        let simulated = inventory.cameras.filter { SimulatedAddress.parse($0.mainURL) != nil }
-        let simulation: SimulatedCityRuntime? =
-            simulated.isEmpty
-            ? nil
-            : SimulatedCityRuntime(
-                city: SimulatedCity(
-                    cameras: simulated.map {
-                        SimulatedCameraSpec(id: $0.id, name: $0.name, location: $0.location, neighbours: $0.neighbours)
-                    }),
-                cache: footageCache, timeZone: inventory.site.timeZone)
-        self.simulation = simulation
         self.opener = { url, transport, interrupt throws(MediaError) -> any PacketSource in
-            if url.hasPrefix("sim://") {
-                guard let simulation else {
-                    throw MediaError(kind: .invalidArgument, operation: "open", source: url, message: "no simulated city")
+            if let scheme = url.split(separator: ":", maxSplits: 1).first, url.dropFirst(scheme.count).hasPrefix("://"),
+                CameraURL.schemesOpenedElsewhere.contains(String(scheme))
+            {
+                guard let open = schemes[String(scheme)] else {
+                    throw MediaError(
+                        kind: .invalidArgument, operation: "open", source: url,
+                        message: scheme == "sim" ? "sim:// cameras need the simulated city (run them with vigie)" : "no opener for \(scheme)://")
                 }
-                return try simulation.open(url: url, interrupt: interrupt)
+                return try open(url, interrupt)
             }
             var options = DemuxerOptions(rtspTransport: transport, connectTimeout: connectTimeout, readTimeout: readTimeout)
             options.extraOptions = [:]

@@ -84,10 +84,10 @@ struct Bench: ParsableCommand {
         func run() throws {
             LogSetup.toStandardError(level: siteOptions.level)
             let inventory = try SiteLocator.load(siteOptions.site)
-            let core = RecorderCore(inventory: inventory)
+            let (core, simulation) = SiteSources.core(inventory)
             let choice = StreamChoice(rawValue: stream) ?? .main
             let selected = Array(inventory.cameras.prefix(cameras))
-            if let simulation = core.simulation {
+            if let simulation {
                 // Footage is built before the measure: building is a one-off, receiving is the steady cost.
                 for camera in selected where SimulatedAddress.parse(camera.mainURL) != nil {
                     _ = try simulation.cache.footage(

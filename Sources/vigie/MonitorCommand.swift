@@ -43,7 +43,7 @@ struct Monitor: ParsableCommand {
             printError("vigie monitor: no camera matches `\(cameras)` in \(inventory.file)")
             throw ExitCode(64)
         }
-        let core = RecorderCore(inventory: inventory)
+        let (core, simulation) = SiteSources.core(inventory)
         let choice = StreamChoice(rawValue: stream)!
         let stripWidth = 24
         var subscriptions: [String: FrameSubscription] = [:]
@@ -92,7 +92,7 @@ struct Monitor: ParsableCommand {
             if interactive {
                 lines.append("")
                 lines.append(
-                    core.simulation == nil
+                    simulation == nil
                         ? "Ctrl-C quits."
                         : "Ctrl-C quits. First run: simulated footage is built camera by camera (about 2 s each), then cached.")
                 for line in LogSetup.recent.snapshot { lines.append(TerminalText.escaped("  \(line.truncated(150))")) }

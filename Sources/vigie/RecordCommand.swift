@@ -53,7 +53,7 @@ struct Record: ParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let root = storageOptions.root(inventory)
-        let core = RecorderCore(inventory: inventory)
+        let (core, _) = SiteSources.core(inventory)
         let stop = SignalFlag.install()
         let started = MonotonicClock.seconds()
         var totals = (segments: 0, bytes: Int64(0), dropped: 0)

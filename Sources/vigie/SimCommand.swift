@@ -13,8 +13,7 @@ struct Sim: ParsableCommand {
 
     static func city(_ options: SiteOptions) throws -> (CameraInventory, SimulatedCityRuntime) {
         let inventory = try SiteLocator.load(options.site)
-        let core = RecorderCore(inventory: inventory)
-        guard let simulation = core.simulation else {
+        guard let simulation = SiteSources.simulation(for: inventory) else {
             printError("vigie sim: \(inventory.file) has no sim:// camera")
             throw ExitCode(64)
         }

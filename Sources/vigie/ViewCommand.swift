@@ -178,7 +178,7 @@ enum OpenedSource {
         do {
             if !looksLikeAddress || source.hasPrefix("sim://") {
                 let inventory = try SiteLocator.load(site)
-                let core = RecorderCore(inventory: inventory, connectTimeout: .seconds(timeout), readTimeout: .seconds(timeout))
+                let (core, _) = SiteSources.core(inventory, connectTimeout: .seconds(timeout), readTimeout: .seconds(timeout))
                 if !looksLikeAddress {
                     guard let camera = inventory.camera(source) else {
                         printError("vigie: no camera `\(source)` in \(inventory.file)")

@@ -135,7 +135,7 @@ struct ConsoleArguments: ParsableArguments {
         options.startPlayback = playback
         options.reason = reason
         if graphics == "auto" || colors == "auto" || graphics == "sixel" { options.capabilities = TerminalQuery.probe() }
-        let core = RecorderCore(inventory: inventory)
+        let (core, _) = SiteSources.core(inventory)
         var recorder: Recorder? = nil
         if record {
             recorder = Recorder(core: core, store: store, who: unixUser, rebuild: rebuild)

@@ -26,7 +26,7 @@ import Testing
         let withCredentials = fixture.urls[0].replacingOccurrences(of: "rtsp://", with: "rtsp://operator:hunter2@")
         let core = RecorderCore(
             inventory: try inventory([("cam-tcp", withCredentials, "tcp"), ("cam-udp", fixture.urls[1], "udp")]),
-            footageCache: LiveFeedTests.footage, policy: LiveFeedTests.fastPolicy, readTimeout: .seconds(3))
+            policy: LiveFeedTests.fastPolicy, readTimeout: .seconds(3))
         defer { core.shutdown() }
         let tcp = try #require(core.subscribeFrames(camera: "cam-tcp", width: 80, height: 60))
         let udp = try #require(core.subscribeFrames(camera: "cam-udp", width: 80, height: 60))
@@ -52,8 +52,7 @@ import Testing
         let fixture = try RTSPFixture(cameras: 1, basePort: RTSPFixture.randomBasePort())
         defer { fixture.stopAll() }
         let core = RecorderCore(
-            inventory: try inventory([("cam0", fixture.urls[0], "tcp")]), footageCache: LiveFeedTests.footage,
-            policy: LiveFeedTests.fastPolicy, connectTimeout: .seconds(3), readTimeout: .seconds(2))
+            inventory: try inventory([("cam0", fixture.urls[0], "tcp")]), policy: LiveFeedTests.fastPolicy, connectTimeout: .seconds(3), readTimeout: .seconds(2))
         defer { core.shutdown() }
         let feed = try #require(core.feed(camera: "cam0", stream: .main))
         let frames = feed.subscribeFrames(width: 64, height: 48)
@@ -89,9 +88,14 @@ import Testing
     }
 
     @Test func aSimulatedCameraIsDecodedOnlyWhileWatched() throws {
+        let inventory = try inventory([("a", "sim://a/main", "tcp"), ("b", "sim://b/main", "tcp")])
+        let city = SimulatedCityRuntime(
+            city: SimulatedCity(cameras: inventory.cameras.map { SimulatedCameraSpec(id: $0.id, name: $0.name, location: $0.location, neighbours: $0.neighbours) }),
+            cache: LiveFeedTests.footage, timeZone: inventory.site.timeZone)
+        // As the executable wires it: the sim scheme opened by the simulated city.
         let core = RecorderCore(
-            inventory: try inventory([("a", "sim://a/main", "tcp"), ("b", "sim://b/main", "tcp")]),
-            footageCache: LiveFeedTests.footage, policy: LiveFeedTests.fastPolicy)
+            inventory: inventory, schemes: ["sim": { url, interrupt throws(MediaError) in try city.open(url: url, interrupt: interrupt) }],
+            policy: LiveFeedTests.fastPolicy)
         defer { core.shutdown() }
         let feed = try #require(core.feed(camera: "a", stream: .main))
         let packets = feed.subscribePackets(capacity: 5)
