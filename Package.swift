@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // C libraries, as Debian ships them. Only Media imports CFFmpeg; only Console will import CNcursesw.
@@ -68,6 +72,40 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The protocol between the recorder and its consoles: messages only (Codable), no I/O.
+        .target(name: "RecorderAPI", swiftSettings: swiftSettings),
+        // The recorder as the site's server: HTTP/1.1 (and WebSocket) on a Unix socket and on TLS 1.3.
+        .target(
+            name: "Server",
+            dependencies: [
+                "RecorderCore", "RecorderAPI", "Media",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A console's and a command's side of the protocol: a Unix-socket or TLS client.
+        .target(
+            name: "Client",
+            dependencies: [
+                "RecorderAPI", "RecorderCore", "Media",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Pure Swift: layout and rotation schedule files, the scheduler, tile geometry.
         .target(
             name: "Wall",
@@ -83,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "vigie",
             dependencies: [
-                "Media", "RecorderCore", "Simulation", "Render", "Wall", "Console",
+                "Media", "RecorderCore", "RecorderAPI", "Server", "Client", "Simulation", "Render", "Wall", "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -178,6 +178,71 @@ public enum AccessPolicy {
     }
 }
 
+/// A login: a token handed to a console, of which the recorder keeps only the hash.
+public struct LoginSession: Sendable, Hashable {
+    public var id: Int64
+    public var tokenSHA256: String
+    public var account: String
+    /// Where the login came from (the peer address, or `unix:USER`).
+    public var address: String
+    public var created: Date
+    public var expires: Date
+    public var revoked: Date?
+    public var revokedBy: String?
+
+    public init(
+        id: Int64 = 0, tokenSHA256: String, account: String, address: String, created: Date, expires: Date, revoked: Date? = nil, revokedBy: String? = nil
+    ) {
+        self.id = id
+        self.tokenSHA256 = tokenSHA256
+        self.account = account
+        self.address = address
+        self.created = created
+        self.expires = expires
+        self.revoked = revoked
+        self.revokedBy = revokedBy
+    }
+
+    public func isValid(at now: Date) -> Bool { revoked == nil && expires > now }
+}
+
+/// Failed logins slow the next try down, per account and per address: the first 3 failures
+/// cost nothing, then each further try must wait 2^(n-3) seconds after the last failure, up to
+/// 15 minutes; failures older than an hour are forgotten, a success forgets them. Pure: the
+/// server keeps one and gives it the time.
+public struct LoginThrottle: Sendable {
+    struct Record: Sendable {
+        var failures: Int
+        var last: Date
+    }
+    private var records: [String: Record] = [:]
+    public static let freeFailures = 3
+    public static let longestWait: Double = 15 * 60
+    public static let forgetAfter: Double = 3600
+
+    public init() {}
+
+    /// How long `key` must still wait before trying again (0: now).
+    public func wait(for key: String, at now: Date) -> Double {
+        guard let record = records[key], now.timeIntervalSince(record.last) < LoginThrottle.forgetAfter,
+            record.failures >= LoginThrottle.freeFailures
+        else { return 0 }
+        let delay = min(LoginThrottle.longestWait, pow(2, Double(record.failures - LoginThrottle.freeFailures)))
+        return max(0, delay - now.timeIntervalSince(record.last))
+    }
+
+    public mutating func failed(_ key: String, at now: Date) {
+        var record = records[key] ?? Record(failures: 0, last: now)
+        if now.timeIntervalSince(record.last) >= LoginThrottle.forgetAfter { record.failures = 0 }
+        record.failures += 1
+        record.last = now
+        records[key] = record
+        if records.count > 100_000 { records = records.filter { now.timeIntervalSince($0.value.last) < LoginThrottle.forgetAfter } }
+    }
+
+    public mutating func succeeded(_ key: String) { records[key] = nil }
+}
+
 public struct AccessError: Error, Sendable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }

@@ -222,6 +222,14 @@ public protocol Catalog: AnyObject, Sendable {
     /// Rewrites an existing account (role, cameras, password, expiry, disabling, last login).
     func updateAccount(_ account: Account) throws(CatalogError)
 
+    /// Login sessions (the recorder keeps only the SHA-256 of each token).
+    func addSession(_ session: LoginSession) throws(CatalogError) -> Int64
+    func session(tokenSHA256: String) throws(CatalogError) -> LoginSession?
+    func sessions(account: String?) throws(CatalogError) -> [LoginSession]
+    /// Ends the account's sessions still valid (one with `id`); returns how many.
+    @discardableResult
+    func revokeSessions(account: String, id: Int64?, by who: String, at time: Date) throws(CatalogError) -> Int
+
     // Storage housekeeping: what the engine needs to commit on a full disk and to survive damage.
 
     /// Room only the catalog may use, in bytes (see `SQLiteCatalog.ensureReserve`).

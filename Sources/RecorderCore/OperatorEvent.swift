@@ -44,6 +44,11 @@ public struct OperatorEvent: Sendable, Hashable {
         public static let passwordChanged = Action("account.passwd")
         public static let accountDisabled = Action("account.disable")
         public static let accountEnabled = Action("account.enable")
+        public static let login = Action("login")
+        public static let logout = Action("logout")
+        /// A wrong account or password, a throttled try, an unusable account.
+        public static let loginFailed = Action("login.fail")
+        public static let sessionRevoked = Action("session.revoke")
     }
 
     /// The named account (the Unix user in single-user mode, `unix:USER` for a refused unmapped one).

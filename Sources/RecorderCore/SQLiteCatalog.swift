@@ -117,6 +117,17 @@ public final class SQLiteCatalog: Catalog {
             password_us INTEGER NOT NULL,
             last_login_us INTEGER
         );
+        CREATE TABLE IF NOT EXISTS sessions (
+            id INTEGER PRIMARY KEY,
+            token_sha256 TEXT NOT NULL UNIQUE,
+            account TEXT NOT NULL,
+            address TEXT NOT NULL,
+            created_us INTEGER NOT NULL,
+            expires_us INTEGER NOT NULL,
+            revoked_us INTEGER,
+            revoked_by TEXT
+        );
+        CREATE INDEX IF NOT EXISTS sessions_by_account ON sessions (account);
         """
 
     /// Opens the catalog at `path`: for writing (created when missing, its schema brought
@@ -183,9 +194,9 @@ public final class SQLiteCatalog: Catalog {
         database.persistWriteAheadLog()
         // A current schema needs no write (a full disk must not stop the catalog from opening).
         let current = try database.query("PRAGMA user_version").first?.first?.int ?? 0
-        let tables = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('segments', 'gaps', 'holds', 'destructions', 'usage', 'audit', 'accounts')")
+        let tables = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('segments', 'gaps', 'holds', 'destructions', 'usage', 'audit', 'accounts', 'sessions')")
             .first?.first?.int ?? 0
-        if current == SQLiteCatalog.schemaVersion && tables == 7 { return }
+        if current == SQLiteCatalog.schemaVersion && tables == 8 { return }
         try database.transaction { () throws(CatalogError) in
             try database.execute(SQLiteCatalog.schema)
             let version = try database.query("PRAGMA user_version").first?.first?.int ?? 0
@@ -802,6 +813,56 @@ extension SQLiteCatalog {
                     """, values)
                 if database.changes == 0 { throw CatalogError("there is no account \(account.name)", kind: .conflict) }
             }
+        }
+    }
+}
+
+extension SQLiteCatalog {
+    // MARK: Sessions
+
+    static func session(_ row: [SQLValue]) -> LoginSession {
+        LoginSession(
+            id: row[0].int ?? 0, tokenSHA256: row[1].string ?? "", account: row[2].string ?? "", address: row[3].string ?? "",
+            created: Date(micros: row[4].int ?? 0), expires: Date(micros: row[5].int ?? 0), revoked: row[6].int.map(Date.init(micros:)),
+            revokedBy: row[7].string)
+    }
+    static let sessionColumns = "id, token_sha256, account, address, created_us, expires_us, revoked_us, revoked_by"
+
+    public func addSession(_ session: LoginSession) throws(CatalogError) -> Int64 {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "INSERT INTO sessions (token_sha256, account, address, created_us, expires_us) VALUES (?,?,?,?,?)",
+                [.text(session.tokenSHA256), .text(session.account), .text(session.address), .integer(session.created.micros), .integer(session.expires.micros)])
+            return database.lastInsertedRow
+        }
+    }
+
+    public func session(tokenSHA256: String) throws(CatalogError) -> LoginSession? {
+        try locked { database throws(CatalogError) in
+            let present = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'sessions'").first?.first?.int ?? 0
+            guard present > 0 else { return nil }
+            return try database.query("SELECT \(SQLiteCatalog.sessionColumns) FROM sessions WHERE token_sha256 = ?", [.text(tokenSHA256)])
+                .first.map(SQLiteCatalog.session)
+        }
+    }
+
+    public func sessions(account: String?) throws(CatalogError) -> [LoginSession] {
+        try locked { database throws(CatalogError) in
+            let present = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'sessions'").first?.first?.int ?? 0
+            guard present > 0 else { return [] }
+            return try database.query(
+                "SELECT \(SQLiteCatalog.sessionColumns) FROM sessions WHERE ?1 IS NULL OR account = ?1 ORDER BY id", [account.sql]
+            ).map(SQLiteCatalog.session)
+        }
+    }
+
+    @discardableResult
+    public func revokeSessions(account: String, id: Int64?, by who: String, at time: Date) throws(CatalogError) -> Int {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "UPDATE sessions SET revoked_us = ?, revoked_by = ? WHERE account = ? AND (?4 IS NULL OR id = ?4) AND revoked_us IS NULL AND expires_us > ?1",
+                [.integer(time.micros), .text(who), .text(account), id.sql])
+            return database.changes
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RecorderAPI
 import RecorderCore
 
 struct AccountsCommand: ParsableCommand {
@@ -14,7 +15,7 @@ struct AccountsCommand: ParsableCommand {
             to it with --unix-user, and an unmapped one is refused. Passwords are read from a prompt, \
             or from standard input when it is not a terminal; only their scrypt hash is kept.
             """,
-        subcommands: [AccountsAdd.self, AccountsList.self, AccountsShow.self, AccountsChange.self, AccountsPasswd.self, AccountsDisable.self, AccountsEnable.self])
+        subcommands: [AccountsAdd.self, AccountsList.self, AccountsShow.self, AccountsChange.self, AccountsPasswd.self, AccountsDisable.self, AccountsEnable.self, AccountsRevoke.self])
 }
 
 /// Options shared by the commands that change an account.
@@ -67,6 +68,16 @@ func readNewPassword(for name: String) throws -> String {
     }
     if let weakness = PasswordHash.weakness(password) { throw refuse(weakness) }
     return password
+}
+
+/// Reads a password: at a prompt on the terminal (not echoed), else one line of standard input.
+func readPassword(prompt: String) throws -> String {
+    let line = isatty(STDIN_FILENO) != 0 ? readHidden(prompt) : readLine(strippingNewline: true)
+    guard let line, !line.isEmpty else {
+        printError("vigie: no password given")
+        throw ExitCode(64)
+    }
+    return line
 }
 
 private func readHidden(_ prompt: String) -> String? {
@@ -338,5 +349,21 @@ struct AccountsEnable: ParsableCommand {
         try store.catalog.updateAccount(account)
         store.audit.record(OperatorEvent(who: actor.name, action: .accountEnabled, detail: "account \(name) enabled", reason: reason))
         print("account \(name) enabled")
+    }
+}
+
+struct AccountsRevoke: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke", abstract: "End an account's sessions (your own, or any for supervisors): its consoles are cut off.")
+
+    @OptionGroup var storageOptions: StorageOptions
+    @OptionGroup var remote: ServiceOptions
+    @Argument(help: "The account's name.") var name: String
+    @Option(help: "Only this session (its number in the audit log's login entry).") var session: Int64?
+
+    func run() throws {
+        let (service, _) = try remote.connect(storageOptions, access: .readWrite)
+        let count = try check("vigie accounts revoke") { () throws(ServiceError) in try service.revokeSessions(account: name, session: session) }
+        print("\(count) session(s) of \(name) revoked")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RecorderAPI
 import RecorderCore
 
 struct AuditCommand: ParsableCommand {
@@ -14,18 +15,17 @@ struct AuditShow: ParsableCommand {
         discussion: "Control characters in what was recorded are shown escaped (^[, <U+009B>), never sent to the terminal.")
 
     @OptionGroup var storageOptions: StorageOptions
+    @OptionGroup var remote: ServiceOptions
     @Option(help: "Only entries about this camera.") var camera: String?
     @Option(help: "Only entries since this local time.") var since: String?
     @Option(help: "Only entries by this person.") var who: String?
 
     func run() throws {
-        let (inventory, store, _) = try storageOptions.open(.readOnly, for: .audit)
-        let zone = inventory.site.timeZone
+        let (service, zone) = try remote.connect(storageOptions, access: .readOnly)
         let start = try since.map { try parseLocal($0, zone, option: "--since") }
-        for entry in try store.catalog.auditEntries(camera: camera, since: start, who: who) {
-            let event = entry.event
-            var line = "\(entry.sequence)  \(LocalTime.format(event.when, timeZone: zone, offset: true))  \(event.who)  \(event.action)"
-            if let camera = event.cameraID { line += "  camera \(camera)" }
+        for event in try check("vigie audit show", { () throws(ServiceError) in try service.audit(camera: camera, since: start, who: who) }) {
+            var line = "\(event.sequence)  \(LocalTime.format(event.when, timeZone: zone, offset: true))  \(event.who)  \(event.action)"
+            if let camera = event.camera { line += "  camera \(camera)" }
             if let from = event.from {
                 line += "  footage \(LocalTime.format(from, timeZone: zone))"
                 if let to = event.to { line += " to \(LocalTime.format(to, timeZone: zone))" }

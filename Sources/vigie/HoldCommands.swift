@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RecorderAPI
 import RecorderCore
 
 struct HoldCommand: ParsableCommand {
@@ -12,6 +13,7 @@ struct HoldAdd: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "add", abstract: "Hold footage for a requisition.")
 
     @OptionGroup var storageOptions: StorageOptions
+    @OptionGroup var remote: ServiceOptions
     @Option(help: "The requisition's reference (number).") var reference: String
     @Option(help: "Camera ids, comma separated, or `all`.") var cameras: String
     @Option(help: "From (local time, YYYY-MM-DD HH:MM:SS).") var from: String
@@ -27,34 +29,14 @@ struct HoldAdd: ParsableCommand {
     }
 
     func run() throws {
-        let (inventory, store, actor) = try storageOptions.open(for: .holds)
-        let zone = inventory.site.timeZone
+        let (service, zone) = try remote.connect(storageOptions, access: .readWrite)
         let start = try parseLocal(from, zone, option: "--from"), end = try parseLocal(to, zone, option: "--to")
         guard end > start else { throw ValidationError("--to must be after --from") }
-        // Cameras by id or number, stored by id (what footage rows carry); a camera no longer in
-        // the site file but with footage kept can be held too.
-        let recorded = Set(try store.catalog.usage().map(\.camera))
-        var ids: [String] = []
-        for given in cameras == "all" ? [] : cameras.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-            if let camera = inventory.camera(given) {
-                ids.append(camera.id)
-            } else if recorded.contains(given) {
-                ids.append(given)
-            } else {
-                printError("vigie hold add: no camera `\(given)` in \(inventory.file) nor in the recordings")
-                throw ExitCode(64)
-            }
+        let ids = cameras == "all" ? [] : cameras.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let hold = try check("vigie hold add") { () throws(ServiceError) in
+            try service.addHold(HoldRequest(reference: reference, cameras: ids, from: start, to: end, reason: reason))
         }
-        // An account limited to some cameras holds only those (`all` means all of them).
-        for id in ids.isEmpty ? inventory.cameras.map(\.id) : ids { _ = try storageOptions.authorize(store, .holds, camera: id) }
-        let hold = try store.catalog.addHold(
-            Hold(reference: reference, cameras: ids, start: start, end: end, reason: reason, createdBy: actor.name, createdAt: Date()))
-        try store.audit.append(
-            OperatorEvent(
-                who: actor.name, action: .holdAdded, cameraID: ids.count == 1 ? ids[0] : nil,
-                detail: "hold \(hold.id) \(reference) cameras \(ids.isEmpty ? "all" : ids.joined(separator: ","))", from: start, to: end,
-                reason: reason))
-        print("hold \(hold.id) (\(reference)) added")
+        print("hold \(hold.id) (\(hold.reference)) added")
     }
 }
 
@@ -64,16 +46,16 @@ struct HoldList: ParsableCommand {
         discussion: "Reads only: works on a full disk and on write-protected media.")
 
     @OptionGroup var storageOptions: StorageOptions
+    @OptionGroup var remote: ServiceOptions
     @Flag(help: "Released holds too.") var all = false
 
     func run() throws {
-        let (inventory, store, _) = try storageOptions.open(.readOnly, for: .readHolds)
-        let zone = inventory.site.timeZone
-        let holds = try store.catalog.holds(includeReleased: all)
+        let (service, zone) = try remote.connect(storageOptions, access: .readOnly)
+        let holds = try check("vigie hold list") { () throws(ServiceError) in try service.holds(includeReleased: all) }
         if holds.isEmpty { print("no hold") }
         for hold in holds {
             var line = "\(hold.id)  \(hold.reference)  \(hold.cameras.isEmpty ? "all cameras" : hold.cameras.joined(separator: ","))  "
-            line += "\(LocalTime.format(hold.start, timeZone: zone)) to \(LocalTime.format(hold.end, timeZone: zone))  "
+            line += "\(LocalTime.format(hold.from, timeZone: zone)) to \(LocalTime.format(hold.to, timeZone: zone))  "
             line += "by \(hold.createdBy) on \(LocalTime.format(hold.createdAt, timeZone: zone))  \"\(hold.reason)\""
             if let released = hold.releasedAt { line += "  released by \(hold.releasedBy ?? "?") on \(LocalTime.format(released, timeZone: zone))" }
             print(line)
@@ -85,20 +67,15 @@ struct HoldRelease: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "release", abstract: "Release a hold: its footage follows retention again.")
 
     @OptionGroup var storageOptions: StorageOptions
+    @OptionGroup var remote: ServiceOptions
     @Argument(help: "The hold's number (see `vigie hold list`).") var id: Int64
     @Option(help: "Why it is released.") var reason: String
 
     func validate() throws { try checkTyped(reason, option: "--reason") }
 
     func run() throws {
-        let (_, store, actor) = try storageOptions.open(for: .holds)
-        guard let hold = try store.catalog.releaseHold(id: id, by: actor.name, at: Date()) else {
-            printError("vigie hold release: no hold \(id) in force")
-            throw ExitCode(64)
-        }
-        try store.audit.append(
-            OperatorEvent(
-                who: actor.name, action: .holdReleased, detail: "hold \(hold.id) \(hold.reference)", from: hold.start, to: hold.end, reason: reason))
+        let (service, _) = try remote.connect(storageOptions, access: .readWrite)
+        let hold = try check("vigie hold release") { () throws(ServiceError) in try service.releaseHold(id: id, reason: reason) }
         print("hold \(hold.id) (\(hold.reference)) released")
     }
 }

@@ -5,6 +5,7 @@ import Media
 import Metrics
 import Prometheus
 import RecorderCore
+import Server
 
 struct Record: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +17,12 @@ struct Record: ParsableCommand {
             when only held footage is left recording pauses until space returns. A damaged catalog is set \
             aside and rebuilt from the footage files (and its last backup). SIGTERM or Ctrl-C closes the \
             segments cleanly; after a crash the next start recovers partial segments. State and metrics: \
-            STORAGE/recorder.status (JSON) and STORAGE/metrics.prom (Prometheus text format).
+            STORAGE/recorder.status (JSON) and STORAGE/metrics.prom (Prometheus text format). \
+            The recorder serves its consoles and commands on STORAGE/recorder.sock (the peer's Unix \
+            user from the kernel) and, with --listen, on TCP with TLS 1.3 only: a certificate from \
+            --tls-certificate and --tls-key, or a self-signed one made at the first start in \
+            STORAGE/tls, whose SHA-256 fingerprint is printed for clients to pin. The protocol: \
+            docs/protocol.yaml.
             """
     )
 
@@ -37,7 +43,32 @@ struct Record: ParsableCommand {
     @Option(help: "Seconds between online backups of the catalog (also made when holds change; 0: never).")
     var backupEvery: Double = 600
 
+    @Option(help: ArgumentHelp("Also serve consoles on this address, over TLS 1.3 (0.0.0.0:7443, [::]:7443, 127.0.0.1:0).", valueName: "host:port"))
+    var listen: String?
+
+    @Option(help: ArgumentHelp("The TLS certificate chain (PEM) for --listen (default: a self-signed one in STORAGE/tls).", valueName: "file"))
+    var tlsCertificate: String?
+
+    @Option(help: ArgumentHelp("The TLS private key (PEM) of --tls-certificate.", valueName: "file"))
+    var tlsKey: String?
+
+    /// --listen split into host and port.
+    var listenAddress: (host: String, port: Int)? {
+        guard let listen else { return nil }
+        if listen.hasPrefix("["), let close = listen.firstIndex(of: "]"), listen[listen.index(after: close)...].hasPrefix(":"),
+            let port = Int(listen[listen.index(close, offsetBy: 2)...]), (0...65535).contains(port)
+        {
+            return (String(listen[listen.index(after: listen.startIndex)..<close]), port)
+        }
+        let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]), (0...65535).contains(port) else { return nil }
+        return (String(parts[0]), port)
+    }
+
     func validate() throws {
+        if listen != nil && listenAddress == nil { throw ValidationError("--listen is HOST:PORT ([IPv6]:PORT), the port 0 to 65535") }
+        if (tlsCertificate == nil) != (tlsKey == nil) { throw ValidationError("--tls-certificate and --tls-key go together") }
+        if tlsCertificate != nil && listen == nil { throw ValidationError("--tls-certificate is for --listen") }
         if !(2...600).contains(segmentSeconds) { throw ValidationError("--segment-seconds is 2 to 600") }
         if backupEvery < 0 || retentionEvery < 0 { throw ValidationError("--backup-every and --retention-every are 0 or more seconds") }
     }
@@ -81,6 +112,16 @@ struct Record: ParsableCommand {
             let after = rebuild == nil ? "" : String(format: " (the catalog set aside and restored or made anew: recording started %.2f s after the command)", MonotonicClock.seconds() - started)
             printError("vigie record: recording \(ids.count) camera(s) into \(store.root.path)\(after)")
             let metricsPath = store.root.appendingPathComponent("metrics.prom").path
+            let server = RecorderServer(api: ServerAPI(store: store, inventory: inventory, metrics: { registry.emitToString() }))
+            do {
+                try serve(server, store: store, inventory: inventory)
+            } catch {
+                server.shutdown()
+                recorder.stop()
+                core.shutdown()
+                printError("vigie record: cannot serve consoles: \(error)")
+                throw ExitCode(error is ValidationError ? 64 : 69)
+            }
             while !stop.isSet && !recorder.catalogDamaged {
                 if let duration, MonotonicClock.seconds() - started >= duration { break }
                 recorder.writeStateFile(registry.emitToString(), to: metricsPath)
@@ -88,6 +129,7 @@ struct Record: ParsableCommand {
             }
             knownDamage = recorder.catalogDamage
             let damaged = knownDamage != nil
+            server.shutdown()
             recorder.stop()
             recorder.writeStateFile(registry.emitToString(), to: metricsPath)
             for status in recorder.statuses() {
@@ -99,6 +141,27 @@ struct Record: ParsableCommand {
             printError("vigie record: the catalog was found damaged while recording: restarting to set it aside and rebuild it")
         }
         core.shutdown()
+        unlink(root.appendingPathComponent("recorder.sock").path)
         printError("vigie record: stopped; \(totals.segments) segments, \(totals.bytes) bytes, \(totals.dropped) packets dropped")
+    }
+
+    /// The Unix socket in the storage folder, and TLS on --listen.
+    private func serve(_ server: RecorderServer, store: RecordingStore, inventory: CameraInventory) throws {
+        let socket = store.root.appendingPathComponent("recorder.sock").path
+        guard socket.utf8.count < 108 else {
+            throw ValidationError("the storage folder's path is too long for its socket \(socket) (at most 107 bytes)")
+        }
+        try server.listen(unixSocket: socket)
+        printError("vigie record: serving local consoles and commands on \(socket)")
+        guard let (host, port) = listenAddress else { return }
+        let identity: TLSIdentity
+        if let tlsCertificate, let tlsKey {
+            identity = try TLSIdentity(certificatePath: tlsCertificate, keyPath: tlsKey)
+        } else {
+            identity = try TLSIdentity.selfSigned(in: store.root, siteName: inventory.site.name, hosts: [host])
+            if identity.created { printError("vigie record: made a self-signed TLS certificate, \(identity.certificatePath)") }
+        }
+        let bound = try server.listen(host: host, port: port, tls: identity)
+        printError("vigie record: serving consoles on \(host):\(bound) over TLS 1.3; certificate \(identity.fingerprint) (clients: --fingerprint \(identity.fingerprint))")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RecorderAPI
 import RecorderCore
 
 struct RecorderCommand: ParsableCommand {
@@ -14,8 +15,13 @@ struct RecorderStatus: ParsableCommand {
         discussion: "Reads only: works on a full disk and on write-protected media.")
 
     @OptionGroup var storageOptions: StorageOptions
+    @OptionGroup var remote: ServiceOptions
 
     func run() throws {
+        if remote.server != nil {
+            try remoteStatus()
+            return
+        }
         let (inventory, store, _) = try storageOptions.open(.readOnly, for: .status)
         let zone = inventory.site.timeZone
         let usage = Dictionary(uniqueKeysWithValues: try store.catalog.usage().map { ($0.camera, $0) })
@@ -75,6 +81,26 @@ struct RecorderStatus: ParsableCommand {
         }
         let total = usage.values.reduce(Int64(0)) { $0 + $1.bytes }
         print("Total \(Self.size(total))\(inventory.site.storageQuota.map { " (quota \($0))" } ?? "")")
+    }
+
+    /// What a remote recorder says of itself.
+    private func remoteStatus() throws {
+        let (service, zone) = try remote.connect(storageOptions, access: .readOnly)
+        let bytes = try check("vigie recorder status") { () throws(ServiceError) in try service.status() }
+        guard let report = try? API.decode(RecorderStatusReport.self, from: bytes) else {
+            printError("vigie recorder status: the recorder's status is not what the protocol says")
+            throw ExitCode(76)
+        }
+        let storage = report.storage
+        print("Recorder at \(remote.server ?? ""), pid \(report.pid) (updated \(LocalTime.format(report.updated, timeZone: zone)))")
+        print("Disk \(Self.size(storage.diskBytes)), \(Self.size(storage.freeBytes)) free (kept free: \(Self.size(storage.floorBytes)))")
+        if let since = storage.pausedSince {
+            print("ALERT: RECORDING PAUSED since \(LocalTime.format(since, timeZone: zone)): the disk is full and only held footage is left")
+        }
+        if let rebuilt = storage.rebuilt { print("ALERT: \(rebuilt)") }
+        for camera in report.cameras {
+            print("\(camera.id)  \(camera.feed)\(camera.recording ? ", REC" : "")  \(Int(camera.bitsPerSecond) / 1000) kbit/s  \(camera.segment ?? "-")")
+        }
     }
 
     static func size(_ bytes: Int64) -> String {

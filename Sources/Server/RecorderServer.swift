@@ -1,0 +1,205 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// The recorder as the site's server: HTTP/1.1 on a Unix socket in the storage folder (the
+/// peer's Unix user read from the kernel with SO_PEERCRED) and, when asked, on TCP with
+/// TLS 1.3 only. One event loop moves bytes; the API's work (the catalog blocks, passwords
+/// are hashed) runs on a small thread pool, so a slow request never holds another
+/// connection. Each request must arrive whole within `requestTimeout` of its first byte (a
+/// client sending nothing or dribbling bytes is dropped), bodies are limited to `maximumBody`,
+/// and an idle connection is closed after `idleTimeout`.
+public final class RecorderServer: Sendable {
+    public let api: ServerAPI
+    private let group: MultiThreadedEventLoopGroup
+    private let pool: NIOThreadPool
+    private let channels = Mutex<[any Channel]>([])
+    private let logger = Logger(label: "vigie.server")
+    public static let maximumBody = 1 << 20
+    static let requestTimeout: TimeAmount = .seconds(10)
+    static let idleTimeout: TimeAmount = .seconds(120)
+
+    public init(api: ServerAPI) {
+        self.api = api
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+    }
+
+    /// Listens on a Unix socket (an old one left by a crash is replaced), mode 0666: who may
+    /// do what is decided per request from the peer's Unix user.
+    public func listen(unixSocket path: String) throws {
+        if FileManager.default.fileExists(atPath: path) { unlink(path) }
+        let pool = pool, api = api
+        let channel = try ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .childChannelInitializer { channel in
+                RecorderServer.peerUser(channel).flatMap { user in
+                    channel.eventLoop.makeCompletedFuture {
+                        try RecorderServer.configure(channel.pipeline.syncOperations, peer: .local(unixUser: user), api: api, pool: pool)
+                    }
+                }
+            }
+            .bind(unixDomainSocketPath: path).wait()
+        chmod(path, 0o666)
+        channels.withLock { $0.append(channel) }
+        logger.notice("serving local consoles on \(path)")
+    }
+
+    /// Listens on TCP with TLS 1.3; returns the port (0 asks the system for one).
+    @discardableResult
+    public func listen(host: String, port: Int, tls: TLSIdentity) throws -> Int {
+        let context = try NIOSSLContext(configuration: tls.serverConfiguration())
+        let pool = pool, api = api
+        let channel = try ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let address = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    try RecorderServer.configure(channel.pipeline.syncOperations, peer: .remote(address: address), api: api, pool: pool)
+                }
+            }
+            .bind(host: host, port: port).wait()
+        channels.withLock { $0.append(channel) }
+        let bound = channel.localAddress?.port ?? port
+        logger.notice("serving consoles on \(host):\(bound) (TLS 1.3, certificate \(tls.fingerprint))")
+        return bound
+    }
+
+    static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, peer: Peer, api: ServerAPI, pool: NIOThreadPool) throws {
+        try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+        try pipeline.addHandler(HTTPConnectionHandler(peer: peer, api: api, pool: pool))
+    }
+
+    /// The Unix user at the other end of a local connection, as the kernel says.
+    static func peerUser(_ channel: any Channel) -> EventLoopFuture<String> {
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeFailedFuture(ServerError("no peer credentials on this channel"))
+        }
+        let credentials: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+        return credentials.map { credentials in
+            guard let entry = getpwuid(credentials.uid), let name = entry.pointee.pw_name else { return "uid\(credentials.uid)" }
+            return String(cString: name)
+        }
+    }
+
+    public func shutdown() {
+        let open = channels.withLock { channels in
+            defer { channels.removeAll() }
+            return channels
+        }
+        for channel in open { try? channel.close().wait() }
+        try? group.syncShutdownGracefully()
+        try? pool.syncShutdownGracefully()
+    }
+}
+
+/// `struct ucred` as SO_PEERCRED fills it (pid, uid, gid).
+struct PeerCredentials: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+}
+
+/// One connection: gathers each request (bounded in size and time), hands it to the API on
+/// the pool, writes the answer. Requests on a connection are answered in order.
+final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let peer: Peer
+    private let api: ServerAPI
+    private let pool: NIOThreadPool
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+    private var busy = false
+    private var deadline: Scheduled<Void>?
+
+    init(peer: Peer, api: ServerAPI, pool: NIOThreadPool) {
+        self.peer = peer
+        self.api = api
+        self.pool = pool
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context, after: RecorderServer.requestTimeout)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { deadline?.cancel() }
+
+    /// Closes the connection when no whole request came in time.
+    private func arm(_ context: ChannelHandlerContext, after delay: TimeAmount) {
+        deadline?.cancel()
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: delay) { channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let request):
+            if head == nil && !busy { arm(context, after: RecorderServer.requestTimeout) }
+            head = request
+            body.removeAll(keepingCapacity: true)
+            tooLarge = false
+            if let length = request.headers.first(name: "content-length").flatMap(Int.init), length > RecorderServer.maximumBody { tooLarge = true }
+        case .body(var buffer):
+            if body.count + buffer.readableBytes > RecorderServer.maximumBody {
+                tooLarge = true
+            } else if let bytes = buffer.readBytes(length: buffer.readableBytes) {
+                body += bytes
+            }
+        case .end:
+            guard let request = head else { return }
+            head = nil
+            deadline?.cancel()
+            if tooLarge {
+                respond(context, request, APIReply.error(413, "the request body is larger than \(RecorderServer.maximumBody) bytes"), close: true)
+                return
+            }
+            let call = APIRequest(
+                method: request.method.rawValue, target: request.uri, authorization: request.headers.first(name: "authorization"), body: body, peer: peer)
+            body = []
+            busy = true
+            let api = api
+            let answer = pool.runIfActive(eventLoop: context.eventLoop) { api.handle(call) }
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            answer.whenComplete { result in
+                let (handler, context) = loopBound.value
+                handler.busy = false
+                let reply = (try? result.get()) ?? APIReply.error(503, "the recorder is stopping")
+                handler.respond(context, request, reply, close: !request.isKeepAlive)
+            }
+        }
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ request: HTTPRequestHead, _ reply: APIReply, close: Bool) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: reply.contentType)
+        headers.add(name: "Content-Length", value: "\(reply.body.count)")
+        headers.add(name: "Cache-Control", value: "no-store")
+        for (name, value) in reply.headers { headers.add(name: name, value: value) }
+        if close { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: request.version, status: HTTPResponseStatus(statusCode: reply.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if !reply.body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))), promise: nil)
+        }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            if close { channel.close(promise: nil) }
+        }
+        if !close { arm(context, after: RecorderServer.idleTimeout) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

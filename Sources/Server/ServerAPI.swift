@@ -1,0 +1,395 @@
+import Crypto
+import Foundation
+import Logging
+public import RecorderAPI
+public import RecorderCore
+import Synchronization
+
+/// Where a request came from: the recorder's Unix socket (the peer's Unix user, from the
+/// kernel) or the network (its address; TLS only).
+public enum Peer: Sendable, Hashable, CustomStringConvertible {
+    case local(unixUser: String)
+    case remote(address: String)
+
+    public var description: String {
+        switch self {
+        case .local(let user): "unix:\(user)"
+        case .remote(let address): address
+        }
+    }
+}
+
+/// One HTTP request as the API sees it (the transport has already bounded its size and time).
+public struct APIRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var query: [String: String]
+    public var authorization: String?
+    public var body: [UInt8]
+    public var peer: Peer
+
+    public init(method: String, target: String, authorization: String?, body: [UInt8], peer: Peer) {
+        self.method = method
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        path = String(parts.first ?? "")
+        var query: [String: String] = [:]
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = String(kv[0]).removingPercentEncoding ?? String(kv[0])
+                let value = kv.count == 2 ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(kv[1])) : ""
+                query[key] = value
+            }
+        }
+        self.query = query
+        self.authorization = authorization
+        self.body = body
+        self.peer = peer
+    }
+}
+
+public struct APIReply: Sendable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
+    public var headers: [(String, String)]
+
+    public init(status: Int, contentType: String = "application/json", body: [UInt8], headers: [(String, String)] = []) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+        self.headers = headers
+    }
+
+    static func json<T: Encodable>(_ value: T, status: Int = 200) -> APIReply { APIReply(status: status, body: API.encode(value)) }
+    static func error(_ status: Int, _ message: String, headers: [(String, String)] = []) -> APIReply {
+        APIReply(status: status, body: API.encode(ErrorMessage(message)), headers: headers)
+    }
+}
+
+/// The in-process transport: a command or console on the machine with no recorder running
+/// asks the same API directly, as the local Unix user (same checks, same audit entries).
+public struct InProcessTransport: RecorderTransport {
+    public let api: ServerAPI
+    public let unixUser: String
+    public init(api: ServerAPI, unixUser: String) {
+        self.api = api
+        self.unixUser = unixUser
+    }
+    public var origin: String { "the recordings in \(api.store.root.path)" }
+    public func exchange(_ method: String, _ path: String, body: [UInt8]?) throws(ServiceError) -> ServiceResponse {
+        let reply = api.handle(APIRequest(method: method, target: path, authorization: nil, body: body ?? [], peer: .local(unixUser: unixUser)))
+        return ServiceResponse(status: reply.status, body: reply.body, headers: reply.headers)
+    }
+}
+
+/// The recorder's answers to its consoles and commands: every request is tied to an
+/// account (a session token, or the Unix user on the local socket), checked against the
+/// account's role and cameras, and what it does is written to the audit log under that
+/// account's name by the server itself. Runs on the server's worker threads (the catalog
+/// blocks), never on its event loop.
+public final class ServerAPI: Sendable {
+    let store: RecordingStore
+    let inventory: CameraInventory
+    let metrics: @Sendable () -> String
+    private let throttle = Mutex(LoginThrottle())
+    private let logger = Logger(label: "vigie.server")
+    /// How long a login lasts.
+    public static let sessionLifetime: Double = 12 * 3600
+
+    public init(store: RecordingStore, inventory: CameraInventory, metrics: @escaping @Sendable () -> String) {
+        self.store = store
+        self.inventory = inventory
+        self.metrics = metrics
+    }
+
+    public func handle(_ request: APIRequest) -> APIReply {
+        do {
+            return try route(request)
+        } catch let error as CatalogError {
+            logger.error("\(request.method) \(request.path): \(error)")
+            return .error(503, "the recorder's catalog cannot answer: \(error.kind)")
+        } catch {
+            return .error(400, "\(error)")
+        }
+    }
+
+    private func route(_ request: APIRequest) throws -> APIReply {
+        let parts = request.path.split(separator: "/").map(String.init)
+        if request.path == "/v1/login" {
+            return request.method == "POST" ? try login(request) : .error(405, "use POST")
+        }
+        if request.path == "/metrics" || request.path.hasPrefix("/v1/") {
+            let identity: (actor: Actor, session: LoginSession?)
+            switch try identify(request) {
+            case .success(let found): identity = found
+            case .failure(let reply): return reply.reply
+            }
+            let actor = identity.actor
+            switch (request.method, parts) {
+            case ("GET", ["metrics"]):
+                if let refused = try refuse(actor, .status, request) { return refused }
+                return APIReply(status: 200, contentType: "text/plain; version=0.0.4", body: Array(metrics().utf8))
+            case ("GET", ["v1", "session"]):
+                return .json(info(actor, identity.session))
+            case ("POST", ["v1", "logout"]):
+                if let session = identity.session {
+                    try store.catalog.revokeSessions(account: session.account, id: session.id, by: actor.name, at: Date())
+                    store.audit.record(OperatorEvent(who: actor.name, action: .logout, detail: "session \(session.id) from \(request.peer)"))
+                }
+                return APIReply(status: 204, body: [])
+            case ("GET", ["v1", "cameras"]):
+                return .json(cameras(for: actor))
+            case ("GET", ["v1", "status"]):
+                if let refused = try refuse(actor, .status, request) { return refused }
+                guard let report = RecorderStatusReport.read(from: store.statusPath) else {
+                    return .error(503, "the recorder has written no status yet")
+                }
+                return .json(report)
+            case ("GET", ["v1", "holds"]):
+                if let refused = try refuse(actor, .readHolds, request) { return refused }
+                return .json(try store.catalog.holds(includeReleased: request.query["all"] == "true").map(ServerAPI.info))
+            case ("POST", ["v1", "holds"]):
+                return try addHold(request, actor)
+            case ("POST", let path) where path.count == 4 && path[1] == "holds" && path[3] == "release":
+                return try releaseHold(request, actor, id: Int64(path[2]))
+            case ("GET", ["v1", "audit"]):
+                if let refused = try refuse(actor, .audit, request) { return refused }
+                return try audit(request)
+            case ("GET", let path) where path.count == 3 && path[1] == "recordings":
+                return try timeline(request, actor, camera: path[2])
+            case ("GET", ["v1", "accounts"]):
+                if let refused = try refuse(actor, .readAccounts, request) { return refused }
+                return .json(try store.catalog.accounts().map { info(.account($0), nil) })
+            case ("POST", ["v1", "sessions", "revoke"]):
+                return try revoke(request, actor)
+            default:
+                return .error(404, "no such resource: \(request.method) \(request.path) (see docs/protocol.yaml)")
+            }
+        }
+        return .error(404, "no such resource: \(request.path)")
+    }
+
+    // MARK: Identity
+
+    struct Refusal: Error { let reply: APIReply }
+
+    /// The account behind a request: its session token, else (on the local socket only)
+    /// its Unix user, mapped to an account or single-user mode.
+    func identify(_ request: APIRequest) throws -> Result<(actor: Actor, session: LoginSession?), Refusal> {
+        let accounts = try store.catalog.accounts()
+        if let authorization = request.authorization {
+            guard authorization.hasPrefix("Bearer "), case let token = String(authorization.dropFirst(7)), token.count == 43 else {
+                return .failure(Refusal(reply: .error(401, "the Authorization header is not `Bearer TOKEN`", headers: [("WWW-Authenticate", "Bearer")])))
+            }
+            guard let session = try store.catalog.session(tokenSHA256: ServerAPI.digest(token)), session.isValid(at: Date()) else {
+                return .failure(Refusal(reply: .error(401, "the session has ended or was revoked: log in again", headers: [("WWW-Authenticate", "Bearer")])))
+            }
+            guard let account = accounts.first(where: { $0.name == session.account }) else {
+                return .failure(Refusal(reply: .error(401, "the session's account no longer exists")))
+            }
+            if let unusable = account.unusable(at: Date()) { return .failure(Refusal(reply: .error(401, unusable))) }
+            return .success((.account(account), session))
+        }
+        guard case .local(let user) = request.peer else {
+            return .failure(Refusal(reply: .error(401, "log in first (POST /v1/login)", headers: [("WWW-Authenticate", "Bearer")])))
+        }
+        switch AccessPolicy.localActor(unixUser: user, accounts: accounts) {
+        case .success(let actor): return .success((actor, nil))
+        case .failure(let error):
+            store.audit.record(OperatorEvent(who: "unix:\(user)", action: .accessRefused, detail: "connect to the recorder: \(error)"))
+            return .failure(Refusal(reply: .error(403, error.description)))
+        }
+    }
+
+    /// A 403 (audited) when `actor` may not, else nil.
+    func refuse(_ actor: Actor, _ permission: Permission, _ request: APIRequest, camera: String? = nil) throws -> APIReply? {
+        guard let why = AccessPolicy.refusal(actor, permission, camera: camera) else { return nil }
+        store.audit.record(
+            OperatorEvent(who: actor.name, action: .accessRefused, cameraID: camera, detail: "\(permission.rawValue): \(why) (from \(request.peer))"))
+        return .error(403, why)
+    }
+
+    static func time(_ text: String) -> Date? {
+        (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(text, strategy: .iso8601))
+    }
+
+    static func digest(_ token: String) -> String { SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined() }
+
+    func info(_ actor: Actor, _ session: LoginSession?) -> SessionInfo {
+        switch actor {
+        case .singleUser(let user):
+            SessionInfo(
+                account: user, role: "single-user", cameras: ["*"], singleUser: true, expires: nil, site: inventory.site.name,
+                timeZone: inventory.site.timeZone.identifier)
+        case .account(let account):
+            SessionInfo(
+                account: account.name, role: account.role.rawValue, cameras: account.cameras, singleUser: false, expires: session?.expires,
+                site: inventory.site.name, timeZone: inventory.site.timeZone.identifier)
+        }
+    }
+
+    // MARK: Login
+
+    private func login(_ request: APIRequest) throws -> APIReply {
+        guard request.body.count <= 4096, let body = try? API.decode(LoginRequest.self, from: request.body) else {
+            return .error(400, "a login is {\"account\": NAME, \"password\": PASSWORD}")
+        }
+        let now = Date()
+        let name = Account.validName(body.account) == nil ? body.account : "(not an account name)"
+        let keys = ["account:\(name)", "address:\(ServerAPI.host(of: request.peer))"]
+        let wait = throttle.withLock { throttle in keys.map { throttle.wait(for: $0, at: now) }.max() ?? 0 }
+        if wait > 0 {
+            store.audit.record(OperatorEvent(who: name, action: .loginFailed, detail: "throttled: login tried again too soon from \(request.peer)"))
+            return .error(429, "too many failed logins: try again in \(Int(wait.rounded(.up))) s", headers: [("Retry-After", "\(Int(wait.rounded(.up)))")])
+        }
+        let account = try store.catalog.accounts().first { $0.name == body.account }
+        // A missing account costs the same hashing time as a wrong password (nothing to learn from timing).
+        let matches = PasswordHash.matches(body.password, account?.passwordHash ?? ServerAPI.decoyHash)
+        guard var account, matches else {
+            throttle.withLock { throttle in keys.forEach { throttle.failed($0, at: now) } }
+            store.audit.record(OperatorEvent(who: name, action: .loginFailed, detail: "wrong account or password from \(request.peer)"))
+            return .error(401, "wrong account or password")
+        }
+        if let unusable = account.unusable(at: now) {
+            store.audit.record(OperatorEvent(who: name, action: .loginFailed, detail: "\(unusable) (from \(request.peer))"))
+            return .error(403, unusable)
+        }
+        throttle.withLock { throttle in keys.forEach { throttle.succeeded($0) } }
+        var random = SystemRandomNumberGenerator()
+        let token = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        var session = LoginSession(
+            tokenSHA256: ServerAPI.digest(token), account: account.name, address: request.peer.description, created: now,
+            expires: now.addingTimeInterval(ServerAPI.sessionLifetime))
+        session.id = try store.catalog.addSession(session)
+        account.lastLogin = now
+        try store.catalog.updateAccount(account)
+        store.audit.record(OperatorEvent(who: account.name, action: .login, detail: "session \(session.id) from \(request.peer)"))
+        return .json(LoginResponse(token: token, session: info(.account(account), session)))
+    }
+
+    /// A hash no password matches, checked when the account does not exist.
+    static let decoyHash = (try? PasswordHash.make(UUID().uuidString)) ?? ""
+
+    static func host(of peer: Peer) -> String {
+        switch peer {
+        case .local(let user): "unix:\(user)"
+        case .remote(let address):
+            // "[::1]:5000" or "127.0.0.1:5000": the host without the port.
+            address.hasPrefix("[") ? String(address.prefix { $0 != "]" }.dropFirst()) : String(address.prefix { $0 != ":" })
+        }
+    }
+
+    private func revoke(_ request: APIRequest, _ actor: Actor) throws -> APIReply {
+        struct Revoke: Decodable { var account: String; var session: Int64? }
+        guard let body = try? API.decode(Revoke.self, from: request.body) else { return .error(400, "a revocation is {\"account\": NAME, \"session\": ID?}") }
+        if actor.account?.name != body.account, let refused = try refuse(actor, .accounts, request) { return refused }
+        let count = try store.catalog.revokeSessions(account: body.account, id: body.session, by: actor.name, at: Date())
+        store.audit.record(
+            OperatorEvent(who: actor.name, action: .sessionRevoked, detail: "\(count) session(s) of account \(body.account) revoked\(body.session.map { " (session \($0))" } ?? "")"))
+        return .json(["revoked": count])
+    }
+
+    // MARK: Cameras, holds, audit, timeline
+
+    func cameras(for actor: Actor) -> [CameraInfo] {
+        inventory.cameras.filter { camera in
+            // Roles without images see the whole list (names, no pictures); the others their cameras.
+            guard let account = actor.account, account.role.permissions.contains(.live) else { return true }
+            return account.mayView(camera: camera.id)
+        }.map {
+            CameraInfo(
+                id: $0.id, number: $0.number, name: $0.name, location: $0.location, neighbours: $0.neighbours, hasSubStream: $0.subURL != nil,
+                retentionDays: inventory.retentionDays(camera: $0.id))
+        }
+    }
+
+    static func info(_ hold: Hold) -> HoldInfo {
+        HoldInfo(
+            id: hold.id, reference: hold.reference, cameras: hold.cameras, from: hold.start, to: hold.end, reason: hold.reason, createdBy: hold.createdBy,
+            createdAt: hold.createdAt, releasedBy: hold.releasedBy, releasedAt: hold.releasedAt)
+    }
+
+    private func addHold(_ request: APIRequest, _ actor: Actor) throws -> APIReply {
+        guard let body = try? API.decode(HoldRequest.self, from: request.body) else {
+            return .error(400, "a hold is {\"reference\", \"cameras\": [ids], \"from\", \"to\", \"reason\"} with ISO 8601 times")
+        }
+        for (field, text) in [("reference", body.reference), ("reason", body.reason)] {
+            if text.trimmingCharacters(in: .whitespaces).isEmpty { return .error(400, "`\(field)` must not be empty") }
+            if let (position, problem) = TerminalText.firstProblem(in: text) { return .error(400, "`\(field)` contains \(problem) at character \(position)") }
+            if text.count > 1000 { return .error(400, "`\(field)` is longer than 1000 characters") }
+        }
+        guard body.to > body.from else { return .error(400, "`to` must be after `from`") }
+        // Cameras by id or number, held by id (what footage rows carry); a camera no longer in the
+        // site file but with footage kept can be held too.
+        var ids: [String] = []
+        let recorded = body.cameras.contains { inventory.camera($0) == nil } ? Set(try store.catalog.usage().map(\.camera)) : []
+        for given in body.cameras {
+            if let camera = inventory.camera(given) {
+                ids.append(camera.id)
+            } else if recorded.contains(given) {
+                ids.append(given)
+            } else {
+                return .error(404, "no camera `\(given)` in the site nor in the recordings")
+            }
+        }
+        for id in ids.isEmpty ? inventory.cameras.map(\.id) : ids {
+            if let refused = try refuse(actor, .holds, request, camera: id) { return refused }
+        }
+        let hold = try store.catalog.addHold(
+            Hold(reference: body.reference, cameras: ids, start: body.from, end: body.to, reason: body.reason, createdBy: actor.name, createdAt: Date()))
+        store.audit.record(
+            OperatorEvent(
+                who: actor.name, action: .holdAdded, cameraID: ids.count == 1 ? ids[0] : nil,
+                detail: "hold \(hold.id) \(body.reference) cameras \(ids.isEmpty ? "all" : ids.joined(separator: ","))", from: body.from, to: body.to,
+                reason: body.reason))
+        return .json(ServerAPI.info(hold), status: 201)
+    }
+
+    private func releaseHold(_ request: APIRequest, _ actor: Actor, id: Int64?) throws -> APIReply {
+        guard let id else { return .error(404, "no such hold") }
+        guard let body = try? API.decode(ReleaseRequest.self, from: request.body), !body.reason.trimmingCharacters(in: .whitespaces).isEmpty,
+            TerminalText.firstProblem(in: body.reason) == nil, body.reason.count <= 1000
+        else { return .error(400, "a release is {\"reason\": TEXT} (printable, at most 1000 characters)") }
+        guard let held = try store.catalog.holds(includeReleased: false).first(where: { $0.id == id }) else { return .error(404, "no hold \(id) in force") }
+        for camera in held.cameras.isEmpty ? inventory.cameras.map(\.id) : held.cameras {
+            if let refused = try refuse(actor, .holds, request, camera: camera) { return refused }
+        }
+        guard let hold = try store.catalog.releaseHold(id: id, by: actor.name, at: Date()) else { return .error(404, "no hold \(id) in force") }
+        store.audit.record(
+            OperatorEvent(who: actor.name, action: .holdReleased, detail: "hold \(hold.id) \(hold.reference)", from: hold.start, to: hold.end, reason: body.reason))
+        return .json(ServerAPI.info(hold))
+    }
+
+    private func audit(_ request: APIRequest) throws -> APIReply {
+        let since = try request.query["since"].map { text in
+            guard let date = ServerAPI.time(text) else { throw ServerError("`since` is an ISO 8601 time") }
+            return date
+        }
+        let limit = min(Int(request.query["limit"] ?? "") ?? 10_000, 100_000)
+        let entries = try store.catalog.auditEntries(camera: request.query["camera"], since: since, who: request.query["who"]).suffix(limit)
+        return .json(
+            entries.map {
+                AuditEntryInfo(
+                    sequence: $0.sequence, when: $0.event.when, who: $0.event.who, action: $0.event.action.name, camera: $0.event.cameraID,
+                    from: $0.event.from, to: $0.event.to, reason: $0.event.reason, detail: $0.event.detail, hash: $0.hash, signed: $0.signature != nil)
+            })
+    }
+
+    private func timeline(_ request: APIRequest, _ actor: Actor, camera given: String) throws -> APIReply {
+        guard let camera = inventory.camera(given) else { return .error(404, "no camera `\(given)`") }
+        if let refused = try refuse(actor, .playback, request, camera: camera.id) { return refused }
+        func time(_ key: String) throws -> Date? {
+            try request.query[key].map { text in
+                guard let date = ServerAPI.time(text) else { throw ServerError("`\(key)` is an ISO 8601 time") }
+                return date
+            }
+        }
+        let to = try time("to") ?? Date(), from = try time("from") ?? to.addingTimeInterval(-86_400)
+        guard to > from, to.timeIntervalSince(from) <= 31 * 86_400 else { return .error(400, "`from` must be before `to`, at most 31 days apart") }
+        let segments = try store.catalog.segments(camera: camera.id, from: from, to: to).map { TimelineInfo.Span(from: $0.start, to: $0.end) }
+        let gaps = try store.catalog.gaps(camera: camera.id, from: from, to: to).map { TimelineInfo.Span(from: $0.start, to: $0.end, reason: $0.reason) }
+        return .json(TimelineInfo(camera: camera.id, segments: segments, gaps: gaps))
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import RecorderCore
+import TestSupport
+import Testing
+
+/// The recorder as the site's server, driven by an off-the-shelf client (curl) on its Unix
+/// socket and on TLS 1.3 on loopback, and by vigie's own commands: what docs/protocol.yaml
+/// says, each role's limits, logins throttled and audited, revoked sessions cut, hostile
+/// clients dropped while the others are served, and a restart rejoined.
+@Suite(.serialized) struct ServerTests {
+    /// A running `vigie record --listen 127.0.0.1:0` and what it printed.
+    struct RunningRecorder {
+        let process: ChildProcess
+        let port: Int
+        let fingerprint: String
+        let storage: URL
+        var socket: String { storage.appendingPathComponent("recorder.sock").path }
+        var certificate: String { storage.appendingPathComponent("tls/certificate.pem").path }
+        var base: String { "https://127.0.0.1:\(port)" }
+    }
+
+    static func start(_ common: [String], storage: URL, log: String, port: Int = 0) throws -> RunningRecorder {
+        let process = try TestSites.start(["record"] + common + ["--segment-seconds", "3", "--duration", "90", "--listen", "127.0.0.1:\(port)"], log: log)
+        var found: (Int, String)? = nil
+        _ = eventually(timeout: 30, every: 0.2) {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            guard let line = text.split(separator: "\n").first(where: { $0.contains("over TLS 1.3; certificate") }),
+                let address = line.split(separator: " ").first(where: { $0.hasPrefix("127.0.0.1:") }),
+                let port = Int(address.split(separator: ":")[1]),
+                let fingerprint = line.split(separator: " ").last
+            else { return false }
+            found = (port, String(fingerprint.dropLast()))
+            return true
+        }
+        let (port, fingerprint) = try #require(found, "the recorder did not say where it listens: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        return RunningRecorder(process: process, port: port, fingerprint: fingerprint, storage: storage)
+    }
+
+    /// curl's answer: HTTP status (0 when no answer) and body.
+    @discardableResult
+    static func curl(_ arguments: [String]) throws -> (status: Int, body: String) {
+        let result = try runProgram("/usr/bin/curl", ["-s", "--max-time", "20", "-w", "\n%{http_code}"] + arguments)
+        var lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let status = Int(lines.popLast() ?? "") ?? 0
+        return (status, lines.joined(separator: "\n"))
+    }
+
+    @Test func theRecorderServesItsSocketAndTLSToNamedAccountsEachInItsRole() throws {
+        let folder = TestPaths.temporaryFolder("server")
+        let site = try TestSites.simulated(["a", "b"], in: folder)
+        let storage = folder.appendingPathComponent("storage")
+        let common = ["--site", site.path, "--storage", storage.path]
+        #expect(try TestSites.vigie(["accounts", "add", "chef", "--role", "supervisor"] + common, input: "correct horse battery\n").status == 0)
+        #expect(try TestSites.vigie(["accounts", "add", "agent", "--role", "operator", "--cameras", "a"] + common, input: "agent password 1\n").status == 0)
+        #expect(try TestSites.vigie(["accounts", "add", "tech", "--role", "technician"] + common, input: "technician pass 2\n").status == 0)
+        let recorder = try Self.start(common, storage: storage, log: folder.appendingPathComponent("record.log").path)
+        defer {
+            recorder.process.kill(SIGTERM)
+            _ = recorder.process.wait()
+        }
+        #expect(recorder.fingerprint.hasPrefix("SHA256:") && recorder.fingerprint.count == 71, "\(recorder.fingerprint)")
+        let tls = ["--cacert", recorder.certificate]
+
+        // The Unix socket: the peer's Unix user (root, mapped to chef) from the kernel.
+        let session = try Self.curl(["--unix-socket", recorder.socket, "http://vigie/v1/session"])
+        #expect(session.status == 200 && session.body.contains("\"account\":\"chef\"") && session.body.contains("\"timeZone\":\"Europe\\/Paris\""), "\(session)")
+        #expect(eventually(timeout: 10, every: 0.5) {
+            let metrics = try? Self.curl(["--unix-socket", recorder.socket, "http://vigie/metrics"])
+            return metrics?.status == 200 && metrics?.body.contains("vigie_storage_bytes") == true
+        })
+        #expect(try Self.curl(["--unix-socket", recorder.socket, "http://vigie/v1/nowhere"]).status == 404)
+
+        // TLS 1.3 only, with the certificate the recorder made (checked against it as a CA, for 127.0.0.1).
+        #expect(try Self.curl(tls + ["--tls-max", "1.2", "\(recorder.base)/v1/session"]).status == 0)
+        let anonymous = try Self.curl(tls + ["\(recorder.base)/v1/session"])
+        #expect(anonymous.status == 401 && anonymous.body.contains("log in first"), "\(anonymous)")
+        func login(_ account: String, _ password: String) throws -> (status: Int, body: String) {
+            try Self.curl(tls + ["-H", "Content-Type: application/json", "-d", "{\"account\":\"\(account)\",\"password\":\"\(password)\"}", "\(recorder.base)/v1/login"])
+        }
+        func token(_ body: String) throws -> String {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+            return try #require(object["token"] as? String)
+        }
+        let agentToken = try token(try login("agent", "agent password 1").body)
+        let asAgent = tls + ["-H", "Authorization: Bearer \(agentToken)"]
+        let cameras = try Self.curl(asAgent + ["\(recorder.base)/v1/cameras"])
+        #expect(cameras.status == 200 && cameras.body.contains("\"id\":\"a\"") && !cameras.body.contains("\"id\":\"b\""), "\(cameras)")
+        #expect(!cameras.body.contains("sim:"), "camera addresses never leave the recorder")
+        // An operator's playback is refused, and audited.
+        let timeline = try Self.curl(asAgent + ["\(recorder.base)/v1/recordings/a"])
+        #expect(timeline.status == 403 && timeline.body.contains("may not play recordings back"), "\(timeline)")
+        #expect(try Self.curl(asAgent + ["\(recorder.base)/v1/holds"]).status == 403)
+        let techToken = try token(try login("tech", "technician pass 2").body)
+        let asTech = tls + ["-H", "Authorization: Bearer \(techToken)"]
+        #expect(eventually(timeout: 20, every: 0.5) { ((try? Self.curl(asTech + ["\(recorder.base)/v1/recordings/a"]).body) ?? "").contains("\"segments\":[{") })
+        let held = try Self.curl(
+            asTech + ["-H", "Content-Type: application/json", "-d", "{\"reference\":\"PV-12\",\"cameras\":[\"a\"],\"from\":\"2026-11-30T09:00:00Z\",\"to\":\"2026-11-30T10:00:00Z\",\"reason\":\"vol\"}", "\(recorder.base)/v1/holds"])
+        #expect(held.status == 201 && held.body.contains("\"createdBy\":\"tech\""), "\(held)")
+
+        // A wrong password: refused, then throttled (Retry-After), every try audited; the right one still waits.
+        #expect(try login("tech", "wrong").status == 401)
+        #expect(try login("tech", "wrong").status == 401)
+        #expect(try login("tech", "wrong").status == 401)
+        let throttled = try Self.curl(tls + ["-i", "-d", "{\"account\":\"tech\",\"password\":\"technician pass 2\"}", "\(recorder.base)/v1/login"])
+        #expect(throttled.status == 429 && throttled.body.lowercased().contains("retry-after:"), "\(throttled)")
+
+        // vigie's own client: login with the pinned fingerprint, a wrong fingerprint refused.
+        let config = folder.appendingPathComponent("config").path
+        func vigie(_ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+            try runProgram(try TestSites.program, arguments, environment: ["XDG_CONFIG_HOME": config, "VIGIE_CACHE": TestSites.cache], input: input)
+        }
+        let server = "127.0.0.1:\(recorder.port)"
+        Thread.sleep(forTimeInterval: 2)  // the address's own throttle from the failures above
+        let wrongPin = try vigie(["login", "--server", server, "--user", "chef", "--fingerprint", "SHA256:" + String(repeating: "0", count: 64)], input: "correct horse battery\n")
+        #expect(wrongPin.status == 69 && wrongPin.stderr.contains("did not present the certificate pinned"), "\(wrongPin.stderr)")
+        let chefLogin = try vigie(["login", "--server", server, "--user", "chef", "--fingerprint", recorder.fingerprint], input: "correct horse battery\n")
+        #expect(chefLogin.status == 0 && chefLogin.stdout.contains("logged in to \(server) as chef"), "\(chefLogin)")
+        let sessionFile = try #require(try FileManager.default.contentsOfDirectory(atPath: config + "/vigie/sessions").first)
+        let mode = (try FileManager.default.attributesOfItem(atPath: config + "/vigie/sessions/" + sessionFile)[.posixPermissions] as? Int) ?? 0
+        #expect(mode == 0o600)
+        let holds = try vigie(["hold", "list", "--server", server])
+        #expect(holds.status == 0 && holds.stdout.contains("PV-12") && holds.stdout.contains("by tech"), "\(holds)")
+
+        // A revoked session is cut at its next request.
+        #expect(try vigie(["accounts", "revoke", "agent", "--server", server]).stdout.contains("1 session(s) of agent revoked"))
+        let cut = try Self.curl(asAgent + ["\(recorder.base)/v1/cameras"])
+        #expect(cut.status == 401 && cut.body.contains("revoked"), "\(cut)")
+
+        // The audit log: written by the recorder, with the authenticated accounts.
+        let audit = sqlite(storage.appendingPathComponent("catalog.sqlite").path, "SELECT who || ' ' || action || ' ' || IFNULL(detail, '') FROM audit ORDER BY sequence")
+        for expected in [
+            "agent login session", "agent access.refuse play recordings back: account agent (operator) may not play recordings back (from 127.0.0.1:",
+            "tech hold.add hold 1 PV-12", "tech login.fail wrong account or password from 127.0.0.1:", "tech login.fail throttled",
+            "chef session.revoke 1 session(s) of account agent revoked",
+        ] {
+            #expect(audit.contains(expected), "\(expected) in:\n\(audit)")
+        }
+        #expect(!audit.contains("technician pass 2") && !audit.contains("agent password 1"))
+    }
+
+    @Test func hostileClientsAreDroppedWhileTheOthersAreServedAndARestartIsRejoined() throws {
+        let folder = TestPaths.temporaryFolder("server-hostile")
+        let site = try TestSites.simulated(["a"], in: folder)
+        let storage = folder.appendingPathComponent("storage")
+        let common = ["--site", site.path, "--storage", storage.path]
+        #expect(try TestSites.vigie(["accounts", "add", "chef", "--role", "supervisor"] + common, input: "correct horse battery\n").status == 0)
+        var recorder = try Self.start(common, storage: storage, log: folder.appendingPathComponent("record.log").path)
+        defer {
+            recorder.process.kill(SIGTERM)
+            _ = recorder.process.wait()
+        }
+        let local = ["--unix-socket", recorder.socket]
+
+        // Nothing at all, then a request dribbled byte by byte (slowloris): closed by the recorder.
+        let quiet = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(quiet) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in recorder.socket.utf8.enumerated() { raw[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(quiet, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(connected == 0)
+        _ = "GET /v1/sess".withCString { send(quiet, $0, 12, 0) }
+        let began = Date()
+        // Meanwhile the others are served.
+        #expect(try Self.curl(local + ["http://vigie/v1/session"]).status == 200)
+        var byte: UInt8 = 0
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(quiet, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let read = recv(quiet, &byte, 1, 0)
+        let closedAfter = Date().timeIntervalSince(began)
+        #expect(read == 0 && closedAfter < 15, "closed after \(closedAfter) s (read \(read))")
+
+        // Garbage: a 400 and the connection closed; an oversized body: 413.
+        let garbage = try runProgram(
+            "/usr/bin/env",
+            ["python3", "-c", "import socket,sys; s=socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1]); s.sendall(b'\\x01\\x02 NOT HTTP\\r\\n\\r\\n'); d=s.recv(200); print(d.decode('latin-1')); print('closed' if s.recv(1)==b'' else 'open')", recorder.socket])
+        #expect(garbage.stdout.contains("400") && garbage.stdout.contains("closed"), "\(garbage)")
+        let big = folder.appendingPathComponent("big.json")
+        try Data(repeating: UInt8(ascii: "a"), count: 2 << 20).write(to: big)
+        #expect(try Self.curl(local + ["--data-binary", "@\(big.path)", "http://vigie/v1/holds"]).status == 413)
+        #expect(try Self.curl(local + ["-d", "{not json", "http://vigie/v1/holds"]).status == 400)
+        #expect(try Self.curl(local + ["http://vigie/v1/session"]).status == 200)
+
+        // A restart under a logged-in client: unreachable while down, the same session after.
+        let config = folder.appendingPathComponent("config").path
+        func vigie(_ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+            try runProgram(try TestSites.program, arguments, environment: ["XDG_CONFIG_HOME": config, "VIGIE_CACHE": TestSites.cache], input: input)
+        }
+        let server = "127.0.0.1:\(recorder.port)"
+        #expect(try vigie(["login", "--server", server, "--user", "chef", "--fingerprint", recorder.fingerprint], input: "correct horse battery\n").status == 0)
+        recorder.process.kill(SIGTERM)
+        #expect(recorder.process.wait() == 0)
+        let down = try vigie(["recorder", "status", "--server", server])
+        #expect(down.status == 69 && down.stderr.contains("unreachable"), "\(down.stderr)")
+        recorder = try Self.start(common, storage: storage, log: folder.appendingPathComponent("record2.log").path, port: recorder.port)
+        // The recorder writes its first status within seconds of starting.
+        #expect(eventually(timeout: 20, every: 0.5) { ((try? vigie(["recorder", "status", "--server", server]))?.stdout ?? "").contains("Recorder at \(server)") })
+    }
+}
