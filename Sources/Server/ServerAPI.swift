@@ -135,7 +135,7 @@ public final class ServerAPI: Sendable {
             case ("POST", ["v1", "logout"]):
                 if let session = identity.session {
                     try store.catalog.revokeSessions(account: session.account, id: session.id, by: actor.name, at: Date())
-                    store.audit.record(OperatorEvent(who: actor.name, action: .logout, detail: "session \(session.id) from \(request.peer)"))
+                    audit(OperatorEvent(who: actor.name, action: .logout, detail: "session \(session.id) from \(request.peer)"))
                 }
                 return APIReply(status: 204, body: [])
             case ("GET", ["v1", "cameras"]):
@@ -164,10 +164,26 @@ public final class ServerAPI: Sendable {
             case ("POST", ["v1", "sessions", "revoke"]):
                 return try revoke(request, actor)
             default:
-                return .error(404, "no such resource: \(request.method) \(request.path) (see docs/protocol.yaml)")
+                let known: [[String]] = [["metrics"], ["v1", "session"], ["v1", "logout"], ["v1", "cameras"], ["v1", "status"], ["v1", "holds"], ["v1", "audit"], ["v1", "accounts"], ["v1", "sessions", "revoke"]]
+                let pattern = known.contains(parts) || (parts.count == 4 && parts[1] == "holds" && parts[3] == "release") || (parts.count == 3 && parts[1] == "recordings")
+                return pattern
+                    ? .error(405, "\(request.method) is not a method of \(request.path) (see docs/protocol.yaml)")
+                    : .error(404, "no such resource: \(request.method) \(request.path) (see docs/protocol.yaml)")
             }
         }
         return .error(404, "no such resource: \(request.path)")
+    }
+
+    /// Writes an audit entry: through the store, or, when the command only reads (a read-only
+    /// handle), through a writable one if the storage allows it (read-only media: only said).
+    private func audit(_ event: OperatorEvent) {
+        if store.access == .readWrite {
+            store.audit.record(event)
+        } else if let writable = try? RecordingStore(root: store.root, access: .readWrite) {
+            writable.audit.record(event)
+        } else {
+            logger.warning("not audited (read-only storage): \(event.action) by \(event.who)")
+        }
     }
 
     // MARK: Identity
@@ -197,7 +213,7 @@ public final class ServerAPI: Sendable {
         switch AccessPolicy.localActor(unixUser: user, accounts: accounts) {
         case .success(let actor): return .success((actor, nil))
         case .failure(let error):
-            store.audit.record(OperatorEvent(who: "unix:\(user)", action: .accessRefused, detail: "connect to the recorder: \(error)"))
+            audit(OperatorEvent(who: "unix:\(user)", action: .accessRefused, detail: "connect to the recorder: \(error)"))
             return .failure(Refusal(reply: .error(403, error.description)))
         }
     }
@@ -205,7 +221,7 @@ public final class ServerAPI: Sendable {
     /// A 403 (audited) when `actor` may not, else nil.
     func refuse(_ actor: Actor, _ permission: Permission, _ request: APIRequest, camera: String? = nil) throws -> APIReply? {
         guard let why = AccessPolicy.refusal(actor, permission, camera: camera) else { return nil }
-        store.audit.record(
+        audit(
             OperatorEvent(who: actor.name, action: .accessRefused, cameraID: camera, detail: "\(permission.rawValue): \(why) (from \(request.peer))"))
         return .error(403, why)
     }
@@ -240,7 +256,7 @@ public final class ServerAPI: Sendable {
         let keys = ["account:\(name)", "address:\(ServerAPI.host(of: request.peer))"]
         let wait = throttle.withLock { throttle in keys.map { throttle.wait(for: $0, at: now) }.max() ?? 0 }
         if wait > 0 {
-            store.audit.record(OperatorEvent(who: name, action: .loginFailed, detail: "throttled: login tried again too soon from \(request.peer)"))
+            audit(OperatorEvent(who: name, action: .loginFailed, detail: "throttled: login tried again too soon from \(request.peer)"))
             return .error(429, "too many failed logins: try again in \(Int(wait.rounded(.up))) s", headers: [("Retry-After", "\(Int(wait.rounded(.up)))")])
         }
         let account = try store.catalog.accounts().first { $0.name == body.account }
@@ -248,11 +264,11 @@ public final class ServerAPI: Sendable {
         let matches = PasswordHash.matches(body.password, account?.passwordHash ?? ServerAPI.decoyHash)
         guard var account, matches else {
             throttle.withLock { throttle in keys.forEach { throttle.failed($0, at: now) } }
-            store.audit.record(OperatorEvent(who: name, action: .loginFailed, detail: "wrong account or password from \(request.peer)"))
+            audit(OperatorEvent(who: name, action: .loginFailed, detail: "wrong account or password from \(request.peer)"))
             return .error(401, "wrong account or password")
         }
         if let unusable = account.unusable(at: now) {
-            store.audit.record(OperatorEvent(who: name, action: .loginFailed, detail: "\(unusable) (from \(request.peer))"))
+            audit(OperatorEvent(who: name, action: .loginFailed, detail: "\(unusable) (from \(request.peer))"))
             return .error(403, unusable)
         }
         throttle.withLock { throttle in keys.forEach { throttle.succeeded($0) } }
@@ -265,7 +281,7 @@ public final class ServerAPI: Sendable {
         session.id = try store.catalog.addSession(session)
         account.lastLogin = now
         try store.catalog.updateAccount(account)
-        store.audit.record(OperatorEvent(who: account.name, action: .login, detail: "session \(session.id) from \(request.peer)"))
+        audit(OperatorEvent(who: account.name, action: .login, detail: "session \(session.id) from \(request.peer)"))
         return .json(LoginResponse(token: token, session: info(.account(account), session)))
     }
 
@@ -286,7 +302,7 @@ public final class ServerAPI: Sendable {
         guard let body = try? API.decode(Revoke.self, from: request.body) else { return .error(400, "a revocation is {\"account\": NAME, \"session\": ID?}") }
         if actor.account?.name != body.account, let refused = try refuse(actor, .accounts, request) { return refused }
         let count = try store.catalog.revokeSessions(account: body.account, id: body.session, by: actor.name, at: Date())
-        store.audit.record(
+        audit(
             OperatorEvent(who: actor.name, action: .sessionRevoked, detail: "\(count) session(s) of account \(body.account) revoked\(body.session.map { " (session \($0))" } ?? "")"))
         return .json(["revoked": count])
     }
@@ -339,7 +355,7 @@ public final class ServerAPI: Sendable {
         }
         let hold = try store.catalog.addHold(
             Hold(reference: body.reference, cameras: ids, start: body.from, end: body.to, reason: body.reason, createdBy: actor.name, createdAt: Date()))
-        store.audit.record(
+        audit(
             OperatorEvent(
                 who: actor.name, action: .holdAdded, cameraID: ids.count == 1 ? ids[0] : nil,
                 detail: "hold \(hold.id) \(body.reference) cameras \(ids.isEmpty ? "all" : ids.joined(separator: ","))", from: body.from, to: body.to,
@@ -357,7 +373,7 @@ public final class ServerAPI: Sendable {
             if let refused = try refuse(actor, .holds, request, camera: camera) { return refused }
         }
         guard let hold = try store.catalog.releaseHold(id: id, by: actor.name, at: Date()) else { return .error(404, "no hold \(id) in force") }
-        store.audit.record(
+        audit(
             OperatorEvent(who: actor.name, action: .holdReleased, detail: "hold \(hold.id) \(hold.reference)", from: hold.start, to: hold.end, reason: body.reason))
         return .json(ServerAPI.info(hold))
     }

@@ -69,6 +69,15 @@ import Testing
             return metrics?.status == 200 && metrics?.body.contains("vigie_storage_bytes") == true
         })
         #expect(try Self.curl(["--unix-socket", recorder.socket, "http://vigie/v1/nowhere"]).status == 404)
+        // Every path the protocol document lists exists (answered, even if not with GET).
+        let document = try String(contentsOf: TestPaths.repository.appendingPathComponent("docs/protocol.yaml"), encoding: .utf8)
+        let paths = document.split(separator: "\n").filter { $0.hasPrefix("  /") && $0.hasSuffix(":") }.map { String($0.dropFirst(2).dropLast()) }
+        #expect(paths.count >= 11, "\(paths)")
+        for path in paths {
+            let concrete = path.replacingOccurrences(of: "{camera}", with: "a").replacingOccurrences(of: "{id}", with: "1")
+            let answer = try Self.curl(["--unix-socket", recorder.socket, "http://vigie\(concrete)"])
+            #expect([200, 400, 404, 405].contains(answer.status) && !answer.body.contains("no such resource"), "\(path): \(answer)")
+        }
 
         // TLS 1.3 only, with the certificate the recorder made (checked against it as a CA, for 127.0.0.1).
         #expect(try Self.curl(tls + ["--tls-max", "1.2", "\(recorder.base)/v1/session"]).status == 0)
