@@ -63,6 +63,8 @@ public final class WallConsole {
         let geometry: TileGeometry.Tile
         let renderer: any PictureRenderer
         let subscription: FrameSubscription
+        /// The picture's shape the renderer was made for.
+        let aspect: Double
         var lastSequence: UInt64 = 0
         /// While an isolated camera's main stream connects: its sub stream, scaled up.
         var standIn: FrameSubscription?
@@ -82,7 +84,12 @@ public final class WallConsole {
     private enum Overlay: Equatable {
         case none, help, confirmQuit
         case prompt(kind: Character, text: String)
+        /// The isolated camera's neighbours, to choose the next one by its key.
+        case neighbours(of: String, ids: [String])
     }
+
+    /// The keys that pick a neighbour: 1 to 9, then a to w (a camera has at most 32).
+    static let choiceKeys: [Character] = Array("123456789abcdefghijklmnopqrstuvw")
 
     private var mode = Mode.wall
     private var overlay = Overlay.none
@@ -93,7 +100,6 @@ public final class WallConsole {
     private var preloadedPage: String?
     private var filter: (text: String, ids: [String])?
     private var message: (text: String, until: Date)?
-    private var neighbourCursor = 0
     private var chromeDirty = true
     private var running = true
     private var layoutModified: Date?
@@ -189,6 +195,7 @@ public final class WallConsole {
                 if WallConsole.terminalIsGone() { running = false }
                 checkLayoutFile(now: now)
                 updateRecordingMarks(now: now)
+                checkAspects()
                 chromeDirty = true  // the clock and the countdown move every second
             }
             // Away from the wall (a camera isolated, a filter), its page keeps its time.
@@ -230,28 +237,33 @@ public final class WallConsole {
         return (scheduler.layout.columns, scheduler.layout.rows)
     }
 
-    /// The renderer of a tile: the picture fitted in the tile at 16:9, centred.
-    private func renderer(for picture: CellRect) -> any PictureRenderer {
-        let aspect = 16.0 / 9.0
+    /// The renderer of a tile: the picture fitted in the tile in its own shape (16:9 until
+    /// the camera's is known), centred.
+    private func renderer(for picture: CellRect, aspect: Double = 16.0 / 9.0) -> any PictureRenderer {
         if let cell = sixelCell {
-            let width = Double(picture.columns * cell.width), height = Double(picture.rows * cell.height)
-            let fitWidth = min(width, height * aspect), fitHeight = min(height, width / aspect)
-            let columns = Int((fitWidth / Double(cell.width)).rounded(.down)), rows = Int((fitHeight / Double(cell.height)).rounded(.down))
+            let fit = PictureFit.pixels(in: picture, aspect: aspect, cellWidth: cell.width, cellHeight: cell.height)
             return SixelRenderer(
-                pixelWidth: max(2, Int(fitWidth) / 2 * 2), pixelHeight: max(2, Int(fitHeight) / 2 * 2), cellWidth: cell.width,
-                cellHeight: cell.height, originRow: picture.row + (picture.rows - rows) / 2,
-                originColumn: picture.column + (picture.columns - columns) / 2, threshold: options.threshold)
+                pixelWidth: fit.width, pixelHeight: fit.height, cellWidth: cell.width, cellHeight: cell.height, originRow: fit.cells.row,
+                originColumn: fit.cells.column, threshold: options.threshold)
         }
-        var columns = picture.columns, rows = picture.rows
-        if Double(columns) / Double(max(1, rows) * 2) > aspect {
-            columns = max(1, Int((Double(rows * 2) * aspect).rounded()))
-        } else {
-            rows = max(1, Int((Double(columns) / aspect / 2).rounded()))
-        }
+        let fit = PictureFit.cells(in: picture, aspect: aspect)
         return CellRenderer(
-            columns: max(1, columns), rows: max(1, rows), originRow: picture.row + (picture.rows - rows) / 2,
-            originColumn: picture.column + (picture.columns - columns) / 2, blitter: blitter, colorMode: colorMode,
+            columns: fit.columns, rows: fit.rows, originRow: fit.row, originColumn: fit.column, blitter: blitter, colorMode: colorMode,
             threshold: options.threshold)
+    }
+
+    /// The shape a camera's picture is shown in, once its stream said (sample aspect ratio
+    /// applied); 16:9 before.
+    private func aspect(of cameraID: String, isolated: Bool) -> Double {
+        let stream: StreamChoice = isolated ? .main : .sub
+        return core.feed(camera: cameraID, stream: stream)?.status.displayAspect
+            ?? (isolated ? core.feed(camera: cameraID, stream: .sub)?.status.displayAspect : nil) ?? 16.0 / 9.0
+    }
+
+    /// Rebuilds the tiles whose camera turned out to have another shape than the one drawn.
+    private func checkAspects() {
+        let isolated = mode != .wall
+        if tiles.contains(where: { abs(aspect(of: $0.cameraID, isolated: isolated) / $0.aspect - 1) > 0.02 }) { rebuildTiles() }
     }
 
     private func rebuildTiles() {
@@ -267,7 +279,8 @@ public final class WallConsole {
         for (index, cameraID) in visibleCameras.prefix(geometry.tiles.count).enumerated() {
             let place = geometry.tiles[index]
             guard place.picture.rows > 0, place.picture.columns > 0 else { continue }
-            let renderer = renderer(for: place.picture)
+            let shape = aspect(of: cameraID, isolated: isolated)
+            let renderer = renderer(for: place.picture, aspect: shape)
             let subscription: FrameSubscription
             if !isolated, let reused = preloaded.removeValue(forKey: "\(cameraID)@\(renderer.pixelWidth)x\(renderer.pixelHeight)") {
                 subscription = reused
@@ -282,7 +295,7 @@ public final class WallConsole {
             } else {
                 continue
             }
-            var tile = Tile(cameraID: cameraID, geometry: place, renderer: renderer, subscription: subscription)
+            var tile = Tile(cameraID: cameraID, geometry: place, renderer: renderer, subscription: subscription, aspect: shape)
             if isolated, subscription.latest() == nil {
                 // The main stream takes a moment to connect: show the sub stream meanwhile.
                 tile.standIn = core.feed(camera: cameraID, stream: .sub)?.subscribeFrames(
@@ -309,7 +322,7 @@ public final class WallConsole {
         preloadedPage = next.name
         let geometry = TileGeometry(screenColumns: curses.columns, screenRows: curses.rows, gridColumns: grid.columns, gridRows: grid.rows)
         for (index, cameraID) in next.cameraIDs.prefix(geometry.tiles.count).enumerated() {
-            let renderer = renderer(for: geometry.tiles[index].picture)
+            let renderer = renderer(for: geometry.tiles[index].picture, aspect: aspect(of: cameraID, isolated: false))
             let key = "\(cameraID)@\(renderer.pixelWidth)x\(renderer.pixelHeight)"
             if preloaded[key] == nil && !tiles.contains(where: { $0.cameraID == cameraID }) {
                 preloaded[key] = core.subscribeFrames(camera: cameraID, width: renderer.pixelWidth, height: renderer.pixelHeight)
@@ -318,7 +331,8 @@ public final class WallConsole {
     }
 
     private func drawPictures() {
-        guard overlay != .help else { return }
+        if overlay == .help { return }
+        if case .neighbours = overlay { return }  // the list stays readable over the pictures
         let now = MonotonicClock.seconds()
         if budget != nil && !budget!.allows(now: now) { return }  // over --max-rate: skip, never queue
         var buffer = VTBuffer(colorMode: colorMode)
@@ -470,7 +484,7 @@ public final class WallConsole {
         "/                 show cameras whose name contains a text",
         "g                 next grid size",
         "← →  (isolated)   previous / next camera",
-        "N    (isolated)   next neighbouring camera (follow someone)",
+        "N    (isolated)   choose a neighbouring camera by its key (follow someone)",
         "[ ]  (isolated)   recordings: back / forward 10 s ({ } one minute)",
         "t    (isolated)   recordings at a date and time (local)",
         "Space + - .       in playback: pause, faster, slower, one frame",
@@ -493,6 +507,17 @@ public final class WallConsole {
             curses.put("", row: top + 1 + WallConsole.helpLines.count, column: left, width: width, style: .status)
         case .confirmQuit:
             curses.put(" Quit Vigie? y / n ", row: curses.rows - 1, column: 0, width: curses.columns, style: .warning)
+        case .neighbours(let of, let ids):
+            let name = core.inventory.camera(of)?.name ?? of
+            let lines = ["Neighbours of \(name): press the key (Esc: stay)"] + ids.enumerated().map { index, id in
+                let camera = core.inventory.camera(id)
+                return "\(WallConsole.choiceKeys[index])  \(camera.map { "\($0.number) \($0.name) — \($0.location)" } ?? id)"
+            }
+            let width = min(curses.columns - 2, max(40, (lines.map(\.count).max() ?? 0) + 4))
+            let top = max(0, curses.rows - 2 - lines.count), left = max(0, (curses.columns - width) / 2)
+            for (offset, line) in lines.enumerated() {
+                curses.put("  " + line, row: top + offset, column: left, width: width, style: offset == 0 ? .status : .normal)
+            }
         case .prompt(let kind, let text):
             let label = kind == ":" ? " camera (id or number): " : kind == "t" ? " date and time (YYYY-MM-DD HH:MM:SS): " : " name contains: "
             curses.put(label + text + "▏", row: curses.rows - 1, column: 0, width: curses.columns, style: .status)
@@ -518,6 +543,13 @@ public final class WallConsole {
             return
         case .prompt(let kind, let text):
             handlePrompt(key, kind: kind, text: text, now: now)
+            return
+        case .neighbours(let of, let ids):
+            overlay = .none
+            rebuildAfterOverlay()
+            if case .character(let character) = key, let index = WallConsole.choiceKeys.firstIndex(of: character), index < ids.count {
+                isolate(ids[index], detail: "neighbour \(index + 1) of \(of)")
+            }
             return
         case .none:
             break
@@ -592,12 +624,12 @@ public final class WallConsole {
         case .right, .character("l"):
             if case .isolated(let id) = mode { stepCamera(from: id, by: 1) } else { moveSelection(columns: 1) }
         case .character("N"):
-            if case .isolated(let id) = mode, let camera = core.inventory.camera(id), case let neighbours = camera.neighbours.filter(options.mayView),
-                !neighbours.isEmpty
-            {
-                let neighbour = neighbours[neighbourCursor % neighbours.count]
-                neighbourCursor = 0
-                isolate(neighbour, detail: "neighbour of \(id)")
+            guard case .isolated(let id) = mode, let camera = core.inventory.camera(id) else { break }
+            let neighbours = camera.neighbours.filter { options.mayView($0) && core.inventory.camera($0) != nil }
+            if neighbours.isEmpty {
+                showMessage("\(camera.name) has no neighbouring camera in the site file", now: now)
+            } else {
+                overlay = .neighbours(of: id, ids: Array(neighbours.prefix(WallConsole.choiceKeys.count)))
             }
         case .click(let row, let column, let double):
             guard mode == .wall else { break }

@@ -32,6 +32,14 @@ public final class CodecParameters: @unchecked Sendable {  // immutable after in
     public var isVideo: Bool { pointer.pointee.codec_type == AVMEDIA_TYPE_VIDEO }
     public var width: Int { Int(pointer.pointee.width) }
     public var height: Int { Int(pointer.pointee.height) }
+    /// The shape the picture is shown in: width over height, times the sample aspect ratio
+    /// (704x576 with 12:11 samples is 4:3); nil when the size is unknown.
+    public var displayAspect: Double? {
+        guard width > 0, height > 0 else { return nil }
+        let sample = pointer.pointee.sample_aspect_ratio
+        let ratio = sample.num > 0 && sample.den > 0 ? Double(sample.num) / Double(sample.den) : 1
+        return Double(width) * ratio / Double(height)
+    }
     /// Declared bit rate in bit/s, 0 when the stream does not say.
     public var bitRate: Int64 { pointer.pointee.bit_rate }
     /// Codec profile name, when FFmpeg knows it ("High", "Main").

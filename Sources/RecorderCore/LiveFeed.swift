@@ -21,6 +21,8 @@ public struct FeedStatus: Sendable {
     public let codec: String?
     public let width: Int?
     public let height: Int?
+    /// Width over height as the picture is meant to be seen (sample aspect ratio applied).
+    public let displayAspect: Double?
     public let transport: String?
     public let frameSubscribers: Int
     public let packetSubscribers: Int
@@ -149,6 +151,7 @@ public final class LiveFeed: Sendable {
                 bitsPerSecond: shared.machine.state.isLive ? shared.received.bitsPerSecond(at: now) : 0,
                 lastPacketAt: shared.lastPacketAt, codec: shared.video?.parameters.codecName,
                 width: shared.video?.parameters.width, height: shared.video?.parameters.height,
+                displayAspect: shared.video?.parameters.displayAspect,
                 transport: shared.transportName,
                 frameSubscribers: shared.frames.filter { $0.subscription != nil }.count,
                 packetSubscribers: shared.packets.filter { $0.subscription != nil }.count,

@@ -90,3 +90,32 @@ public enum Timeline {
         return cells
     }
 }
+
+/// A picture fitted in a rectangle of cells, keeping its shape (most cameras are 4:3 or
+/// 16:9; a stretched picture misleads about what it shows), centred.
+public enum PictureFit {
+    /// For character cells, taken as twice as tall as wide: the cells the picture takes.
+    public static func cells(in rect: CellRect, aspect: Double) -> CellRect {
+        let aspect = aspect.isFinite && aspect > 0.2 && aspect < 5 ? aspect : 16.0 / 9.0
+        var columns = rect.columns, rows = rect.rows
+        if Double(columns) / Double(max(1, rows) * 2) > aspect {
+            columns = max(1, Int((Double(rows * 2) * aspect).rounded()))
+        } else {
+            rows = max(1, Int((Double(columns) / aspect / 2).rounded()))
+        }
+        columns = min(columns, max(1, rect.columns))
+        rows = min(rows, max(1, rect.rows))
+        return CellRect(row: rect.row + (rect.rows - rows) / 2, column: rect.column + (rect.columns - columns) / 2, rows: rows, columns: columns)
+    }
+
+    /// For sixel, in pixels of cells `cellWidth` x `cellHeight`: the picture's even size in
+    /// pixels and the cells it covers.
+    public static func pixels(in rect: CellRect, aspect: Double, cellWidth: Int, cellHeight: Int) -> (width: Int, height: Int, cells: CellRect) {
+        let aspect = aspect.isFinite && aspect > 0.2 && aspect < 5 ? aspect : 16.0 / 9.0
+        let width = Double(rect.columns * cellWidth), height = Double(rect.rows * cellHeight)
+        let fitWidth = min(width, height * aspect), fitHeight = min(height, width / aspect)
+        let columns = Int((fitWidth / Double(cellWidth)).rounded(.down)), rows = Int((fitHeight / Double(cellHeight)).rounded(.down))
+        let cells = CellRect(row: rect.row + (rect.rows - rows) / 2, column: rect.column + (rect.columns - columns) / 2, rows: rows, columns: columns)
+        return (max(2, Int(fitWidth) / 2 * 2), max(2, Int(fitHeight) / 2 * 2), cells)
+    }
+}

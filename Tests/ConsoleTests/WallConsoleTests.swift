@@ -89,6 +89,16 @@ import Testing
         // : then a camera number isolates it.
         session.keys(":", "2", "Enter")
         #expect(eventually(timeout: 5) { session.statusLine.contains("ISOLATED 2 Rue B") })
+        // N lists the neighbours by key, with their names; the third one (d) is chosen.
+        session.keys("N")
+        #expect(eventually(timeout: 5) {
+            let screen = session.screen()
+            return screen.contains("Neighbours of Rue B") && screen.contains("1  1 Rue A — Ville") && screen.contains("3  4 Pont D")
+        })
+        session.keys("3")
+        #expect(eventually(timeout: 5) { session.statusLine.contains("ISOLATED 4 Pont D") })
+        session.keys("N", "Escape")
+        #expect(eventually(timeout: 5) { !session.screen().contains("Neighbours of") && session.statusLine.contains("ISOLATED 4 Pont D") })
         session.keys("Escape")
         // The mouse: a double click on the right tile of the page (Sud: c, d) isolates it.
         session.click(row: 10, column: 90, times: 2)

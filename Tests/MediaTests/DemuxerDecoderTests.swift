@@ -4,6 +4,23 @@ import TestSupport
 import Testing
 
 @Suite struct DemuxerDecoderTests {
+    /// Most real cameras send 704x576 or 720x576 with non-square samples: the shape shown is
+    /// the display aspect (4:3), not the pixel count's.
+    @Test func theDisplayAspectCountsTheSampleAspectRatio() throws {
+        let url = TestPaths.scratch.appendingPathComponent("pal-704x576-sar12-11.mkv")
+        if !FileManager.default.fileExists(atPath: url.path) {
+            let made = try runProgram(
+                "/usr/bin/ffmpeg",
+                ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=704x576:rate=25", "-vf", "setsar=12/11", "-t", "1",
+                 "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", url.path])
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+        let pal = try #require(try Demuxer(url: url.path).videoStream)
+        #expect(abs((pal.parameters.displayAspect ?? 0) - 4.0 / 3.0) < 0.001, "\(String(describing: pal.parameters.displayAspect))")
+        let square = try #require(try Demuxer(url: try Clips.make("aspect-square", size: "320x240").path).videoStream)
+        #expect(square.parameters.displayAspect == 320.0 / 240.0)
+    }
+
     @Test func readsStreamInformationAndEveryPacket() throws {
         let clip = try Clips.make("testsrc2-320x240-2s")
         let demuxer = try Demuxer(url: clip.path)
