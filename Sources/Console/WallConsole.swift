@@ -96,6 +96,8 @@ public final class WallConsole {
     private var selected = 0
     private var tiles: [Tile] = []
     private var preloaded: [String: FrameSubscription] = [:]
+    /// The shape of each camera stream's picture, once its stream said.
+    private var knownAspects: [String: Double] = [:]
     /// The page whose cameras were connected ahead of its zap (done once per zap).
     private var preloadedPage: String?
     private var filter: (text: String, ids: [String])?
@@ -256,8 +258,14 @@ public final class WallConsole {
     /// applied); 16:9 before.
     private func aspect(of cameraID: String, isolated: Bool) -> Double {
         let stream: StreamChoice = isolated ? .main : .sub
-        return core.feed(camera: cameraID, stream: stream)?.status.displayAspect
-            ?? (isolated ? core.feed(camera: cameraID, stream: .sub)?.status.displayAspect : nil) ?? 16.0 / 9.0
+        let key = "\(cameraID)/\(stream)"
+        // Kept once known: a camera that is lost keeps its shape (and its last picture).
+        if let known = core.feed(camera: cameraID, stream: stream)?.status.displayAspect
+            ?? (isolated ? core.feed(camera: cameraID, stream: .sub)?.status.displayAspect : nil)
+        {
+            knownAspects[key] = known
+        }
+        return knownAspects[key] ?? 16.0 / 9.0
     }
 
     /// Rebuilds the tiles whose camera turned out to have another shape than the one drawn.
@@ -416,7 +424,9 @@ public final class WallConsole {
             case .lost(let since, _, _), .reconnecting(let since, _, _):
                 stateText = "NO SIGNAL since \(clock.string(from: since)) · "
                 style = .warning
-                banner = "NO SIGNAL since \(clock.string(from: since))"
+                // As much as the picture's width holds, never cut in a word.
+                let time = clock.string(from: since)
+                banner = ["NO SIGNAL since \(time)", "NO SIGNAL \(time)", "NO SIGNAL"].first { $0.count + 2 <= tile.renderer.columns } ?? "NO SIGNAL"
             }
             tiles[index].wantedBanner = banner
             if recording.contains(tile.cameraID) { stateText = "● REC · " + stateText }

@@ -22,6 +22,46 @@ public final class CodecParameters: @unchecked Sendable {  // immutable after in
         self.pointer = pointer
     }
 
+    /// A video stream's description received from elsewhere (a recorder relaying a camera):
+    /// the codec by FFmpeg's name, the size, the sample aspect ratio and the codec's
+    /// extradata (SPS/PPS). Nil when FFmpeg has no such decoder or the size is not sane.
+    public convenience init?(videoCodec name: String, width: Int, height: Int, sampleAspect: Rational?, extradata: [UInt8]) {
+        guard let codec = avcodec_find_decoder_by_name(name), (1...16384).contains(width), (1...16384).contains(height), extradata.count <= 1 << 20,
+            let pointer = avcodec_parameters_alloc()
+        else { return nil }
+        pointer.pointee.codec_type = AVMEDIA_TYPE_VIDEO
+        pointer.pointee.codec_id = codec.pointee.id
+        pointer.pointee.width = Int32(width)
+        pointer.pointee.height = Int32(height)
+        if let sampleAspect { pointer.pointee.sample_aspect_ratio = AVRational(num: sampleAspect.numerator, den: sampleAspect.denominator) }
+        if !extradata.isEmpty {
+            let padded = extradata.count + Int(AV_INPUT_BUFFER_PADDING_SIZE)
+            guard let buffer = av_mallocz(padded)?.assumingMemoryBound(to: UInt8.self) else {
+                var owned: UnsafeMutablePointer<AVCodecParameters>? = pointer
+                avcodec_parameters_free(&owned)
+                return nil
+            }
+            extradata.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: extradata.count) }
+            pointer.pointee.extradata = buffer
+            pointer.pointee.extradata_size = Int32(extradata.count)
+        }
+        self.init(owning: pointer)
+    }
+
+    private init(owning pointer: UnsafeMutablePointer<AVCodecParameters>) { self.pointer = pointer }
+
+    /// The codec's extradata (for H.264 and HEVC: the parameter sets), to describe the stream elsewhere.
+    public var extradata: [UInt8] {
+        guard let data = pointer.pointee.extradata, pointer.pointee.extradata_size > 0 else { return [] }
+        return Array(UnsafeBufferPointer(start: data, count: Int(pointer.pointee.extradata_size)))
+    }
+
+    /// The sample aspect ratio, nil when unknown (square).
+    public var sampleAspect: Rational? {
+        let sample = pointer.pointee.sample_aspect_ratio
+        return sample.num > 0 && sample.den > 0 ? Rational(sample.num, sample.den) : nil
+    }
+
     deinit {
         var pointer: UnsafeMutablePointer<AVCodecParameters>? = self.pointer
         avcodec_parameters_free(&pointer)

@@ -23,6 +23,16 @@ public final class Packet: @unchecked Sendable {  // immutable after publication
         self.init(taking: pointer, timeBase: timeBase)
     }
 
+    /// A packet made from bytes received from elsewhere (a recorder relaying a camera).
+    public convenience init?(payload: UnsafeRawBufferPointer, pts: Int64?, dts: Int64?, duration: Int64, isKeyframe: Bool, timeBase: Rational) {
+        guard payload.count > 0, payload.count < Int(Int32.max) - 64 else { return nil }
+        self.init(timeBase: timeBase)
+        guard av_new_packet(pointer, Int32(payload.count)) == 0, let data = pointer.pointee.data else { return nil }
+        UnsafeMutableRawPointer(data).copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+        if isKeyframe { pointer.pointee.flags |= vigie_pkt_flag_key() }
+        setTimestamps(pts: pts, dts: dts, duration: duration, timeBase: timeBase)
+    }
+
     deinit {
         var pointer: UnsafeMutablePointer<AVPacket>? = self.pointer
         av_packet_free(&pointer)

@@ -4,6 +4,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOWebSocket
+import RecorderCore
 import Synchronization
 
 /// The recorder as the site's server: HTTP/1.1 on a Unix socket in the storage folder (the
@@ -18,6 +20,7 @@ public final class RecorderServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let pool: NIOThreadPool
     private let channels = Mutex<[any Channel]>([])
+    private let relays: LiveRelays?
     private let logger = Logger(label: "vigie.server")
     public static let maximumBody = 1 << 20
     static let requestTimeout: TimeAmount = .seconds(10)
@@ -25,6 +28,7 @@ public final class RecorderServer: Sendable {
 
     public init(api: ServerAPI) {
         self.api = api
+        relays = api.core.map(LiveRelays.init)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
@@ -34,13 +38,13 @@ public final class RecorderServer: Sendable {
     /// do what is decided per request from the peer's Unix user.
     public func listen(unixSocket path: String) throws {
         if FileManager.default.fileExists(atPath: path) { unlink(path) }
-        let pool = pool, api = api
+        let pool = pool, api = api, relays = relays
         let channel = try ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .childChannelInitializer { channel in
                 RecorderServer.peerUser(channel).flatMap { user in
                     channel.eventLoop.makeCompletedFuture {
-                        try RecorderServer.configure(channel.pipeline.syncOperations, peer: .local(unixUser: user), api: api, pool: pool)
+                        try RecorderServer.configure(channel.pipeline.syncOperations, peer: .local(unixUser: user), api: api, pool: pool, relays: relays)
                     }
                 }
             }
@@ -54,7 +58,7 @@ public final class RecorderServer: Sendable {
     @discardableResult
     public func listen(host: String, port: Int, tls: TLSIdentity) throws -> Int {
         let context = try NIOSSLContext(configuration: tls.serverConfiguration())
-        let pool = pool, api = api
+        let pool = pool, api = api, relays = relays
         let channel = try ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -62,7 +66,7 @@ public final class RecorderServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let address = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
-                    try RecorderServer.configure(channel.pipeline.syncOperations, peer: .remote(address: address), api: api, pool: pool)
+                    try RecorderServer.configure(channel.pipeline.syncOperations, peer: .remote(address: address), api: api, pool: pool, relays: relays)
                 }
             }
             .bind(host: host, port: port).wait()
@@ -72,9 +76,39 @@ public final class RecorderServer: Sendable {
         return bound
     }
 
-    static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, peer: Peer, api: ServerAPI, pool: NIOThreadPool) throws {
-        try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
-        try pipeline.addHandler(HTTPConnectionHandler(peer: peer, api: api, pool: pool))
+    static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, peer: Peer, api: ServerAPI, pool: NIOThreadPool, relays: LiveRelays?) throws {
+        let http = HTTPConnectionHandler(peer: peer, api: api, pool: pool)
+        guard let relays else {
+            try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+            try pipeline.addHandler(http)
+            return
+        }
+        // GET /v1/live/{camera}/{stream} with an upgrade becomes a viewer of that stream's relay,
+        // when the account may watch it (else the request goes on to `http`, which says why).
+        let grant = GrantBox()
+        let upgrader = NIOWebSocketServerUpgrader(
+            maxFrameSize: 1 << 16, automaticErrorHandling: true,
+            shouldUpgrade: { channel, head in
+                let request = APIRequest(method: "GET", target: head.uri, authorization: head.headers.first(name: "authorization"), body: [], peer: peer)
+                return pool.runIfActive(eventLoop: channel.eventLoop) { api.liveGrant(request) }.map { found in
+                    grant.value.withLock { $0 = found }
+                    return found == nil ? nil : HTTPHeaders()
+                }
+            },
+            upgradePipelineHandler: { channel, _ in
+                guard let granted = grant.value.withLock({ $0 }) else { return channel.close() }
+                let viewer = LiveViewer(channel: channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        LiveViewerHandler(viewer: viewer, pool: pool, stillAllowed: { api.stillAllowed(granted) }))
+                }.map { _ = relays.add(viewer, camera: granted.camera, stream: granted.stream) }
+            })
+        let handler = NIOLoopBound(http, eventLoop: pipeline.eventLoop)
+        try pipeline.configureHTTPServerPipeline(
+            withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                context.pipeline.syncOperations.removeHandler(handler.value, promise: nil)
+            }), withErrorHandling: true)
+        try pipeline.addHandler(http)
     }
 
     /// The Unix user at the other end of a local connection, as the kernel says.
@@ -95,9 +129,15 @@ public final class RecorderServer: Sendable {
             return channels
         }
         for channel in open { try? channel.close().wait() }
+        relays?.stopAll()
         try? group.syncShutdownGracefully()
         try? pool.syncShutdownGracefully()
     }
+}
+
+/// What a connection's upgrade check found, for its upgrade.
+final class GrantBox: Sendable {
+    let value = Mutex<ServerAPI.LiveGrant?>(nil)
 }
 
 /// `struct ucred` as SO_PEERCRED fills it (pid, uid, gid).

@@ -92,15 +92,55 @@ public final class ServerAPI: Sendable {
     let store: RecordingStore
     let inventory: CameraInventory
     let metrics: @Sendable () -> String
+    /// The live feeds, when this API is the running recorder's (live pictures are relayed).
+    let core: RecorderCore?
     private let throttle = Mutex(LoginThrottle())
     private let logger = Logger(label: "vigie.server")
     /// How long a login lasts.
     public static let sessionLifetime: Double = 12 * 3600
 
-    public init(store: RecordingStore, inventory: CameraInventory, metrics: @escaping @Sendable () -> String) {
+    public init(store: RecordingStore, inventory: CameraInventory, core: RecorderCore? = nil, metrics: @escaping @Sendable () -> String) {
         self.store = store
         self.inventory = inventory
+        self.core = core
         self.metrics = metrics
+    }
+
+    /// A live stream a request may watch: who, which stream, and the session to check again.
+    struct LiveGrant: Sendable {
+        let camera: String
+        let stream: StreamChoice
+        let session: LoginSession?
+        let peer: Peer
+    }
+
+    /// The camera and stream of GET /v1/live/{camera}/{main|sub}, when the request's account
+    /// may watch it; nil otherwise (the plain HTTP answer then says why, and audits it).
+    func liveGrant(_ request: APIRequest) -> LiveGrant? {
+        let parts = request.path.split(separator: "/").map(String.init)
+        guard core != nil, parts.count == 4, parts[0] == "v1", parts[1] == "live", let stream = StreamChoice(rawValue: parts[3]),
+            let camera = inventory.camera(parts[2]), case .success(let identity)? = try? identify(request),
+            AccessPolicy.refusal(identity.actor, .live, camera: camera.id) == nil
+        else { return nil }
+        return LiveGrant(camera: camera.id, stream: stream, session: identity.session, peer: request.peer)
+    }
+
+    /// Whether a grant still holds (a revoked or expired session, a disabled account, a role
+    /// or cameras changed end it).
+    func stillAllowed(_ grant: LiveGrant) -> Bool {
+        guard let accounts = try? store.catalog.accounts() else { return true }  // a busy catalog: keep the picture
+        let actor: Actor
+        if let session = grant.session {
+            guard let current = try? store.catalog.session(tokenSHA256: session.tokenSHA256), current.isValid(at: Date()),
+                let account = accounts.first(where: { $0.name == session.account })
+            else { return false }
+            actor = .account(account)
+        } else if case .local(let user) = grant.peer, case .success(let local) = AccessPolicy.localActor(unixUser: user, accounts: accounts) {
+            actor = local
+        } else {
+            return false
+        }
+        return AccessPolicy.refusal(actor, .live, camera: grant.camera) == nil
     }
 
     public func handle(_ request: APIRequest) -> APIReply {
@@ -158,6 +198,14 @@ public final class ServerAPI: Sendable {
                 return try audit(request)
             case ("GET", let path) where path.count == 3 && path[1] == "recordings":
                 return try timeline(request, actor, camera: path[2])
+            case ("GET", let path) where path.count == 4 && path[1] == "live":
+                guard let camera = inventory.camera(path[2]), StreamChoice(rawValue: path[3]) != nil else {
+                    return .error(404, "no live stream \(path[2])/\(path[3]) (streams: main, sub)")
+                }
+                if let refused = try refuse(actor, .live, request, camera: camera.id) { return refused }
+                return core == nil
+                    ? .error(503, "no recorder runs here: live pictures come from `vigie record`")
+                    : .error(426, "live pictures come over a WebSocket: send `Connection: Upgrade` and `Upgrade: websocket`", headers: [("Upgrade", "websocket")])
             case ("GET", ["v1", "accounts"]):
                 if let refused = try refuse(actor, .readAccounts, request) { return refused }
                 return .json(try store.catalog.accounts().map { info(.account($0), nil) })

@@ -112,7 +112,7 @@ struct Record: ParsableCommand {
             let after = rebuild == nil ? "" : String(format: " (the catalog set aside and restored or made anew: recording started %.2f s after the command)", MonotonicClock.seconds() - started)
             printError("vigie record: recording \(ids.count) camera(s) into \(store.root.path)\(after)")
             let metricsPath = store.root.appendingPathComponent("metrics.prom").path
-            let server = RecorderServer(api: ServerAPI(store: store, inventory: inventory, metrics: { registry.emitToString() }))
+            let server = RecorderServer(api: ServerAPI(store: store, inventory: inventory, core: core, metrics: { registry.emitToString() }))
             do {
                 try serve(server, store: store, inventory: inventory)
             } catch {

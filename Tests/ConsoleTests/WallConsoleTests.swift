@@ -157,7 +157,7 @@ import Testing
 
         try fixture.stop(0)
         // The label and the picture both say it: the banner is drawn over the darkened picture.
-        #expect(eventually(timeout: 20) { session.screen().components(separatedBy: "NO SIGNAL since").count >= 3 })
+        #expect(eventually(timeout: 20) { session.screen().components(separatedBy: "NO SIGNAL").count >= 3 }, "\(session.screen())")
         try fixture.restart(0)
         #expect(eventually(timeout: 40) { !session.screen().contains("NO SIGNAL") })
         session.keys("q", "y")
