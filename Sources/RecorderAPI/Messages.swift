@@ -87,7 +87,9 @@ public struct CameraInfo: Codable, Sendable, Hashable {
     public var neighbours: [String]
     public var hasSubStream: Bool
     public var retentionDays: Int
-    public init(id: String, number: Int, name: String, location: String, neighbours: [String], hasSubStream: Bool, retentionDays: Int) {
+    /// Whether the account may watch its pictures (others are listed, never shown).
+    public var live: Bool
+    public init(id: String, number: Int, name: String, location: String, neighbours: [String], hasSubStream: Bool, retentionDays: Int, live: Bool) {
         self.id = id
         self.number = number
         self.name = name
@@ -95,6 +97,7 @@ public struct CameraInfo: Codable, Sendable, Hashable {
         self.neighbours = neighbours
         self.hasSubStream = hasSubStream
         self.retentionDays = retentionDays
+        self.live = live
     }
 }
 

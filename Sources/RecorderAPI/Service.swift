@@ -104,6 +104,12 @@ public struct RecorderService: Sendable {
             "GET", "/v1/recordings/\(RecorderService.escape(camera))?from=\(RecorderService.escape(from.formatted(style)))&to=\(RecorderService.escape(to.formatted(style)))",
             as: TimelineInfo.self)
     }
+    /// Writes a console's own event (isolation, page...) to the audit log, under the session's account.
+    public func recordEvent(action: String, camera: String?, detail: String?) throws(ServiceError) {
+        struct Event: Encodable { var action: String; var camera: String?; var detail: String? }
+        let response = try transport.exchange("POST", "/v1/events", body: API.encode(Event(action: action, camera: camera, detail: detail)))
+        guard (200..<300).contains(response.status) else { throw ServiceError.from(response) }
+    }
     public func accounts() throws(ServiceError) -> [SessionInfo] { try call("GET", "/v1/accounts", as: [SessionInfo].self) }
     /// Ends an account's sessions (one with `session`); returns how many.
     public func revokeSessions(account: String, session: Int64? = nil) throws(ServiceError) -> Int {

@@ -25,6 +25,10 @@ public enum CameraURL {
         case "sim":
             if SimulatedAddress.parse(url) == nil { return "`\(shown)` is not sim://CAMERA/main or sim://CAMERA/sub" }
             return nil
+        case "vigie":
+            // A camera relayed by a recorder (made by a console, not written in site files).
+            let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+            return parts.count == 2 && !parts[0].isEmpty && (parts[1] == "main" || parts[1] == "sub") ? nil : "`\(shown)` is not vigie://CAMERA/main or vigie://CAMERA/sub"
         case "file":
             return rest.hasPrefix("/") ? nil : "`\(shown)`: a file address needs an absolute path (file:///...)"
         case _ where networkSchemes.contains(scheme):

@@ -206,13 +206,15 @@ public final class ServerAPI: Sendable {
                 return core == nil
                     ? .error(503, "no recorder runs here: live pictures come from `vigie record`")
                     : .error(426, "live pictures come over a WebSocket: send `Connection: Upgrade` and `Upgrade: websocket`", headers: [("Upgrade", "websocket")])
+            case ("POST", ["v1", "events"]):
+                return try consoleEvent(request, actor)
             case ("GET", ["v1", "accounts"]):
                 if let refused = try refuse(actor, .readAccounts, request) { return refused }
                 return .json(try store.catalog.accounts().map { info(.account($0), nil) })
             case ("POST", ["v1", "sessions", "revoke"]):
                 return try revoke(request, actor)
             default:
-                let known: [[String]] = [["metrics"], ["v1", "session"], ["v1", "logout"], ["v1", "cameras"], ["v1", "status"], ["v1", "holds"], ["v1", "audit"], ["v1", "accounts"], ["v1", "sessions", "revoke"]]
+                let known: [[String]] = [["metrics"], ["v1", "session"], ["v1", "events"], ["v1", "logout"], ["v1", "cameras"], ["v1", "status"], ["v1", "holds"], ["v1", "audit"], ["v1", "accounts"], ["v1", "sessions", "revoke"]]
                 let pattern = known.contains(parts) || (parts.count == 4 && parts[1] == "holds" && parts[3] == "release") || (parts.count == 3 && parts[1] == "recordings")
                 return pattern
                     ? .error(405, "\(request.method) is not a method of \(request.path) (see docs/protocol.yaml)")
@@ -355,17 +357,41 @@ public final class ServerAPI: Sendable {
         return .json(["revoked": count])
     }
 
+    /// What a console may write to the audit log about itself (the server adds who and when).
+    static let consoleActions: Set<OperatorEvent.Action> = [
+        .consoleStarted, .consoleStopped, .isolated, .returnedToWall, .pageChanged, .rotationPaused, .rotationResumed, .layoutReloaded,
+        .layoutRejected, .accessRefused,
+    ]
+
+    private func consoleEvent(_ request: APIRequest, _ actor: Actor) throws -> APIReply {
+        struct Event: Decodable { var action: String; var camera: String?; var detail: String? }
+        guard let body = try? API.decode(Event.self, from: request.body) else { return .error(400, "an event is {\"action\", \"camera\"?, \"detail\"?}") }
+        let action = OperatorEvent.Action(body.action)
+        guard ServerAPI.consoleActions.contains(action) else {
+            return .error(400, "`\(body.action)` is not an event a console reports (\(ServerAPI.consoleActions.map(\.name).sorted().joined(separator: ", ")))")
+        }
+        if let detail = body.detail, detail.count > 1000 || TerminalText.firstProblem(in: detail) != nil {
+            return .error(400, "`detail` must be printable and at most 1000 characters")
+        }
+        var camera: String? = nil
+        if let given = body.camera {
+            guard let found = inventory.camera(given) else { return .error(404, "no camera `\(given)`") }
+            camera = found.id
+            if action != .accessRefused, let refused = try refuse(actor, .live, request, camera: found.id) { return refused }
+        }
+        audit(OperatorEvent(who: actor.name, action: action, cameraID: camera, detail: body.detail.map { "\($0) (console at \(request.peer))" } ?? "console at \(request.peer)"))
+        return APIReply(status: 204, body: [])
+    }
+
     // MARK: Cameras, holds, audit, timeline
 
+    /// Every camera of the site, names and places only (never an address), each saying
+    /// whether the account may watch it: layouts name them all, a console shows its own.
     func cameras(for actor: Actor) -> [CameraInfo] {
-        inventory.cameras.filter { camera in
-            // Roles without images see the whole list (names, no pictures); the others their cameras.
-            guard let account = actor.account, account.role.permissions.contains(.live) else { return true }
-            return account.mayView(camera: camera.id)
-        }.map {
+        inventory.cameras.map {
             CameraInfo(
                 id: $0.id, number: $0.number, name: $0.name, location: $0.location, neighbours: $0.neighbours, hasSubStream: $0.subURL != nil,
-                retentionDays: inventory.retentionDays(camera: $0.id))
+                retentionDays: inventory.retentionDays(camera: $0.id), live: AccessPolicy.refusal(actor, .live, camera: $0.id) == nil)
         }
     }
 

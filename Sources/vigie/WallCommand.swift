@@ -29,12 +29,22 @@ struct WallCommand: ParsableCommand {
 
     func run() throws {
         try console.prepare(command: "wall")
+        var remote: RemoteSite? = nil
+        if let server = console.server { remote = try RemoteSite.connect(server) }
 
         let inventory: CameraInventory
         let wallLayout: WallLayout
         var layoutPath: String? = nil
         do {
-            if let layout {
+            if let remote {
+                inventory = remote.inventory
+                if let layout {
+                    layoutPath = layout
+                    (wallLayout, _) = try WallLayout.load(path: layout, inventory: inventory)
+                } else {
+                    (wallLayout, _) = try WallLayout.parse(yaml: WallLayout.defaultYAML(name: inventory.site.name), file: "(default layout)", inventory: inventory)
+                }
+            } else if let layout {
                 layoutPath = layout
                 let given = try site.map { try SiteLocator.load($0) }
                 (wallLayout, inventory) = try WallLayout.load(path: layout, inventory: given)
@@ -53,7 +63,11 @@ struct WallCommand: ParsableCommand {
         }
         for warning in wallLayout.warnings { printError(warning.description) }
 
-        try console.launch(inventory: inventory, layout: wallLayout, layoutPath: layoutPath)
+        if let remote {
+            console.launch(remote: remote, layout: wallLayout, layoutPath: layoutPath)
+        } else {
+            try console.launch(inventory: inventory, layout: wallLayout, layoutPath: layoutPath)
+        }
     }
 }
 
@@ -74,6 +88,9 @@ struct ConsoleArguments: ParsableArguments {
     @Flag(help: "Record every camera of the site in this process too (an embedded recorder).")
     var record = false
 
+    @Option(help: ArgumentHelp("Be the client of this recorder: HOST:PORT over TLS (after `vigie login`), or its socket STORAGE/recorder.sock.", valueName: "server"))
+    var server: String?
+
     @Option(help: "Log file (the screen is the console's; default $VIGIE_STATE/console.log, else ~/.local/state/vigie/console.log).")
     var logFile: String?
 
@@ -91,6 +108,7 @@ struct ConsoleArguments: ParsableArguments {
             throw ValidationError("--max-rate is bytes per second, for example 50000, 64k or 1.5M")
         }
         if !["auto", "truecolor", "256", "16"].contains(colors) { throw ValidationError("--colors is auto, truecolor, 256 or 16") }
+        if server != nil && record { throw ValidationError("--record is the recorder's work: with --server, the recorder records") }
     }
 
     /// Checks there is a terminal and sends logs to a file.
@@ -128,13 +146,9 @@ struct ConsoleArguments: ParsableArguments {
         var options = ConsoleOptions(operatorName: actor.name)
         options.mayView = { AccessPolicy.refusal(actor, .live, camera: $0) == nil }
         options.playbackRefusal = { AccessPolicy.refusal(actor, .playback, camera: $0) }
-        options.graphics = graphics
-        options.colors = colors
-        options.statisticsPath = statistics
-        options.maxBytesPerSecond = maxRate.flatMap(OutputBudget.parseRate)
+        configure(&options)
         options.startPlayback = playback
         options.reason = reason
-        if graphics == "auto" || colors == "auto" || graphics == "sixel" { options.capabilities = TerminalQuery.probe() }
         let (core, _) = SiteSources.core(inventory)
         var recorder: Recorder? = nil
         if record {
@@ -149,6 +163,27 @@ struct ConsoleArguments: ParsableArguments {
         console.run()
         recorder?.stop()
         core.shutdown()
+    }
+
+    private func configure(_ options: inout ConsoleOptions) {
+        options.graphics = graphics
+        options.colors = colors
+        options.statisticsPath = statistics
+        options.maxBytesPerSecond = maxRate.flatMap(OutputBudget.parseRate)
+        if graphics == "auto" || colors == "auto" || graphics == "sixel" { options.capabilities = TerminalQuery.probe() }
+    }
+
+    /// The console as the recorder's client: pictures relayed, audit written by the recorder.
+    func launch(remote: RemoteSite, layout: WallLayout, layoutPath: String?) {
+        var options = ConsoleOptions(operatorName: remote.session.account)
+        options.mayView = remote.mayView
+        options.playbackRefusal = { _ in "playback on a console of a remote recorder is not built yet: use `vigie play` where the recordings are" }
+        configure(&options)
+        let audit = RemoteAuditSink(service: remote.service)
+        let console = WallConsole(core: remote.core, store: nil, layout: layout, layoutPath: layoutPath, options: options, audit: audit)
+        console.run()
+        audit.finish()
+        remote.core.shutdown()
     }
 }
 

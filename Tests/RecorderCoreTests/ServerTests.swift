@@ -74,7 +74,7 @@ import Testing
         let paths = document.split(separator: "\n").filter { $0.hasPrefix("  /") && $0.hasSuffix(":") }.map { String($0.dropFirst(2).dropLast()) }
         #expect(paths.count >= 11, "\(paths)")
         for path in paths {
-            let concrete = path.replacingOccurrences(of: "{camera}", with: "a").replacingOccurrences(of: "{id}", with: "1")
+            let concrete = path.replacingOccurrences(of: "{camera}", with: "a").replacingOccurrences(of: "{id}", with: "1").replacingOccurrences(of: "{stream}", with: "sub")
             let answer = try Self.curl(["--unix-socket", recorder.socket, "http://vigie\(concrete)"])
             #expect([200, 400, 403, 404, 405, 426].contains(answer.status) && !answer.body.contains("no such resource"), "\(path): \(answer)")
         }
@@ -93,7 +93,7 @@ import Testing
         let agentToken = try token(try login("agent", "agent password 1").body)
         let asAgent = tls + ["-H", "Authorization: Bearer \(agentToken)"]
         let cameras = try Self.curl(asAgent + ["\(recorder.base)/v1/cameras"])
-        #expect(cameras.status == 200 && cameras.body.contains("\"id\":\"a\"") && !cameras.body.contains("\"id\":\"b\""), "\(cameras)")
+        #expect(cameras.status == 200 && cameras.body.contains("\"id\":\"a\",\"live\":true") && cameras.body.contains("\"id\":\"b\",\"live\":false"), "\(cameras)")
         #expect(!cameras.body.contains("sim:"), "camera addresses never leave the recorder")
         // An operator's playback is refused, and audited.
         let timeline = try Self.curl(asAgent + ["\(recorder.base)/v1/recordings/a"])

@@ -1,0 +1,264 @@
+import Foundation
+public import Media
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import RecorderAPI
+
+/// A camera stream relayed by the recorder (GET /v1/live/{camera}/{stream} as a WebSocket),
+/// as a packet source: a console's feed reads it as it would read a camera, and decodes it
+/// itself. The camera's loss at the recorder, the recorder gone, a revoked session all end
+/// `read()` with an error: the feed then reconnects with its backoff, as for a camera.
+public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // the queue is guarded by `condition`
+    public let video: StreamInfo
+    public let transport = "vigie"
+    public let interrupt: InterruptFlag
+    private let channel: any Channel
+    private let inbox: Inbox
+
+    /// What the WebSocket delivers, in order, to the one thread that reads.
+    final class Inbox: @unchecked Sendable {  // guarded by `condition`
+        enum Item {
+            case message(LiveMessage)
+            case packet(LivePacketHeader, [UInt8])
+            case closed(String)
+        }
+        let condition = NSCondition()
+        var items: [Item] = []
+        var head = 0
+        static let capacity = 600
+
+        func push(_ item: Item) {
+            condition.lock()
+            defer { condition.unlock() }
+            items.append(item)
+            if items.count - head > Inbox.capacity, let drop = items[head...].firstIndex(where: { if case .packet = $0 { true } else { false } }) {
+                items.remove(at: drop)  // the reader is behind: the oldest packet goes (the decoder resyncs on a keyframe)
+            }
+            condition.signal()
+        }
+
+        func pop(until deadline: Date) -> Item? {
+            condition.lock()
+            defer { condition.unlock() }
+            while head >= items.count {
+                if !condition.wait(until: deadline) { return nil }
+            }
+            let item = items[head]
+            head += 1
+            if head > 256 {
+                items.removeFirst(head)
+                head = 0
+            }
+            return item
+        }
+    }
+
+    /// Connects and waits for the stream's description (at most `timeout` seconds).
+    public init(
+        address: ServerAddress, trust: ServerTrust?, token: String?, camera: String, stream: String, interrupt: InterruptFlag = InterruptFlag(),
+        timeout: Double = 10
+    ) throws(MediaError) {
+        self.interrupt = interrupt
+        let source = "vigie://\(address)/\(camera)/\(stream)"
+        let inbox = Inbox()
+        self.inbox = inbox
+        let group = MultiThreadedEventLoopGroup.singleton
+        let upgraded = group.next().makePromise(of: Void.self)
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: "vigie")
+        if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let path = "/v1/live/\(camera.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? camera)/\(stream)"
+        let requestHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if case .tls(let host, _) = address {
+                        try channel.pipeline.syncOperations.addHandler(try RecorderClient.tlsHandler(host: host, trust: trust))
+                    }
+                    let refused = RefusedUpgrade(promise: upgraded)
+                    let bound = NIOLoopBound(refused, eventLoop: channel.eventLoop)
+                    let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: 32 << 20, automaticErrorHandling: true) { channel, _ in
+                        channel.eventLoop.makeCompletedFuture {
+                            // Upgraded: what follows are WebSocket frames, no longer an HTTP answer.
+                            channel.pipeline.syncOperations.removeHandler(bound.value, promise: nil)
+                            try channel.pipeline.syncOperations.addHandler(LiveFrameReader(inbox: inbox))
+                        }.map { upgraded.succeed() }
+                    }
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                        withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+                    try channel.pipeline.syncOperations.addHandler(refused)
+                }
+            }
+        let channel: any Channel
+        do {
+            switch address {
+            case .unix(let path): channel = try bootstrap.connect(unixDomainSocketPath: path).wait()
+            case .tls(let host, let port): channel = try bootstrap.connect(host: host, port: port).wait()
+            }
+        } catch {
+            upgraded.fail(error)
+            throw MediaError(kind: .io, operation: "connect", source: source, message: "the recorder is unreachable (\(error))")
+        }
+        self.channel = channel
+        channel.writeAndFlush(HTTPClientRequestPart.head(requestHead), promise: nil)
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        let timer = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+            upgraded.fail(MediaError(kind: .timedOut, operation: "connect", source: source, message: "the recorder did not answer"))
+        }
+        do {
+            try upgraded.futureResult.wait()
+            timer.cancel()
+        } catch {
+            timer.cancel()
+            channel.close(promise: nil)
+            if let error = error as? MediaError { throw error }
+            throw MediaError(kind: .io, operation: "connect", source: source, message: "\(error)")
+        }
+        // The stream's description comes first (at once when the camera is live).
+        let deadline = Date().addingTimeInterval(timeout)
+        var found: StreamInfo? = nil
+        while found == nil {
+            if interrupt.isCancelled {
+                channel.close(promise: nil)
+                throw MediaError(kind: .cancelled, operation: "open", source: source, message: "cancelled")
+            }
+            switch inbox.pop(until: min(deadline, Date().addingTimeInterval(0.2))) {
+            case .message(let message) where message.type == "stream":
+                found = RemotePacketSource.streamInfo(message)
+                if found == nil {
+                    channel.close(promise: nil)
+                    throw MediaError(kind: .unsupportedCodec, operation: "open", source: source, message: "the relayed stream cannot be decoded here")
+                }
+            case .closed(let why):
+                throw MediaError(kind: .io, operation: "open", source: source, message: why)
+            case .message, .packet:
+                continue
+            case nil:
+                if Date() >= deadline {
+                    channel.close(promise: nil)
+                    throw MediaError(kind: .timedOut, operation: "open", source: source, message: "the recorder has no picture of this camera now")
+                }
+            }
+        }
+        video = found!
+    }
+
+    static func streamInfo(_ message: LiveMessage) -> StreamInfo? {
+        guard let codec = message.codec, let width = message.width, let height = message.height, let base = message.timeBase, base.count == 2,
+            base[0] > 0, base[1] > 0
+        else { return nil }
+        let sample = message.sampleAspect.flatMap { $0.count == 2 && $0[0] > 0 && $0[1] > 0 ? Rational($0[0], $0[1]) : nil }
+        let extradata = message.extradata.flatMap { Data(base64Encoded: $0) }.map { Array($0) } ?? []
+        guard let parameters = CodecParameters(videoCodec: codec, width: width, height: height, sampleAspect: sample, extradata: extradata) else {
+            return nil
+        }
+        return StreamInfo(parameters: parameters, timeBase: Rational(base[0], base[1]), framesPerSecond: Int((message.framesPerSecond ?? 25).rounded()))
+    }
+
+    public func read() throws(MediaError) -> Packet? {
+        while true {
+            if interrupt.isCancelled {
+                channel.close(promise: nil)
+                throw MediaError(kind: .cancelled, operation: "read", source: "vigie", message: "cancelled")
+            }
+            switch inbox.pop(until: Date().addingTimeInterval(0.2)) {
+            case .packet(let header, let payload):
+                let packet = payload.withUnsafeBytes {
+                    Packet(payload: $0, pts: header.pts, dts: header.dts, duration: header.duration, isKeyframe: header.isKeyframe, timeBase: video.timeBase)
+                }
+                if let packet { return packet }
+            case .message(let message):
+                channel.close(promise: nil)
+                if message.type == "lost" {
+                    throw MediaError(kind: .io, operation: "read", source: "vigie", message: "the recorder lost the camera: \(message.reason ?? "")")
+                }
+                // The camera's stream started anew (its parameters may differ): open again.
+                throw MediaError(kind: .io, operation: "read", source: "vigie", message: "the camera's stream started anew")
+            case .closed(let why):
+                throw MediaError(kind: .io, operation: "read", source: "vigie", message: why)
+            case nil:
+                continue
+            }
+        }
+    }
+
+    deinit { channel.close(promise: nil) }
+}
+
+/// Frames of the live WebSocket into the inbox.
+private final class LiveFrameReader: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+    private let inbox: RemotePacketSource.Inbox
+    private var closedSaid = false
+
+    init(inbox: RemotePacketSource.Inbox) { self.inbox = inbox }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .binary:
+            let bytes = frame.data.readBytes(length: frame.data.readableBytes) ?? []
+            let header = bytes.withUnsafeBytes { LivePacketHeader.parse($0) }
+            if let header { inbox.push(.packet(header, Array(bytes[LivePacketHeader.size...]))) }
+        case .text:
+            if let message = try? API.decode(LiveMessage.self, from: frame.data.readableBytesView) { inbox.push(.message(message)) }
+        case .ping:
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.data)), promise: nil)
+        case .connectionClose:
+            var data = frame.data
+            _ = data.readWebSocketErrorCode()
+            let reason = data.readString(length: data.readableBytes) ?? ""
+            say("the recorder closed the stream\(reason.isEmpty ? "" : ": \(reason)")")
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    private func say(_ why: String) {
+        guard !closedSaid else { return }
+        closedSaid = true
+        inbox.push(.closed(why))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        say("the connection to the recorder ended")
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        say("the connection to the recorder failed: \(error)")
+        context.close(promise: nil)
+    }
+}
+
+/// When the recorder answers the upgrade with a plain HTTP answer (refused, no such camera),
+/// the connection fails with its words.
+private final class RefusedUpgrade: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    private let promise: EventLoopPromise<Void>
+    private var status = 0
+    private var body: [UInt8] = []
+
+    init(promise: EventLoopPromise<Void>) { self.promise = promise }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): status = Int(head.status.code)
+        case .body(var buffer): body += buffer.readBytes(length: min(buffer.readableBytes, 4096)) ?? []
+        case .end:
+            let message = (try? API.decode(ErrorMessage.self, from: body).error) ?? "HTTP \(status)"
+            promise.fail(MediaError(kind: .io, operation: "connect", source: "vigie", message: "the recorder refused the stream: \(message)"))
+            context.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(error)
+        context.close(promise: nil)
+    }
+}

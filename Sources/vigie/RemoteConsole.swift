@@ -1,0 +1,157 @@
+import ArgumentParser
+import Client
+import Foundation
+import Logging
+import Media
+import RecorderAPI
+import RecorderCore
+import Synchronization
+
+/// A console that is the recorder's client: its cameras come from the recorder (never their
+/// addresses), their live pictures through the recorder's relay (one camera connection for
+/// every console), its audit entries are written by the recorder under the session's account.
+struct RemoteSite {
+    let service: RecorderService
+    let session: SessionInfo
+    let inventory: CameraInventory
+    let cameras: [CameraInfo]
+    let core: RecorderCore
+
+    /// Connects (a saved session for HOST:PORT, or the Unix socket of a path) and builds the
+    /// console's view of the site.
+    static func connect(_ server: String) throws -> RemoteSite {
+        guard let address = ServerAddress.parse(server) else { throw ValidationError("--server is HOST:PORT or the recorder's socket path") }
+        let client: RecorderClient
+        if case .unix = address {
+            client = RecorderClient(address: address)
+        } else {
+            guard let saved = SavedSession.load(server: address) else {
+                printError("vigie: not logged in to \(address): run `vigie login --server \(address) --user NAME` first")
+                throw ExitCode(77)
+            }
+            client = RecorderClient(address: address, trust: saved.trust, token: saved.token)
+        }
+        let service = RecorderService(client)
+        let session = try check { () throws(ServiceError) in try service.session() }
+        let cameras = try check { () throws(ServiceError) in try service.cameras() }
+        // The inventory as the console needs it: every camera (layouts name them all), each
+        // relayed by the recorder.
+        func quoted(_ text: String) -> String { String(decoding: API.encode(text), as: UTF8.self) }
+        var yaml = "site:\n  name: \(quoted(session.site ?? "Vigie"))\n  timezone: \(quoted(session.timeZone ?? "UTC"))\ncameras:\n"
+        for camera in cameras {
+            yaml += "  - id: \(quoted(camera.id))\n    name: \(quoted(camera.name))\n    location: \(quoted(camera.location))\n"
+            yaml += "    main: \(quoted("vigie://\(camera.id)/main"))\n"
+            if camera.hasSubStream { yaml += "    sub: \(quoted("vigie://\(camera.id)/sub"))\n" }
+            let known = Set(cameras.map(\.id))
+            let neighbours = camera.neighbours.filter(known.contains)
+            if !neighbours.isEmpty { yaml += "    neighbours: [\(neighbours.map(quoted).joined(separator: ", "))]\n" }
+        }
+        let inventory: CameraInventory
+        do {
+            inventory = try CameraInventory.parse(yaml: yaml, file: "(the recorder at \(address))")
+        } catch {
+            printError("vigie: the recorder's cameras cannot be shown: \(error)")
+            throw ExitCode(76)
+        }
+        let token = client.token, trust = client.trust
+        let core = RecorderCore(
+            inventory: inventory,
+            schemes: [
+                "vigie": { url, interrupt throws(MediaError) in
+                    let parts = url.dropFirst("vigie://".count).split(separator: "/")
+                    return try RemotePacketSource(
+                        address: address, trust: trust, token: token, camera: String(parts.first ?? ""), stream: String(parts.last ?? "sub"),
+                        interrupt: interrupt)
+                }
+            ],
+            // The recorder away (restarted): the console retries soon, and keeps trying.
+            policy: ReconnectPolicy(initialDelay: 1, multiplier: 1.6, maximumDelay: 5, jitter: 0.2))
+        return RemoteSite(service: service, session: session, inventory: inventory, cameras: cameras, core: core)
+    }
+
+    var mayView: @Sendable (String) -> Bool {
+        let allowed = Set(cameras.filter(\.live).map(\.id))
+        return { allowed.contains($0) }
+    }
+}
+
+/// The console's audit entries, sent to the recorder in the background: the console's
+/// thread never waits for the network; a bounded queue keeps the newest if the recorder is
+/// away for long, and says how many were lost.
+final class RemoteAuditSink: AuditSink, @unchecked Sendable {  // queue guarded by `condition`
+    private let service: RecorderService
+    private let condition = NSCondition()
+    private var queue: [OperatorEvent] = []
+    private var lost = 0
+    private var stopping = false
+    private let logger = Logger(label: "vigie.console.audit")
+    static let capacity = 10_000
+    private var thread: Thread?
+
+    init(service: RecorderService) {
+        self.service = service
+        let thread = Thread { [self] in run() }
+        thread.name = "audit to recorder"
+        self.thread = thread
+        thread.start()
+    }
+
+    func record(_ event: OperatorEvent) {
+        condition.lock()
+        defer { condition.unlock() }
+        queue.append(event)
+        if queue.count > RemoteAuditSink.capacity {
+            queue.removeFirst()
+            lost += 1
+        }
+        condition.signal()
+    }
+
+    /// Sends what is left (a few seconds at most), then stops.
+    func finish(timeout: Double = 5) {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        while !queue.isEmpty && Date() < deadline { _ = condition.wait(until: min(deadline, Date().addingTimeInterval(0.1))) }
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                condition.unlock()
+                return
+            }
+            let event = queue[0]
+            condition.unlock()
+            do {
+                try service.recordEvent(action: event.action.name, camera: event.cameraID, detail: event.detail)
+                condition.lock()
+                if !queue.isEmpty { queue.removeFirst() }
+                if lost > 0 {
+                    logger.error("\(lost) console event(s) could not reach the recorder's audit log")
+                    lost = 0
+                }
+                condition.broadcast()
+                condition.unlock()
+            } catch {
+                if error.kind == .unreachable {
+                    Thread.sleep(forTimeInterval: 1)  // the recorder is away: keep the event, try again
+                    condition.lock()
+                    let give = stopping
+                    condition.unlock()
+                    if give { return }
+                } else {
+                    logger.error("console event not audited (\(event.action)): \(error)")
+                    condition.lock()
+                    if !queue.isEmpty { queue.removeFirst() }
+                    condition.broadcast()
+                    condition.unlock()
+                }
+            }
+        }
+    }
+}

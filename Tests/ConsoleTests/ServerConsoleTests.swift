@@ -1,0 +1,84 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Consoles as the recorder's clients, in real terminals (tmux): three consoles as three
+/// accounts on one recorder, through its Unix socket and over TLS, all showing pictures,
+/// while the real RTSP server sees one session per camera stream; an operator limited to one
+/// camera sees only it; what the consoles do is audited by the recorder under each account.
+@Suite(.serialized) struct ServerConsoleTests {
+    @Test func threeConsolesAsThreeAccountsShareOneCameraSessionEach() throws {
+        let vigie = try #require(WallConsoleTests.vigie, "build vigie first")
+        let fixture = try RTSPFixture(cameras: 2, basePort: RTSPFixture.randomBasePort())
+        defer { fixture.stopAll() }
+        let folder = TestPaths.temporaryFolder("consoles")
+        let site = folder.appendingPathComponent("site.yaml"), storage = folder.appendingPathComponent("storage")
+        var yaml = "site:\n  name: Test\n  timezone: Europe/Paris\ncameras:\n"
+        for (index, url) in fixture.urls.enumerated() {
+            yaml += "  - id: cam\(index)\n    name: Caméra \(index)\n    location: Loopback\n    main: \(url)\n"
+        }
+        try yaml.write(to: site, atomically: true, encoding: .utf8)
+        let common = ["--site", site.path, "--storage", storage.path]
+        for (name, role, extra, password) in [
+            ("chef", "supervisor", [String](), "correct horse battery"), ("agent", "operator", ["--cameras", "cam0"], "agent password 1"),
+            ("tech", "technician", [], "technician pass 2"),
+        ] {
+            let added = try runProgram(vigie, ["accounts", "add", name, "--role", role] + extra + common, input: password + "\n")
+            #expect(added.status == 0, "\(added.stderr)")
+        }
+        let log = folder.appendingPathComponent("record.log").path
+        let recorder = try ChildProcess(vigie, ["record"] + common + ["--segment-seconds", "4", "--duration", "120", "--listen", "127.0.0.1:0"], stderr: log)
+        defer {
+            recorder.kill(SIGTERM)
+            _ = recorder.wait()
+        }
+        var line: Substring = ""
+        #expect(eventually(timeout: 30, every: 0.2) {
+            line = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").first { $0.contains("over TLS 1.3; certificate") } ?? ""
+            return !line.isEmpty
+        })
+        let words = line.split(separator: " ")
+        let server = String(try #require(words.first { $0.hasPrefix("127.0.0.1:") }))
+        let fingerprint = String(try #require(words.last).dropLast())
+        let config = folder.appendingPathComponent("config").path
+        for (name, password) in [("agent", "agent password 1"), ("tech", "technician pass 2")] {
+            let login = try runProgram(
+                vigie, ["login", "--server", server, "--user", name, "--fingerprint", fingerprint], environment: ["XDG_CONFIG_HOME": config + "-" + name],
+                input: password + "\n")
+            #expect(login.status == 0, "\(login.stderr)")
+        }
+        let socket = storage.appendingPathComponent("recorder.sock").path
+        let state = folder.appendingPathComponent("state").path
+        // chef on the socket (root is mapped to it); agent and tech over TLS.
+        let consoles = [
+            try WallConsoleTests.Session(command: "VIGIE_STATE=\(state)-chef \(vigie) wall --server \(socket) --colors truecolor"),
+            try WallConsoleTests.Session(command: "XDG_CONFIG_HOME=\(config)-agent VIGIE_STATE=\(state)-agent \(vigie) wall --server \(server) --colors truecolor"),
+            try WallConsoleTests.Session(command: "XDG_CONFIG_HOME=\(config)-tech VIGIE_STATE=\(state)-tech \(vigie) wall --server \(server) --colors truecolor"),
+        ]
+        for (index, console) in consoles.enumerated() {
+            #expect(eventually(timeout: 40) { console.screen(colours: true).components(separatedBy: "48;2;").count > 30 }, "console \(index): \(console.screen())")
+        }
+        #expect(consoles[0].statusLine.contains("op: chef") && consoles[1].statusLine.contains("op: agent") && consoles[2].statusLine.contains("op: tech"))
+        // The operator limited to cam0 is shown only cam0; the others both cameras.
+        #expect(consoles[1].screen().contains("Caméra 0") && !consoles[1].screen().contains("Caméra 1"), "\(consoles[1].screen())")
+        #expect(consoles[0].screen().contains("Caméra 0") && consoles[0].screen().contains("Caméra 1"))
+        // One RTSP session per camera stream at the camera server, however many consoles show it.
+        for url in fixture.urls {
+            let port = try #require(url.split(separator: ":").last?.split(separator: "/").first)
+            let sessions = try runProgram("/usr/bin/ss", ["-Htn", "state", "established", "( sport = :\(port) )"]).stdout
+                .split(separator: "\n").filter { !$0.isEmpty }
+            #expect(sessions.count == 1, "\(url): \(sessions)")
+        }
+        // An operator's playback key: refused on its screen, and audited.
+        consoles[1].keys("Enter")
+        #expect(eventually(timeout: 10) { consoles[1].statusLine.contains("ISOLATED 1 Caméra 0") })
+        consoles[1].keys("[")
+        #expect(eventually(timeout: 10) { consoles[1].statusLine.contains("refused") }, "\(consoles[1].statusLine)")
+        for console in consoles { console.keys("q", "y") }
+        for console in consoles { #expect(eventually(timeout: 15) { console.screen().contains("EXIT=0") }, "\(console.screen())") }
+        let audit = ((try? runProgram("/usr/bin/sqlite3", [storage.appendingPathComponent("catalog.sqlite").path, "SELECT who || ' ' || action || ' ' || IFNULL(camera, '') FROM audit"]))?.stdout) ?? ""
+        for expected in ["chef console.start", "agent console.start", "tech console.start", "agent camera.isolate cam0", "agent access.refuse cam0", "agent console.stop"] {
+            #expect(audit.contains(expected), "\(expected) in:\n\(audit)")
+        }
+    }
+}
