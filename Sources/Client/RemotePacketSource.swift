@@ -16,6 +16,9 @@ public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // t
     public let interrupt: InterruptFlag
     private let channel: any Channel
     private let inbox: Inbox
+    /// When the recorder received the packet `read()` returned last (microseconds since 1970):
+    /// what the relay's delay is measured from.
+    public private(set) var lastReceivedMicros: Int64 = 0
 
     /// What the WebSocket delivers, in order, to the one thread that reads.
     final class Inbox: @unchecked Sendable {  // guarded by `condition`
@@ -169,7 +172,10 @@ public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // t
                 let packet = payload.withUnsafeBytes {
                     Packet(payload: $0, pts: header.pts, dts: header.dts, duration: header.duration, isKeyframe: header.isKeyframe, timeBase: video.timeBase)
                 }
-                if let packet { return packet }
+                if let packet {
+                    lastReceivedMicros = header.receivedMicros
+                    return packet
+                }
             case .message(let message):
                 channel.close(promise: nil)
                 if message.type == "lost" {

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import Client
 import Media
 import RecorderCore
 import Simulation
+import Synchronization
 
 /// CPU time used by this process so far (user + system), in seconds.
 func processCPUSeconds() -> Double {
@@ -15,7 +17,7 @@ func processCPUSeconds() -> Double {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks of the media layer (see bench/ for the side-by-side scripts).",
-        subcommands: [Decode.self, Receive.self, Bench.SyntheticCatalog.self]
+        subcommands: [Decode.self, Receive.self, Bench.SyntheticCatalog.self, Bench.Relay.self]
     )
 
     struct Decode: ParsableCommand {
@@ -188,6 +190,84 @@ extension Bench {
                 rows += rowsOfCamera.count
             }
             print(String(format: "%d segments (%d cameras x %d days of %.0f s) in %.1f s", rows, inventory.cameras.count, days, length, MonotonicClock.seconds() - started))
+        }
+    }
+
+    struct Relay: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Consoles' worth of live streams from a recorder: the delay the relay adds, per packet.",
+            discussion: """
+                Opens CONSOLES x TILES relayed streams (the first TILES cameras, each console its own \
+                connections), receives for SECONDS without decoding, and prints the delay between a \
+                packet's arrival at the recorder and at this client: p50, p95, max; and the packets \
+                received and this process's CPU. bench/relay.sh runs it beside a recorder.
+                """)
+
+        @Option(help: "The recorder: its socket path, or HOST:PORT after `vigie login`.") var server: String
+        @Option(help: "Consoles.") var consoles: Int = 4
+        @Option(help: "Tiles per console (camera streams).") var tiles: Int = 16
+        @Option(help: "Stream: sub or main.") var stream: String = "sub"
+        @Option(help: "Seconds of measure (after every stream's first packet).") var seconds: Double = 30
+
+        func run() throws {
+            FFmpegLog.install(level: .error)
+            let remote = try RemoteSite.connect(server)
+            let cameras = Array(remote.cameras.filter(\.live).prefix(tiles))
+            guard !cameras.isEmpty else {
+                printError("vigie bench relay: the recorder shows this account no camera")
+                throw ExitCode(64)
+            }
+            guard let address = ServerAddress.parse(server) else { throw ValidationError("--server") }
+            let saved = SavedSession.load(server: address)
+            let delays = Mutex<[Double]>([])
+            let packets = Atomic<Int>(0)
+            let started = Atomic<Int>(0)
+            let measuring = Atomic<Bool>(false), done = Atomic<Bool>(false)
+            var threads: [Thread] = []
+            for console in 0..<consoles {
+                for camera in cameras {
+                    let thread = Thread {
+                        guard let source = try? RemotePacketSource(
+                            address: address, trust: saved?.trust, token: saved?.token, camera: camera.id, stream: stream, timeout: 30)
+                        else {
+                            printError("vigie bench relay: console \(console) could not open \(camera.id)")
+                            return
+                        }
+                        started.add(1, ordering: .relaxed)
+                        var local: [Double] = []
+                        while !done.load(ordering: .relaxed), let packet = try? source.read() {
+                            _ = packet
+                            guard measuring.load(ordering: .relaxed) else { continue }
+                            let now = Date().timeIntervalSince1970 * 1_000_000
+                            local.append((now - Double(source.lastReceivedMicros)) / 1000)
+                            packets.add(1, ordering: .relaxed)
+                        }
+                        delays.withLock { $0 += local }
+                    }
+                    thread.start()
+                    threads.append(thread)
+                }
+            }
+            let total = consoles * cameras.count
+            let deadline = Date().addingTimeInterval(60)
+            while started.load(ordering: .relaxed) < total && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+            Thread.sleep(forTimeInterval: 2)  // past the groups of pictures sent at once on joining
+            let cpuStart = processCPUSeconds()
+            measuring.store(true, ordering: .relaxed)
+            printError("vigie bench relay: measuring \(Int(seconds)) s")
+            Thread.sleep(forTimeInterval: seconds)
+            measuring.store(false, ordering: .relaxed)
+            let cpu = processCPUSeconds() - cpuStart
+            done.store(true, ordering: .relaxed)
+            Thread.sleep(forTimeInterval: 1)
+            let sorted = delays.withLock { $0 }.sorted()
+            func percentile(_ p: Double) -> Double { sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+            print(
+                String(
+                    format: "relay: %d consoles x %d %@ streams (%d opened), %d packets in %.0f s; delay p50 %.2f ms, p95 %.2f ms, max %.2f ms; client CPU %.1f%%",
+                    consoles, cameras.count, stream, started.load(ordering: .relaxed), packets.load(ordering: .relaxed), seconds, percentile(0.5),
+                    percentile(0.95), sorted.last ?? .nan, cpu / seconds * 100))
+            _ = remote
         }
     }
 }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The recorder relaying live streams to its consoles, on loopback (its Unix socket):
+# - the delay the relay adds between a packet's arrival at the recorder and at a console,
+#   CONSOLES x TILES streams: p50, p95, max (goal: p95 under 20 ms);
+# - the recorder's CPU with those consoles against the same recorder with none (goal:
+#   relaying costs at most half of what recording costs).
+# The recorder records TILES simulated cameras (main streams, 1280x720 at 2 Mbit/s); the
+# consoles ask for their sub streams (640x360), as wall tiles do; the client only receives.
+#   bench/relay.sh [CONSOLES] [TILES] [SECONDS]     (default 4 16 30; needs `make release` first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+consoles=${1:-4}
+tiles=${2:-16}
+seconds=${3:-30}
+vigie=$PWD/.build/release/vigie
+work=${BENCH_DIR:-/tmp/vigie-bench}/relay
+[ -x "$vigie" ] || { echo "build first: make release" >&2; exit 1; }
+rm -rf "$work" && mkdir -p "$work"
+site=$work/site.yaml
+ids=$("$vigie" cameras list | awk 'NR > 2 { print $2 }' | head -n "$tiles")
+{
+  printf 'site:\n  name: Bench\n  timezone: Europe/Paris\ncameras:\n'
+  for id in $ids; do printf '  - id: %s\n    name: %s\n    location: Bench\n    main: sim://%s/main\n    sub: sim://%s/sub\n' "$id" "$id" "$id" "$id"; done
+} > "$site"
+"$vigie" sim prepare --site "$site" --stream main > /dev/null
+"$vigie" sim prepare --site "$site" --stream sub > /dev/null
+"$vigie" record --site "$site" --storage "$work/storage" --duration $((seconds * 2 + 120)) 2> "$work/record.log" &
+recorder=$!
+trap 'kill $recorder 2> /dev/null || true' EXIT
+until [ -S "$work/storage/recorder.sock" ]; do sleep 0.2; done
+sleep 10 # every camera connected and recording
+ticks() { awk '{ print $14 + $15 }' "/proc/$recorder/stat"; }
+hz=$(getconf CLK_TCK)
+a=$(ticks); sleep "$seconds"; b=$(ticks)
+alone=$(echo "scale=1; ($b - $a) * 100 / $hz / $seconds" | bc)
+"$vigie" bench relay --server "$work/storage/recorder.sock" --consoles "$consoles" --tiles "$tiles" --seconds "$seconds" \
+  > "$work/relay.txt" 2> "$work/relay.log" &
+client=$!
+until grep -q measuring "$work/relay.log" 2> /dev/null; do sleep 0.1; done
+c=$(ticks); sleep "$seconds"; d=$(ticks)
+wait $client
+served=$(echo "scale=1; ($d - $c) * 100 / $hz / $seconds" | bc)
+extra=$(echo "scale=1; $served - $alone" | bc)
+ratio=$(echo "scale=2; $extra / $alone" | bc)
+cat "$work/relay.txt"
+echo "recorder CPU: recording $tiles cameras alone $alone%, with $consoles consoles x $tiles tiles $served% (relaying +$extra%, $ratio of recording)"
