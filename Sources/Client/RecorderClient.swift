@@ -14,7 +14,7 @@ public enum ServerAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// HOST:PORT ([IPv6]:PORT), or a path to a socket.
     public static func parse(_ text: String) -> ServerAddress? {
-        if text.hasPrefix("/") { return .unix(path: text) }
+        if text.contains("/") { return .unix(path: text) }  // a socket path (HOST:PORT has no slash)
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
             let host = String(text[text.index(after: text.startIndex)..<close])
             let rest = text[text.index(after: close)...]

@@ -22,15 +22,18 @@ final class LiveRelays: Sendable {
     func add(_ viewer: LiveViewer, camera: String, stream: StreamChoice) -> Bool {
         guard let feed = core.feed(camera: camera, stream: stream) else { return false }
         let key = "\(feed.cameraID)/\(feed.stream)"
-        let relay = relays.withLock { relays in
-            if let existing = relays[key], existing.isRunning { return existing }
-            let made = LiveRelay(feed: feed) { [weak self] gone in self?.relays.withLock { if $0[key] === gone { $0[key] = nil } } }
-            relays[key] = made
-            return made
+        // A relay ending (its last viewer left a while ago) takes no new viewer: a new one is made.
+        while true {
+            let relay = relays.withLock { relays in
+                if let existing = relays[key], existing.isRunning { return existing }
+                let made = LiveRelay(feed: feed) { [weak self] gone in self?.relays.withLock { if $0[key] === gone { $0[key] = nil } } }
+                relays[key] = made
+                return made
+            }
+            viewer.relay = relay
+            if relay.add(viewer) { return true }
+            relays.withLock { if $0[key] === relay { $0[key] = nil } }
         }
-        relay.add(viewer)
-        viewer.relay = relay
-        return true
     }
 
     func stopAll() {
@@ -71,16 +74,22 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
 
     var isRunning: Bool { lock.withLock { running } }
 
-    func add(_ viewer: LiveViewer) {
-        let (header, group) = lock.withLock { () -> (LiveMessage?, [(Packet, Double)]) in
+    /// Adds a viewer: the stream's description and the current group of pictures are queued
+    /// to it under the lock, so every later packet (sent to the viewers seen under the same
+    /// lock) comes after them. False when the relay is ending.
+    func add(_ viewer: LiveViewer) -> Bool {
+        let count = lock.withLock { () -> Int? in
+            guard running else { return nil }
             viewers[ObjectIdentifier(viewer)] = viewer
-            return (self.header, groupOfPictures)
+            if let header {
+                viewer.send(header)
+                for (packet, received) in groupOfPictures { viewer.offer(packet, receivedAt: received) }
+            }
+            return viewers.count
         }
-        viewersGauge.record(lock.withLock { viewers.count })
-        if let header {
-            viewer.send(header)
-            for (packet, received) in group { viewer.offer(packet, receivedAt: received) }
-        }
+        guard let count else { return false }
+        viewersGauge.record(count)
+        return true
     }
 
     func remove(_ viewer: LiveViewer) {
@@ -91,28 +100,46 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
         viewersGauge.record(left)
     }
 
-    func stop() { lock.withLock { running = false } }
+    private let ended = DispatchSemaphore(value: 0)
+
+    /// Ends the relay and waits (a moment at most) for its thread: nothing is written after.
+    func stop() {
+        lock.withLock { running = false }
+        _ = ended.wait(timeout: .now() + 2)
+    }
 
     private func pump(_ subscription: PacketSubscription) {
         defer {
             subscription.cancel()
             onEnd(self)
+            // Viewers still there when the relay stops (the recorder stopping) are closed: their
+            // consoles reconnect, as to a camera.
+            let left = lock.withLock { () -> [LiveViewer] in
+                defer { viewers.removeAll() }
+                return Array(viewers.values)
+            }
+            for viewer in left { viewer.channel.close(promise: nil) }
+            ended.signal()
         }
         var idleSince: Double? = nil
         while true {
-            let (alive, audience) = lock.withLock { (running, Array(viewers.values)) }
-            guard alive else { return }
-            if audience.isEmpty {
-                // The last viewer left: a short grace (a zap back), then the relay ends.
-                let now = MonotonicClock.seconds()
-                if let since = idleSince, now - since > 5 {
-                    lock.withLock { running = false }
-                    return
+            // The last viewer left: a short grace (a zap back), then the relay ends. Decided
+            // under the lock, so a viewer joining at that moment is either seen or refused.
+            let now = MonotonicClock.seconds()
+            let alive = lock.withLock { () -> Bool in
+                guard running else { return false }
+                if viewers.isEmpty {
+                    if let since = idleSince, now - since > 5 {
+                        running = false
+                        return false
+                    }
+                    if idleSince == nil { idleSince = now }
+                } else {
+                    idleSince = nil
                 }
-                if idleSince == nil { idleSince = now }
-            } else {
-                idleSince = nil
+                return true
             }
+            guard alive else { return }
             for event in subscription.takeAll(timeout: 0.25) {
                 switch event {
                 case .streamStarted(let video):
@@ -122,14 +149,15 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
                         sampleAspect: parameters.sampleAspect.map { [$0.numerator, $0.denominator] },
                         timeBase: [video.timeBase.numerator, video.timeBase.denominator], framesPerSecond: video.framesPerSecond,
                         extradata: Data(parameters.extradata).base64EncodedString())
-                    lock.withLock {
+                    let audience = lock.withLock { () -> [LiveViewer] in
                         header = message
                         groupOfPictures.removeAll()
                         groupBytes = 0
+                        return Array(viewers.values)
                     }
                     for viewer in audience { viewer.send(message) }
                 case .packet(let packet, let received):
-                    lock.withLock {
+                    let audience = lock.withLock { () -> [LiveViewer] in
                         if packet.isKeyframe {
                             groupOfPictures.removeAll(keepingCapacity: true)
                             groupBytes = 0
@@ -142,13 +170,15 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
                                 groupBytes = 0
                             }
                         }
+                        return Array(viewers.values)
                     }
                     for viewer in audience { viewer.offer(packet, receivedAt: received) }
                 case .streamLost(_, let reason):
-                    lock.withLock {
+                    let audience = lock.withLock { () -> [LiveViewer] in
                         header = nil
                         groupOfPictures.removeAll()
                         groupBytes = 0
+                        return Array(viewers.values)
                     }
                     for viewer in audience { viewer.send(LiveMessage(type: "lost", reason: reason)) }
                 }
@@ -174,7 +204,15 @@ final class LiveViewer: @unchecked Sendable {  // `relay` set once at registrati
         waitingForKeyframe.store(true, ordering: .relaxed)
         var buffer = channel.allocator.buffer(capacity: 256)
         buffer.writeBytes(API.encode(message))
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
+        write(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
+    }
+
+    /// Every write goes through the event loop's queue, never inline: a relay writes while it
+    /// holds its lock (so a new viewer's first frames come before any later packet), and an
+    /// inline write that fails would close the channel and re-enter the relay from here.
+    private func write(_ frame: WebSocketFrame, promise: EventLoopPromise<Void>?) {
+        let channel = channel
+        channel.eventLoop.execute { channel.writeAndFlush(frame, promise: promise) }
     }
 
     func offer(_ packet: Packet, receivedAt: Double) {
@@ -201,7 +239,7 @@ final class LiveViewer: @unchecked Sendable {  // `relay` set once at registrati
         pending.add(size, ordering: .relaxed)
         let promise = channel.eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenComplete { [self] _ in pending.subtract(size, ordering: .relaxed) }
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .binary, data: buffer), promise: promise)
+        write(WebSocketFrame(fin: true, opcode: .binary, data: buffer), promise: promise)
     }
 }
 
@@ -258,5 +296,8 @@ final class LiveViewerHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        Logger(label: "vigie.relay").debug("a viewer's connection failed: \(error)")
+        context.close(promise: nil)
+    }
 }

@@ -128,8 +128,8 @@ public final class RecorderServer: Sendable {
             defer { channels.removeAll() }
             return channels
         }
-        for channel in open { try? channel.close().wait() }
         relays?.stopAll()
+        for channel in open { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
         try? pool.syncShutdownGracefully()
     }
@@ -240,6 +240,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        Logger(label: "vigie.server").debug("connection from \(peer) failed: \(error)")
         context.close(promise: nil)
     }
 }

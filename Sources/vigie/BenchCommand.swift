@@ -227,16 +227,23 @@ extension Bench {
             for console in 0..<consoles {
                 for camera in cameras {
                     let thread = Thread {
-                        guard let source = try? RemotePacketSource(
-                            address: address, trust: saved?.trust, token: saved?.token, camera: camera.id, stream: stream, timeout: 30)
-                        else {
-                            printError("vigie bench relay: console \(console) could not open \(camera.id)")
+                        let source: RemotePacketSource
+                        do {
+                            source = try RemotePacketSource(
+                                address: address, trust: saved?.trust, token: saved?.token, camera: camera.id, stream: stream, timeout: 30)
+                        } catch {
+                            printError("vigie bench relay: console \(console) could not open \(camera.id): \(error)")
                             return
                         }
                         started.add(1, ordering: .relaxed)
                         var local: [Double] = []
-                        while !done.load(ordering: .relaxed), let packet = try? source.read() {
-                            _ = packet
+                        while !done.load(ordering: .relaxed) {
+                            do {
+                                _ = try source.read()
+                            } catch {
+                                printError("vigie bench relay: console \(console), \(camera.id): \(error)")
+                                break
+                            }
                             guard measuring.load(ordering: .relaxed) else { continue }
                             let now = Date().timeIntervalSince1970 * 1_000_000
                             local.append((now - Double(source.lastReceivedMicros)) / 1000)
