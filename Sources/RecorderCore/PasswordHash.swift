@@ -2,8 +2,8 @@ import _CryptoExtras
 import Crypto
 import Foundation
 
-/// Passwords stored only as scrypt hashes (memory-hard: 32 MiB and about 0.1 s a try on this
-/// machine's kind, so a stolen catalog is slow to attack), in the PHC string format:
+/// Passwords stored only as scrypt hashes (memory-hard: N = 2^15, r = 8, so 32 MiB a try,
+/// and a stolen catalog is slow to attack), in the PHC string format:
 /// `$scrypt$ln=15,r=8,p=1$SALT$HASH` (base64 without padding). The password itself is
 /// never stored, logged, audited or shown.
 public enum PasswordHash {
