@@ -90,8 +90,10 @@ public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // t
                             try channel.pipeline.syncOperations.addHandler(LiveFrameReader(inbox: inbox))
                         }.map { upgraded.succeed() }
                     }
+                    // The recorder sends the stream's description and its group of pictures right
+                    // after the upgrade's answer, often in the same read: those bytes are frames.
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                        withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+                        leftOverBytesStrategy: .forwardBytes, withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
                     try channel.pipeline.syncOperations.addHandler(refused)
                 }
             }
