@@ -26,6 +26,14 @@ public enum ServerAddress: Sendable, Hashable, CustomStringConvertible {
         return .tls(host: String(parts[0]), port: port)
     }
 
+    /// Connects a bootstrap to this address (the socket path, or the host and port), waiting.
+    func connect(_ bootstrap: ClientBootstrap) throws -> any Channel {
+        switch self {
+        case .unix(let path): try bootstrap.connect(unixDomainSocketPath: path).wait()
+        case .tls(let host, let port): try bootstrap.connect(host: host, port: port).wait()
+        }
+    }
+
     public var description: String {
         switch self {
         case .unix(let path): path
@@ -104,10 +112,7 @@ public final class RecorderClient: RecorderTransport {
             }
         let channel: any Channel
         do {
-            switch address {
-            case .unix(let path): channel = try bootstrap.connect(unixDomainSocketPath: path).wait()
-            case .tls(let host, let port): channel = try bootstrap.connect(host: host, port: port).wait()
-            }
+            channel = try address.connect(bootstrap)
         } catch {
             promise.fail(error)
             throw ClientError(.unreachable, "the recorder at \(address) is unreachable (\(error))")

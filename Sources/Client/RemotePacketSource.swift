@@ -99,10 +99,7 @@ public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // t
             }
         let channel: any Channel
         do {
-            switch address {
-            case .unix(let path): channel = try bootstrap.connect(unixDomainSocketPath: path).wait()
-            case .tls(let host, let port): channel = try bootstrap.connect(host: host, port: port).wait()
-            }
+            channel = try address.connect(bootstrap)
         } catch {
             upgraded.fail(error)
             throw MediaError(kind: .io, operation: "connect", source: source, message: "the recorder is unreachable (\(error))")

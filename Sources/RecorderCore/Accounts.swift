@@ -94,7 +94,7 @@ public struct Account: Sendable, Hashable {
         return nil
     }
 
-    public func mayView(camera: String) -> Bool { cameras.contains { CameraGlob.matches($0, camera) } }
+    public func mayView(camera: String) -> Bool { cameras.contains { Glob.matches($0, camera) } }
 
     /// Account names and Unix user names: a letter, then letters, digits, `.`, `_` or `-`, at most 64.
     public static func validName(_ name: String) -> String? {
@@ -102,32 +102,6 @@ public struct Account: Sendable, Hashable {
         guard ("a"..."z").contains(first) || ("A"..."Z").contains(first) else { return "must start with a letter" }
         let allowed = name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
         return allowed ? nil : "may hold only ASCII letters, digits, `.`, `_` and `-`"
-    }
-}
-
-/// `*` and `?` globs over camera ids (ids are plain ASCII words, so no escapes).
-public enum CameraGlob {
-    public static func matches(_ glob: String, _ text: String) -> Bool {
-        let pattern = Array(glob.unicodeScalars), string = Array(text.unicodeScalars)
-        var p = 0, s = 0, star = -1, mark = 0
-        while s < string.count {
-            if p < pattern.count && (pattern[p] == "?" || pattern[p] == string[s]) {
-                p += 1
-                s += 1
-            } else if p < pattern.count && pattern[p] == "*" {
-                star = p
-                mark = s
-                p += 1
-            } else if star >= 0 {
-                p = star + 1
-                mark += 1
-                s = mark
-            } else {
-                return false
-            }
-        }
-        while p < pattern.count && pattern[p] == "*" { p += 1 }
-        return p == pattern.count
     }
 }
 

@@ -54,7 +54,7 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
     private var viewers: [ObjectIdentifier: LiveViewer] = [:]
     private var header: LiveMessage?
     /// The packets since the last keyframe (what a new viewer gets at once), bounded.
-    private var groupOfPictures: [(Packet, Double)] = []
+    private var groupOfPictures: [RelayedPacket] = []
     private var groupBytes = 0
     private var running = true
     private let onEnd: @Sendable (LiveRelay) -> Void
@@ -83,7 +83,7 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
             viewers[ObjectIdentifier(viewer)] = viewer
             if let header {
                 viewer.send(header)
-                for (packet, received) in groupOfPictures { viewer.offer(packet, receivedAt: received) }
+                for frame in groupOfPictures { viewer.offer(frame) }
             }
             return viewers.count
         }
@@ -157,14 +157,15 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
                     }
                     for viewer in audience { viewer.send(message) }
                 case .packet(let packet, let received):
+                    let frame = RelayedPacket(packet, receivedAt: received)
                     let audience = lock.withLock { () -> [LiveViewer] in
                         if packet.isKeyframe {
                             groupOfPictures.removeAll(keepingCapacity: true)
                             groupBytes = 0
                         }
                         if !groupOfPictures.isEmpty || packet.isKeyframe {
-                            groupOfPictures.append((packet, received))
-                            groupBytes += packet.size
+                            groupOfPictures.append(frame)
+                            groupBytes += frame.bytes.readableBytes
                             if groupOfPictures.count > LiveRelay.groupLimit.packets || groupBytes > LiveRelay.groupLimit.bytes {
                                 groupOfPictures.removeAll()  // a group too long to keep: new viewers wait for the next keyframe
                                 groupBytes = 0
@@ -172,7 +173,7 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
                         }
                         return Array(viewers.values)
                     }
-                    for viewer in audience { viewer.offer(packet, receivedAt: received) }
+                    for viewer in audience { viewer.offer(frame) }
                 case .streamLost(_, let reason):
                     let audience = lock.withLock { () -> [LiveViewer] in
                         header = nil
@@ -215,31 +216,43 @@ final class LiveViewer: @unchecked Sendable {  // `relay` set once at registrati
         channel.eventLoop.execute { channel.writeAndFlush(frame, promise: promise) }
     }
 
-    func offer(_ packet: Packet, receivedAt: Double) {
+    func offer(_ frame: RelayedPacket) {
         if waitingForKeyframe.load(ordering: .relaxed) {
-            guard packet.isKeyframe else {
+            guard frame.isKeyframe else {
                 dropped.add(1, ordering: .relaxed)
                 return
             }
         }
-        let size = packet.size + LivePacketHeader.size
+        let size = frame.bytes.readableBytes
         guard pending.load(ordering: .relaxed) + size <= LiveViewer.limit || pending.load(ordering: .relaxed) == 0 else {
             waitingForKeyframe.store(true, ordering: .relaxed)
             dropped.add(1, ordering: .relaxed)
             return
         }
         waitingForKeyframe.store(false, ordering: .relaxed)
-        var buffer = channel.allocator.buffer(capacity: size)
+        pending.add(size, ordering: .relaxed)
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { [self] _ in pending.subtract(size, ordering: .relaxed) }
+        write(WebSocketFrame(fin: true, opcode: .binary, data: frame.bytes), promise: promise)
+    }
+}
+
+/// A packet as every viewer receives it: header and payload, built once per packet and
+/// shared by all the viewers' writes (the buffer is copy-on-write and never changed).
+struct RelayedPacket: Sendable {
+    let bytes: ByteBuffer
+    let isKeyframe: Bool
+
+    init(_ packet: Packet, receivedAt: Double) {
+        var buffer = ByteBufferAllocator().buffer(capacity: packet.size + LivePacketHeader.size)
         buffer.writeBytes(
             LivePacketHeader(
                 isKeyframe: packet.isKeyframe, pts: packet.pts, dts: packet.dts, duration: packet.duration,
                 receivedMicros: Int64(receivedAt * 1_000_000)
             ).bytes)
-        packet.withPayload { buffer.writeBytes($0) }
-        pending.add(size, ordering: .relaxed)
-        let promise = channel.eventLoop.makePromise(of: Void.self)
-        promise.futureResult.whenComplete { [self] _ in pending.subtract(size, ordering: .relaxed) }
-        write(WebSocketFrame(fin: true, opcode: .binary, data: buffer), promise: promise)
+        _ = packet.withPayload { buffer.writeBytes($0) }
+        bytes = buffer
+        isKeyframe = packet.isKeyframe
     }
 }
 
@@ -282,8 +295,9 @@ final class LiveViewerHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .ping:
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.data)), promise: nil)
         case .connectionClose:
+            let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: frame.data))).whenComplete { _ in
-                context.close(promise: nil)
+                channel.close(promise: nil)
             }
         default:
             break  // the console says nothing else on this socket

@@ -31,7 +31,7 @@ struct AccountFields: ParsableArguments {
         for glob in globs {
             guard !glob.isEmpty, glob.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "*?._-".unicodeScalars.contains($0)) })
             else { throw ValidationError("--cameras: `\(glob)` is not a camera id glob (letters, digits, . _ - and the wildcards * ?)") }
-            if !inventory.cameras.contains(where: { CameraGlob.matches(glob, $0.id) }) {
+            if !inventory.cameras.contains(where: { Glob.matches(glob, $0.id) }) {
                 printError("vigie: warning: --cameras `\(glob)` matches no camera of \(inventory.file) today")
             }
         }
