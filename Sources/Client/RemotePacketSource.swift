@@ -6,19 +6,12 @@ import NIOPosix
 import NIOWebSocket
 import RecorderAPI
 
-/// A camera stream relayed by the recorder (GET /v1/live/{camera}/{stream} as a WebSocket),
-/// as a packet source: a console's feed reads it as it would read a camera, and decodes it
-/// itself. The camera's loss at the recorder, the recorder gone, a revoked session all end
-/// `read()` with an error: the feed then reconnects with its backoff, as for a camera.
-public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // the queue is guarded by `condition`
-    public let video: StreamInfo
-    public let transport = "vigie"
-    public let interrupt: InterruptFlag
-    private let channel: any Channel
-    private let inbox: Inbox
-    /// When the recorder received the packet `read()` returned last (microseconds since 1970):
-    /// what the relay's delay is measured from.
-    public private(set) var lastReceivedMicros: Int64 = 0
+/// A WebSocket to the recorder that delivers a stream's frames (live or played back) to
+/// the one thread that reads them.
+final class StreamSocket: @unchecked Sendable {  // the inbox is guarded by its condition; `channel` set once
+    let channel: any Channel
+    let inbox: Inbox
+    let source: String
 
     /// What the WebSocket delivers, in order, to the one thread that reads.
     final class Inbox: @unchecked Sendable {  // guarded by `condition`
@@ -31,22 +24,34 @@ public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // t
         var items: [Item] = []
         var head = 0
         static let capacity = 600
+        /// Live: a reader that falls behind loses the oldest packets. Playback: nothing is
+        /// lost, the socket stops being read instead (the recorder then waits).
+        let flowControlled: Bool
+        /// Set while the socket is not read, to read it again.
+        var resume: (@Sendable () -> Void)?
 
-        func push(_ item: Item) {
+        init(flowControlled: Bool) { self.flowControlled = flowControlled }
+
+        /// Adds an item; for a flow-controlled inbox, whether it is now full.
+        func push(_ item: Item) -> Bool {
             condition.lock()
             defer { condition.unlock() }
             items.append(item)
+            condition.signal()
+            if flowControlled { return items.count - head >= Inbox.capacity }
             if items.count - head > Inbox.capacity, let drop = items[head...].firstIndex(where: { if case .packet = $0 { true } else { false } }) {
                 items.remove(at: drop)  // the reader is behind: the oldest packet goes (the decoder resyncs on a keyframe)
             }
-            condition.signal()
+            return false
         }
 
         func pop(until deadline: Date) -> Item? {
             condition.lock()
-            defer { condition.unlock() }
             while head >= items.count {
-                if !condition.wait(until: deadline) { return nil }
+                if !condition.wait(until: deadline) {
+                    condition.unlock()
+                    return nil
+                }
             }
             let item = items[head]
             head += 1
@@ -54,25 +59,27 @@ public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // t
                 items.removeFirst(head)
                 head = 0
             }
+            var wake: (@Sendable () -> Void)? = nil
+            if let resume, items.count - head < Inbox.capacity / 2 {
+                wake = resume
+                self.resume = nil
+            }
+            condition.unlock()
+            wake?()
             return item
         }
     }
 
-    /// Connects and waits for the stream's description (at most `timeout` seconds).
-    public init(
-        address: ServerAddress, trust: ServerTrust?, token: String?, camera: String, stream: String, interrupt: InterruptFlag = InterruptFlag(),
-        timeout: Double = 10
-    ) throws(MediaError) {
-        self.interrupt = interrupt
-        let source = "vigie://\(address)/\(camera)/\(stream)"
-        let inbox = Inbox()
+    /// Connects, sends GET `path` with an upgrade, and waits for the upgrade (at most `timeout` seconds).
+    init(address: ServerAddress, trust: ServerTrust?, token: String?, path: String, flowControlled: Bool, timeout: Double, source: String) throws(MediaError) {
+        self.source = source
+        let inbox = Inbox(flowControlled: flowControlled)
         self.inbox = inbox
         let group = MultiThreadedEventLoopGroup.singleton
         let upgraded = group.next().makePromise(of: Void.self)
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: "vigie")
         if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
-        let path = "/v1/live/\(camera.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? camera)/\(stream)"
         let requestHead = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.seconds(5))
@@ -90,7 +97,7 @@ public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // t
                             try channel.pipeline.syncOperations.addHandler(LiveFrameReader(inbox: inbox))
                         }.map { upgraded.succeed() }
                     }
-                    // The recorder sends the stream's description and its group of pictures right
+                    // The recorder sends the stream's description and its first packets right
                     // after the upgrade's answer, often in the same read: those bytes are frames.
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(
                         leftOverBytesStrategy: .forwardBytes, withClientUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
@@ -119,19 +126,55 @@ public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // t
             if let error = error as? MediaError { throw error }
             throw MediaError(kind: .io, operation: "connect", source: source, message: "\(error)")
         }
+    }
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+
+    func close() { channel.close(promise: nil) }
+
+    deinit { channel.close(promise: nil) }
+}
+
+/// A camera stream relayed by the recorder (GET /v1/live/{camera}/{stream} as a WebSocket),
+/// as a packet source: a console's feed reads it as it would read a camera, and decodes it
+/// itself. The camera's loss at the recorder, the recorder gone, a revoked session all end
+/// `read()` with an error: the feed then reconnects with its backoff, as for a camera.
+public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // read by one thread
+    public let video: StreamInfo
+    public let transport = "vigie"
+    public let interrupt: InterruptFlag
+    private let socket: StreamSocket
+    /// When the recorder received the packet `read()` returned last (microseconds since 1970):
+    /// what the relay's delay is measured from.
+    public private(set) var lastReceivedMicros: Int64 = 0
+
+    /// Connects and waits for the stream's description (at most `timeout` seconds).
+    public init(
+        address: ServerAddress, trust: ServerTrust?, token: String?, camera: String, stream: String, interrupt: InterruptFlag = InterruptFlag(),
+        timeout: Double = 10
+    ) throws(MediaError) {
+        self.interrupt = interrupt
+        let source = "vigie://\(address)/\(camera)/\(stream)"
+        let socket = try StreamSocket(
+            address: address, trust: trust, token: token, path: "/v1/live/\(StreamSocket.escape(camera))/\(stream)", flowControlled: false,
+            timeout: timeout, source: source)
+        self.socket = socket
+        let inbox = socket.inbox
         // The stream's description comes first (at once when the camera is live).
         let deadline = Date().addingTimeInterval(timeout)
         var found: StreamInfo? = nil
         while found == nil {
             if interrupt.isCancelled {
-                channel.close(promise: nil)
+                socket.close()
                 throw MediaError(kind: .cancelled, operation: "open", source: source, message: "cancelled")
             }
             switch inbox.pop(until: min(deadline, Date().addingTimeInterval(0.2))) {
             case .message(let message) where message.type == "stream":
                 found = RemotePacketSource.streamInfo(message)
                 if found == nil {
-                    channel.close(promise: nil)
+                    socket.close()
                     throw MediaError(kind: .unsupportedCodec, operation: "open", source: source, message: "the relayed stream cannot be decoded here")
                 }
             case .closed(let why):
@@ -140,7 +183,7 @@ public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // t
                 continue
             case nil:
                 if Date() >= deadline {
-                    channel.close(promise: nil)
+                    socket.close()
                     throw MediaError(kind: .timedOut, operation: "open", source: source, message: "the recorder has no picture of this camera now")
                 }
             }
@@ -163,10 +206,10 @@ public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // t
     public func read() throws(MediaError) -> Packet? {
         while true {
             if interrupt.isCancelled {
-                channel.close(promise: nil)
+                socket.close()
                 throw MediaError(kind: .cancelled, operation: "read", source: "vigie", message: "cancelled")
             }
-            switch inbox.pop(until: Date().addingTimeInterval(0.2)) {
+            switch socket.inbox.pop(until: Date().addingTimeInterval(0.2)) {
             case .packet(let header, let payload):
                 let packet = payload.withUnsafeBytes {
                     Packet(payload: $0, pts: header.pts, dts: header.dts, duration: header.duration, isKeyframe: header.isKeyframe, timeBase: video.timeBase)
@@ -176,7 +219,7 @@ public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // t
                     return packet
                 }
             case .message(let message):
-                channel.close(promise: nil)
+                socket.close()
                 if message.type == "lost" {
                     throw MediaError(kind: .io, operation: "read", source: "vigie", message: "the recorder lost the camera: \(message.reason ?? "")")
                 }
@@ -190,17 +233,37 @@ public final class RemotePacketSource: PacketSource, @unchecked Sendable {  // t
         }
     }
 
-    deinit { channel.close(promise: nil) }
 }
 
-/// Frames of the live WebSocket into the inbox.
+/// Frames of the WebSocket into the inbox; a full flow-controlled inbox stops the reading
+/// until its reader has taken half.
 private final class LiveFrameReader: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
-    private let inbox: RemotePacketSource.Inbox
+    private let inbox: StreamSocket.Inbox
     private var closedSaid = false
 
-    init(inbox: RemotePacketSource.Inbox) { self.inbox = inbox }
+    init(inbox: StreamSocket.Inbox) { self.inbox = inbox }
+
+    private func push(_ item: StreamSocket.Inbox.Item, _ context: ChannelHandlerContext) {
+        guard inbox.push(item) else { return }
+        let channel = context.channel
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenSuccess {
+            let inbox = self.inbox
+            inbox.condition.lock()
+            inbox.resume = {
+                channel.eventLoop.execute {
+                    channel.setOption(ChannelOptions.autoRead, value: true).whenSuccess { channel.read() }
+                }
+            }
+            // Emptied in the meantime: read again at once.
+            let drained = inbox.items.count - inbox.head < StreamSocket.Inbox.capacity / 2
+            let resume = drained ? inbox.resume : nil
+            if drained { inbox.resume = nil }
+            inbox.condition.unlock()
+            resume?()
+        }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var frame = unwrapInboundIn(data)
@@ -208,9 +271,9 @@ private final class LiveFrameReader: ChannelInboundHandler {
         case .binary:
             let bytes = frame.data.readBytes(length: frame.data.readableBytes) ?? []
             let header = bytes.withUnsafeBytes { LivePacketHeader.parse($0) }
-            if let header { inbox.push(.packet(header, Array(bytes[LivePacketHeader.size...]))) }
+            if let header { push(.packet(header, Array(bytes[LivePacketHeader.size...])), context) }
         case .text:
-            if let message = try? API.decode(LiveMessage.self, from: frame.data.readableBytesView) { inbox.push(.message(message)) }
+            if let message = try? API.decode(LiveMessage.self, from: frame.data.readableBytesView) { push(.message(message), context) }
         case .ping:
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.data)), promise: nil)
         case .connectionClose:
@@ -227,7 +290,7 @@ private final class LiveFrameReader: ChannelInboundHandler {
     private func say(_ why: String) {
         guard !closedSaid else { return }
         closedSaid = true
-        inbox.push(.closed(why))
+        _ = inbox.push(.closed(why))
     }
 
     func channelInactive(context: ChannelHandlerContext) {

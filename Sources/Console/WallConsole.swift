@@ -43,8 +43,9 @@ public struct ConsoleOptions: Sendable {
 /// cursor so ncurses' idea of the screen stays true.
 public final class WallConsole {
     private let core: RecorderCore
-    /// The recordings (playback, REC marks), when the site has any.
-    private let store: RecordingStore?
+    /// The recordings (playback, REC marks), when the site has any: local or through the recorder.
+    private let recordings: (any ConsoleRecordings)?
+    private let facts: RecordingFacts?
     private var layout: WallLayout
     private let layoutPath: String?
     private let options: ConsoleOptions
@@ -122,11 +123,12 @@ public final class WallConsole {
     private let dateClock: DateFormatter
 
     public init(
-        core: RecorderCore, store: RecordingStore?, layout: WallLayout, layoutPath: String?, options: ConsoleOptions,
+        core: RecorderCore, recordings: (any ConsoleRecordings)?, layout: WallLayout, layoutPath: String?, options: ConsoleOptions,
         audit: (any AuditSink)?
     ) {
         self.core = core
-        self.store = store
+        self.recordings = recordings
+        facts = recordings.map { RecordingFacts(recordings: $0) }
         self.layout = layout
         self.layoutPath = layoutPath
         self.options = options
@@ -163,6 +165,7 @@ public final class WallConsole {
             }
             for subscription in preloaded.values { subscription.cancel() }
             stopPlayback()
+            facts?.stop()
             writeRaw("\u{1B}[0m")
             curses.stop()
             record(.consoleStopped, detail: layout.name)
@@ -745,7 +748,7 @@ public final class WallConsole {
             record(.accessRefused, cameraID: id, detail: "play recordings back: \(refusal)", from: time)
             return
         }
-        guard let store else {
+        guard let recordings else {
             showMessage("no recordings for this site (start `vigie record`)", now: Date())
             return
         }
@@ -759,9 +762,10 @@ public final class WallConsole {
         }
         do {
             player = try Player(
-                store: store, camera: id, width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: time, speed: speed)
+                packets: recordings.packets(camera: id, reason: options.reason), width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight,
+                at: time, speed: speed)
             playerSequence = 0
-            record(.playback, cameraID: id, detail: "opened", from: time)
+            if recordings.consoleAuditsPlayback { record(.playback, cameraID: id, detail: "opened", from: time) }
         } catch {
             player = nil
             timelineRow = false
@@ -777,22 +781,24 @@ public final class WallConsole {
         self.player = nil
         let state = player.current
         player.stop()
-        record(.playback, cameraID: player.camera, detail: "watched", from: state.watchedFrom, to: state.watchedTo)
+        // Through the recorder, the recorder audits what it sent.
+        if recordings?.consoleAuditsPlayback == true {
+            record(.playback, cameraID: player.camera, detail: "watched", from: state.watchedFrom, to: state.watchedTo)
+        }
     }
 
     private func drawTimeline() {
-        guard let player, let store, case .isolated = mode else { return }
+        guard let player, let facts, case .isolated = mode else { return }
         let state = player.current
+        facts.want(cameras: tiles.map(\.cameraID), timeline: (player.camera, state.position))
+        // Until the spans come (from the catalog or the recorder), the row stays empty: never a guess.
+        guard let spans = facts.spans(camera: player.camera) else { return }
         let span = 600.0, row = curses.rows - 2
         let from = state.position.addingTimeInterval(-span / 2), to = state.position.addingTimeInterval(span / 2)
         let label = " \(clock.string(from: from)) ", end = " \(clock.string(from: to)) "
         let width = curses.columns - label.count - end.count
         guard width > 10 else { return }
-        let segments = (try? store.catalog.segments(camera: player.camera, from: from, to: to)) ?? []
-        let holds = ((try? store.catalog.holds(includeReleased: false)) ?? []).filter { $0.cameras.isEmpty || $0.cameras.contains(player.camera) }
-        let cells = Timeline.cells(
-            width: width, cursor: state.position, span: span, recorded: segments.map { ($0.start, $0.end) },
-            held: holds.map { ($0.start, $0.end) })
+        let cells = Timeline.cells(width: width, cursor: state.position, span: span, recorded: spans.recorded, held: spans.held)
         curses.put(label, row: row, column: 0, width: label.count, style: .status)
         var column = label.count, index = 0
         while index < cells.count {
@@ -812,18 +818,12 @@ public final class WallConsole {
         curses.put(end, row: row, column: column, width: end.count, style: .status)
     }
 
-    /// Which visible cameras the recorder is writing now (a segment ending in the last seconds).
+    /// Which visible cameras the recorder is writing now (footage written in the last
+    /// seconds), as the background fetch last found.
     private func updateRecordingMarks(now: Date) {
-        guard let store else { return }
-        var marks: Set<String> = []
-        for tile in tiles {
-            if let last = try? store.catalog.segment(camera: tile.cameraID, before: .distantFuture),
-                last.end > now.addingTimeInterval(-12)
-            {
-                marks.insert(tile.cameraID)
-            }
-        }
-        recording = marks
+        guard let facts else { return }
+        facts.want(cameras: tiles.map(\.cameraID), timeline: player.map { ($0.camera, $0.current.position) })
+        recording = facts.marks
     }
 
     private func stepCamera(from id: String, by step: Int) {

@@ -10,8 +10,15 @@ public import Foundation
 /// A new viewer gets the stream's description and the group of pictures since the last
 /// keyframe at once (so a tile paints at once on a zap); a viewer that falls behind skips
 /// to the next keyframe.
+///
+/// Recordings are played the same way, on a WebSocket on GET /v1/playback/{camera}?at=MICROS:
+/// a `stream` message per segment (with `origin`, the UTC time of timestamp zero, and
+/// `segment`), its packets from the keyframe at or before `at`, then the next segment's,
+/// and `end` after the last recorded packet. The recorder sends as fast as the console reads
+/// (TCP's flow control paces it): the console decodes and paces the pictures itself, and a
+/// seek is a new request.
 public struct LiveMessage: Codable, Sendable, Hashable {
-    /// "stream" or "lost".
+    /// "stream", "lost" (live), "end" (playback).
     public var type: String
     public var codec: String?
     public var width: Int?
@@ -25,11 +32,17 @@ public struct LiveMessage: Codable, Sendable, Hashable {
     public var extradata: String?
     /// For `lost`: why.
     public var reason: String?
+    /// For a played segment: the UTC time of timestamp zero, microseconds since 1970.
+    public var origin: Int64?
+    /// For a played segment: its path in the recordings.
+    public var segment: String?
 
     public init(
         type: String, codec: String? = nil, width: Int? = nil, height: Int? = nil, sampleAspect: [Int32]? = nil, timeBase: [Int32]? = nil,
-        framesPerSecond: Double? = nil, extradata: String? = nil, reason: String? = nil
+        framesPerSecond: Double? = nil, extradata: String? = nil, reason: String? = nil, origin: Int64? = nil, segment: String? = nil
     ) {
+        self.origin = origin
+        self.segment = segment
         self.type = type
         self.codec = codec
         self.width = width

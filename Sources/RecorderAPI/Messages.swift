@@ -89,7 +89,13 @@ public struct CameraInfo: Codable, Sendable, Hashable {
     public var retentionDays: Int
     /// Whether the account may watch its pictures (others are listed, never shown).
     public var live: Bool
-    public init(id: String, number: Int, name: String, location: String, neighbours: [String], hasSubStream: Bool, retentionDays: Int, live: Bool) {
+    /// The end of its newest footage (the REC mark: being recorded when it is seconds ago).
+    public var recordedUntil: Date?
+    public init(
+        id: String, number: Int, name: String, location: String, neighbours: [String], hasSubStream: Bool, retentionDays: Int, live: Bool,
+        recordedUntil: Date? = nil
+    ) {
+        self.recordedUntil = recordedUntil
         self.id = id
         self.number = number
         self.name = name

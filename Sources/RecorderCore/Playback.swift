@@ -10,48 +10,165 @@ public struct PlaybackFrame: Sendable {
     public let segmentPath: String
 }
 
-/// Reads a camera's recordings in time order, across segment boundaries: seeks with the
-/// catalog's keyframe index (segment, then byte offset of the keyframe at or before the
-/// time), then decodes forward to the exact frame. Used by one thread.
+/// A recorded stream as it is read: the segment's description, and the UTC time of
+/// timestamp zero (a frame's time is `origin` plus its timestamp in seconds).
+public struct RecordedStream: Sendable {
+    public let info: StreamInfo
+    public let origin: Date
+    public let segmentPath: String
+
+    public init(info: StreamInfo, origin: Date, segmentPath: String) {
+        self.info = info
+        self.origin = origin
+        self.segmentPath = segmentPath
+    }
+}
+
+/// What a reader of recorded packets delivers, in order.
+public enum RecordedItem: Sendable {
+    case packet(Packet)
+    /// The next segment begins (after its predecessor's last packet).
+    case stream(RecordedStream)
+}
+
+/// A camera's recorded packets in time order, across segments: from the segment files
+/// (`SegmentPackets`, in the recorder) or from the recorder over the network. Used by one
+/// thread.
+public protocol RecordedPackets: AnyObject {
+    var camera: String { get }
+    /// Positions at the keyframe at or before `target`, in the segment that contains it or
+    /// the first one after it; the stream's description, nil when nothing is recorded at or
+    /// after `target`.
+    func position(at target: Date) throws(MediaError) -> RecordedStream?
+    /// The next packet, or the next segment's description; nil at the end of the recordings.
+    func read() throws(MediaError) -> RecordedItem?
+}
+
+/// A camera's recorded packets read from its segment files, with the catalog's keyframe
+/// index (segment, then byte offset of the keyframe at or before the time).
 ///
 /// A frame's time is its segment's start (UTC) plus its timestamp minus the file's first
 /// timestamp: wall-clock changes (daylight saving) play no part.
-public final class PlaybackReader: @unchecked Sendable {  // used by one thread at a time (a Player hands it to its own thread)
+public final class SegmentPackets: RecordedPackets {
     public let camera: String
-    public private(set) var width: Int
-    public private(set) var height: Int
     private let store: RecordingStore
-    private var preview: Bool
     private var segment: SegmentRecord?
     private var demuxer: Demuxer?
-    private var decoder: Decoder?
-    private var fileStart = 0.0
     private var videoIndex = 0
+
+    public init(store: RecordingStore, camera: String) {
+        self.store = store
+        self.camera = camera
+    }
+
+    private func catalog<T>(_ body: () throws(CatalogError) -> T) throws(MediaError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw MediaError(kind: .io, operation: "catalog", source: camera, message: error.description)
+        }
+    }
+
+    private func open(_ record: SegmentRecord) throws(MediaError) -> RecordedStream {
+        let opened = try Demuxer(url: store.url(of: record).path, options: SegmentScan.demuxerOptions)
+        guard let video = opened.videoStream else {
+            throw MediaError(kind: .noVideoStream, operation: "play", source: record.path, message: "no video in the segment")
+        }
+        demuxer = opened
+        videoIndex = video.index
+        segment = record
+        return stream(of: record, opened: opened, video: video)
+    }
+
+    private func stream(of record: SegmentRecord, opened: Demuxer, video: StreamInfo) -> RecordedStream {
+        RecordedStream(info: video, origin: record.start.addingTimeInterval(-(opened.startTime ?? 0)), segmentPath: record.path)
+    }
+
+    public func position(at target: Date) throws(MediaError) -> RecordedStream? {
+        guard let record = try catalog({ () throws(CatalogError) in try store.catalog.segment(camera: camera, containingOrAfter: target) }) else {
+            return nil
+        }
+        let reopened = segment?.id != record.id || demuxer == nil
+        let described: RecordedStream
+        if reopened {
+            described = try open(record)
+        } else {
+            described = stream(of: record, opened: demuxer!, video: demuxer!.videoStream!)
+        }
+        let offset = target.timeIntervalSince(record.start)
+        // The last keyframe at or before the time; its byte offset from the index.
+        let mark = record.keyframes.last(where: { $0.offset <= offset + 0.0005 })
+        if let mark, mark.byte > 0 || !reopened {
+            try demuxer?.seek(byteOffset: mark.byte)
+        } else if mark == nil && !reopened {
+            try demuxer?.seek(byteOffset: 0)
+        }
+        return described
+    }
+
+    public func read() throws(MediaError) -> RecordedItem? {
+        guard let demuxer, let current = segment else { return nil }
+        while let packet = try demuxer.read() {
+            if packet.streamIndex == videoIndex { return .packet(packet) }
+        }
+        // End of this segment: on to the one that follows it.
+        let following = try catalog { () throws(CatalogError) in
+            try store.catalog.segments(camera: camera, from: current.end, to: nil).first { $0.start > current.start }
+        }
+        guard let following else {
+            segment = nil
+            self.demuxer = nil
+            return nil
+        }
+        return .stream(try open(following))
+    }
+}
+
+/// Reads a camera's recordings in time order as pictures: seeks to the keyframe before a
+/// time, then decodes forward to the exact frame; scales only the frames it returns. Its
+/// packets come from the segment files or from the recorder. Used by one thread.
+public final class PlaybackReader: @unchecked Sendable {  // used by one thread at a time (a Player hands it to its own thread)
+    public var camera: String { packets.camera }
+    public private(set) var width: Int
+    public private(set) var height: Int
+    private let packets: any RecordedPackets
+    private var preview: Bool
+    private var stream: RecordedStream?
+    private var decoder: Decoder?
     private var scaler: Scaler
+    /// The decoder was sent the end of a segment; what it still holds comes out first.
     private var draining = false
+    /// The next segment's description, kept while the decoder drains the previous one.
+    private var nextStream: RecordedStream?
+    private var ended = true
+    /// Where `recordedSize(at:)` left the packets: the seek to that time need not position again.
+    private var positioned: Date?
     /// Where the last `seek(to:)` spent its time.
     public private(set) var lastSeek = SeekTiming()
 
     /// `preview`: skip the deblocking filter (pictures shown much smaller than recorded).
-    public init(store: RecordingStore, camera: String, width: Int, height: Int, preview: Bool = false) throws(MediaError) {
-        self.store = store
-        self.camera = camera
+    public init(packets: any RecordedPackets, width: Int, height: Int, preview: Bool = false) throws(MediaError) {
+        self.packets = packets
         self.width = width
         self.height = height
         self.preview = preview
         scaler = try Scaler(outputWidth: width, outputHeight: height)
     }
 
-    /// The segment being read.
-    public var currentSegment: SegmentRecord? { segment }
+    public convenience init(store: RecordingStore, camera: String, width: Int, height: Int, preview: Bool = false) throws(MediaError) {
+        try self.init(packets: SegmentPackets(store: store, camera: camera), width: width, height: height, preview: preview)
+    }
 
-    /// The picture size recorded at `time` (or the next footage): opens that segment, so
-    /// the seek that follows does not open it again. nil when nothing is recorded after it.
+    /// The segment being read.
+    public var currentSegmentPath: String? { stream?.segmentPath }
+
+    /// The picture size recorded at `time` (or the next footage): positions there, so the
+    /// seek to `time` that follows does not again. nil when nothing is recorded after it.
     public func recordedSize(at time: Date) throws(MediaError) -> (width: Int, height: Int)? {
-        guard let record = try segment(at: time) else { return nil }
-        try open(record)
-        guard let video = demuxer?.videoStream else { return nil }
-        return (video.parameters.width, video.parameters.height)
+        guard let found = try packets.position(at: time) else { return nil }
+        try begin(found)
+        positioned = time
+        return (found.info.parameters.width, found.info.parameters.height)
     }
 
     /// Changes the size pictures are scaled to, and whether decoding is for a preview.
@@ -59,37 +176,33 @@ public final class PlaybackReader: @unchecked Sendable {  // used by one thread 
         scaler = try Scaler(outputWidth: width, outputHeight: height)
         self.width = width
         self.height = height
-        if preview != self.preview, let video = demuxer?.videoStream {
+        if preview != self.preview, let stream {
             self.preview = preview
-            decoder = try Decoder(parameters: video.parameters, timeBase: video.timeBase, threads: 2, forPreview: preview)
+            decoder = try Decoder(parameters: stream.info.parameters, timeBase: stream.info.timeBase, threads: 2, forPreview: preview)
         }
         self.preview = preview
     }
 
-    private func segment(at time: Date) throws(MediaError) -> SegmentRecord? {
-        do {
-            return try store.catalog.segment(camera: camera, containingOrAfter: time)
-        } catch {
-            throw MediaError(kind: .io, operation: "catalog", source: camera, message: error.description)
-        }
-    }
-
-    private func open(_ record: SegmentRecord) throws(MediaError) {
-        let opened = try Demuxer(url: store.url(of: record).path, options: SegmentScan.demuxerOptions)
-        guard let video = opened.videoStream else {
-            throw MediaError(kind: .noVideoStream, operation: "play", source: record.path, message: "no video in the segment")
-        }
-        if decoder == nil || segment == nil {
+    /// A new stream to decode: the same decoder (flushed) when its parameters are the same.
+    private func begin(_ next: RecordedStream) throws(MediaError) {
+        if decoder == nil || !PlaybackReader.decodeAlike(stream?.info, next.info) {
             // Two threads: a seek decodes up to a keyframe interval of frames before the one shown.
-            decoder = try Decoder(parameters: video.parameters, timeBase: video.timeBase, threads: 2, forPreview: preview)
+            decoder = try Decoder(parameters: next.info.parameters, timeBase: next.info.timeBase, threads: 2, forPreview: preview)
         } else {
             decoder?.flush()
         }
-        demuxer = opened
-        videoIndex = video.index
-        fileStart = opened.startTime ?? 0
-        segment = record
+        stream = next
         draining = false
+        nextStream = nil
+        ended = false
+    }
+
+    /// Whether one decoder serves both streams: same codec, size, parameter sets, time base.
+    static func decodeAlike(_ one: StreamInfo?, _ other: StreamInfo) -> Bool {
+        guard let one else { return false }
+        let a = one.parameters, b = other.parameters
+        return a.codecName == b.codecName && a.width == b.width && a.height == b.height && a.extradata == b.extradata
+            && one.timeBase == other.timeBase
     }
 
     /// Positions the reader at `target` and returns the first frame at or after it (in a
@@ -103,75 +216,69 @@ public final class PlaybackReader: @unchecked Sendable {  // used by one thread 
             return (now - mark0) * 1000
         }
         defer { lastSeek = timing }
-        guard let record = try segment(at: target) else { return nil }
-        timing.catalogMilliseconds = lap()
-        let reopened = segment?.id != record.id || demuxer == nil
-        if reopened { try open(record) }
-        timing.openMilliseconds = lap()
-        let offset = target.timeIntervalSince(record.start)
-        // The last keyframe at or before the time; its byte offset from the index.
-        let mark = record.keyframes.last(where: { $0.offset <= offset + 0.0005 })
-        if let mark, mark.byte > 0 || !reopened {
-            try demuxer?.seek(byteOffset: mark.byte)
-        } else if mark == nil && !reopened {
-            try demuxer?.seek(byteOffset: 0)
+        if positioned != target {
+            guard let found = try packets.position(at: target) else {
+                ended = true
+                return nil
+            }
+            timing.catalogMilliseconds = lap()
+            try begin(found)
+            timing.openMilliseconds = lap()
+        } else {
+            decoder?.flush()
         }
-        draining = false
-        decoder?.flush()
+        positioned = nil
         while let frame = try decodeNext(scaleIf: { $0 >= target.addingTimeInterval(-0.0005) }) {
             timing.framesDecoded += 1
             if let image = frame.image {
                 timing.decodeMilliseconds = lap()
-                return PlaybackFrame(image: image, time: frame.time, segmentPath: record.path)
+                return PlaybackFrame(image: image, time: frame.time, segmentPath: frame.segmentPath)
             }
         }
         timing.decodeMilliseconds = lap()
-        // Past this segment's last frame: the next segment's first.
-        return try next()
+        return nil
     }
 
     /// The next frame in time order, moving to the next segment at the end of one; nil at
     /// the end of the recordings.
     public func next() throws(MediaError) -> PlaybackFrame? {
-        while true {
-            if segment == nil { return nil }
-            if let frame = try decodeNext(scaleIf: { _ in true }), let image = frame.image {
-                return PlaybackFrame(image: image, time: frame.time, segmentPath: segment!.path)
-            }
-            // End of this segment: on to the one that follows it.
-            guard let current = segment else { return nil }
-            let following: SegmentRecord?
-            do {
-                following = try store.catalog.segments(camera: camera, from: current.end, to: nil).first { $0.start > current.start }
-            } catch {
-                throw MediaError(kind: .io, operation: "catalog", source: camera, message: error.description)
-            }
-            guard let following else {
-                segment = nil
-                return nil
-            }
-            try open(following)
-        }
+        positioned = nil
+        guard let frame = try decodeNext(scaleIf: { _ in true }), let image = frame.image else { return nil }
+        return PlaybackFrame(image: image, time: frame.time, segmentPath: frame.segmentPath)
     }
 
-    /// Decodes the next frame of the segment; scales it only when `scaleIf(time)` (frames
-    /// skipped on the way to a seek target are never scaled). nil at the segment's end.
-    private func decodeNext(scaleIf: (Date) -> Bool) throws(MediaError) -> (time: Date, image: RGBImage?)? {
-        guard let demuxer, let decoder, let record = segment else { return nil }
+    /// Decodes the next frame; scales it only when `scaleIf(time)` (frames skipped on the way
+    /// to a seek target are never scaled). At a segment's end the decoder gives what it holds,
+    /// then the next segment's frames follow. nil at the end of the recordings.
+    private func decodeNext(scaleIf: (Date) -> Bool) throws(MediaError) -> (time: Date, image: RGBImage?, segmentPath: String)? {
         while true {
+            guard let decoder, let stream, !ended else { return nil }
             if let frame = try decoder.receive() {
-                let seconds = frame.pts.map { frame.timeBase.seconds($0) } ?? fileStart
-                let time = record.start.addingTimeInterval(seconds - fileStart)
-                return (time, scaleIf(time) ? try scaler.scale(frame) : nil)
+                let seconds = frame.pts.map { frame.timeBase.seconds($0) } ?? 0
+                let time = stream.origin.addingTimeInterval(seconds)
+                return (time, scaleIf(time) ? try scaler.scale(frame) : nil, stream.segmentPath)
             }
-            if draining { return nil }
-            guard let packet = try demuxer.read() else {
-                draining = true
-                try decoder.send(nil)
+            if draining {
+                // What the last segment held is out: on to the next one, or the end.
+                guard let following = nextStream else {
+                    ended = true
+                    return nil
+                }
+                try begin(following)
                 continue
             }
-            guard packet.streamIndex == videoIndex else { continue }
-            _ = try? decoder.send(packet)  // a damaged packet is skipped, not fatal
+            switch try packets.read() {
+            case .packet(let packet):
+                _ = try? decoder.send(packet)  // a damaged packet is skipped, not fatal
+            case .stream(let following):
+                nextStream = following
+                draining = true
+                try decoder.send(nil)
+            case nil:
+                nextStream = nil
+                draining = true
+                try decoder.send(nil)
+            }
         }
     }
 }
@@ -233,17 +340,27 @@ public final class Player: Sendable {
     private let wake = DispatchSemaphore(value: 0)
 
     /// Pictures shown at half the recorded width or less are decoded for preview (no deblocking).
-    public init(store: RecordingStore, camera: String, width: Int, height: Int, at start: Date, speed: Double = 1) throws(MediaError) {
-        self.camera = camera
+    public convenience init(store: RecordingStore, camera: String, width: Int, height: Int, at start: Date, speed: Double = 1) throws(MediaError) {
+        try self.init(packets: SegmentPackets(store: store, camera: camera), width: width, height: height, at: start, speed: speed)
+    }
+
+    /// Plays recorded packets from anywhere (the segment files, the recorder over the network).
+    public init(packets: any RecordedPackets, width: Int, height: Int, at start: Date, speed: Double = 1) throws(MediaError) {
+        self.camera = packets.camera
         self.width = width
         self.height = height
         state = Mutex(State(speed: speed, position: start, watchedFrom: start, watchedTo: start))
         requests.withLock { $0.seek = start }
-        let reader = try PlaybackReader(store: store, camera: camera, width: width, height: height)
-        if let recorded = try reader.recordedSize(at: start) {
-            try reader.resize(width: width, height: height, preview: width * 2 <= recorded.width)
-        }
+        let reader = try PlaybackReader(packets: packets, width: width, height: height)
+        // Everything that reads (a file, the recorder over the network) is on the player's thread.
         let thread = Thread { [self, reader] in
+            do {
+                if let recorded = try reader.recordedSize(at: start) {
+                    try reader.resize(width: width, height: height, preview: width * 2 <= recorded.width)
+                }
+            } catch {
+                state.withLock { $0.error = "\(error)" }
+            }
             run(reader)
             done.signal()
         }
@@ -297,6 +414,7 @@ public final class Player: Sendable {
         state.withLock {
             $0.position = frame.time
             $0.ended = false
+            $0.error = nil
             $0.watchedFrom = min($0.watchedFrom, frame.time)
             $0.watchedTo = max($0.watchedTo, frame.time)
         }
@@ -341,7 +459,14 @@ public final class Player: Sendable {
                     continue
                 }
                 if snapshot.ended {
-                    _ = wake.wait(timeout: .now() + 0.2)
+                    // At the end of the recordings (close to live, the recorder still writing):
+                    // look again each second for what was written since, and play on from there.
+                    if wake.wait(timeout: .now() + 1) == .timedOut, snapshot.error == nil,
+                        let frame = try reader.seek(to: snapshot.position.addingTimeInterval(0.001))
+                    {
+                        publish(frame)
+                        anchor = (MonotonicClock.seconds(), frame.time, snapshot.speed)
+                    }
                     continue
                 }
                 guard let frame = try pending ?? reader.next() else {

@@ -143,12 +143,7 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
             for event in subscription.takeAll(timeout: 0.25) {
                 switch event {
                 case .streamStarted(let video):
-                    let parameters = video.parameters
-                    let message = LiveMessage(
-                        type: "stream", codec: parameters.codecName, width: parameters.width, height: parameters.height,
-                        sampleAspect: parameters.sampleAspect.map { [$0.numerator, $0.denominator] },
-                        timeBase: [video.timeBase.numerator, video.timeBase.denominator], framesPerSecond: video.framesPerSecond,
-                        extradata: Data(parameters.extradata).base64EncodedString())
+                    let message = LiveMessage(describing: video)
                     let audience = lock.withLock { () -> [LiveViewer] in
                         header = message
                         groupOfPictures.removeAll()
@@ -237,6 +232,18 @@ final class LiveViewer: @unchecked Sendable {  // `relay` set once at registrati
     }
 }
 
+extension LiveMessage {
+    /// The `stream` message of a stream: what a console needs to decode it.
+    init(describing video: StreamInfo, origin: Int64? = nil, segment: String? = nil) {
+        let parameters = video.parameters
+        self.init(
+            type: "stream", codec: parameters.codecName, width: parameters.width, height: parameters.height,
+            sampleAspect: parameters.sampleAspect.map { [$0.numerator, $0.denominator] },
+            timeBase: [video.timeBase.numerator, video.timeBase.denominator], framesPerSecond: video.framesPerSecond,
+            extradata: Data(parameters.extradata).base64EncodedString(), origin: origin, segment: segment)
+    }
+}
+
 /// A packet as every viewer receives it: header and payload, built once per packet and
 /// shared by all the viewers' writes (the buffer is copy-on-write and never changed).
 struct RelayedPacket: Sendable {
@@ -256,20 +263,20 @@ struct RelayedPacket: Sendable {
     }
 }
 
-/// The WebSocket side of a viewer: answers pings and close frames, ignores the rest, and
-/// leaves the relay when the connection ends. Every 2 s the session is checked again: a
-/// revoked or expired one is cut.
+/// The WebSocket side of a viewer (live or playback): answers pings and close frames,
+/// ignores the rest, and says when the connection ends (the viewer leaves its relay, a
+/// playback stops). Every 2 s the session is checked again: a revoked or expired one is cut.
 final class LiveViewerHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    private let viewer: LiveViewer
+    private let ended: @Sendable () -> Void
     private let stillAllowed: @Sendable () -> Bool
     private let pool: NIOThreadPool
     private var check: RepeatedTask?
 
-    init(viewer: LiveViewer, pool: NIOThreadPool, stillAllowed: @escaping @Sendable () -> Bool) {
-        self.viewer = viewer
+    init(pool: NIOThreadPool, stillAllowed: @escaping @Sendable () -> Bool, ended: @escaping @Sendable () -> Void) {
+        self.ended = ended
         self.pool = pool
         self.stillAllowed = stillAllowed
     }
@@ -306,7 +313,7 @@ final class LiveViewerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         check?.cancel()
-        viewer.relay?.remove(viewer)
+        ended()
         context.fireChannelInactive()
     }
 

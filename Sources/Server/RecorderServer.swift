@@ -78,30 +78,37 @@ public final class RecorderServer: Sendable {
 
     static func configure(_ pipeline: ChannelPipeline.SynchronousOperations, peer: Peer, api: ServerAPI, pool: NIOThreadPool, relays: LiveRelays?) throws {
         let http = HTTPConnectionHandler(peer: peer, api: api, pool: pool)
-        guard let relays else {
-            try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
-            try pipeline.addHandler(http)
-            return
-        }
         // GET /v1/live/{camera}/{stream} with an upgrade becomes a viewer of that stream's relay,
-        // when the account may watch it (else the request goes on to `http`, which says why).
+        // GET /v1/playback/{camera}?at= the reader of its recordings, when the account may
+        // (else the request goes on to `http`, which says why).
         let grant = GrantBox()
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: 1 << 16, automaticErrorHandling: true,
             shouldUpgrade: { channel, head in
                 let request = APIRequest(method: "GET", target: head.uri, authorization: head.headers.first(name: "authorization"), body: [], peer: peer)
-                return pool.runIfActive(eventLoop: channel.eventLoop) { api.liveGrant(request) }.map { found in
+                return pool.runIfActive(eventLoop: channel.eventLoop) { api.streamGrant(request) }.map { found in
                     grant.value.withLock { $0 = found }
                     return found == nil ? nil : HTTPHeaders()
                 }
             },
             upgradePipelineHandler: { channel, _ in
                 guard let granted = grant.value.withLock({ $0 }) else { return channel.close() }
-                let viewer = LiveViewer(channel: channel)
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        LiveViewerHandler(viewer: viewer, pool: pool, stillAllowed: { api.stillAllowed(granted) }))
-                }.map { _ = relays.add(viewer, camera: granted.camera, stream: granted.stream) }
+                switch granted.kind {
+                case .live(let stream):
+                    guard let relays else { return channel.close() }
+                    let viewer = LiveViewer(channel: channel)
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            LiveViewerHandler(
+                                pool: pool, stillAllowed: { api.stillAllowed(granted) }, ended: { [weak viewer] in if let viewer { viewer.relay?.remove(viewer) } }))
+                    }.map { _ = relays.add(viewer, camera: granted.camera, stream: stream) }
+                case .playback(let at, let reason):
+                    let streamer = PlaybackStreamer(channel: channel, api: api, grant: granted, at: at, reason: reason)
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            LiveViewerHandler(pool: pool, stillAllowed: { api.stillAllowed(granted) }, ended: { streamer.stop() }))
+                    }.map { streamer.start() }
+                }
             })
         let handler = NIOLoopBound(http, eventLoop: pipeline.eventLoop)
         try pipeline.configureHTTPServerPipeline(
@@ -240,6 +247,9 @@ final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A refused upgrade (no such stream, or the account may not watch it): the request
+        // comes on here as a plain one, and its answer says why.
+        if error is NIOWebSocketUpgradeError { return }
         Logger(label: "vigie.server").debug("connection from \(peer) failed: \(error)")
         context.close(promise: nil)
     }

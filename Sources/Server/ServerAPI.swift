@@ -106,23 +106,56 @@ public final class ServerAPI: Sendable {
         self.metrics = metrics
     }
 
-    /// A live stream a request may watch: who, which stream, and the session to check again.
+    /// A stream a request may watch (live, or recordings from a time): who, which stream,
+    /// and the session to check again.
     struct LiveGrant: Sendable {
+        enum Kind: Sendable {
+            case live(StreamChoice)
+            case playback(at: Date, reason: String?)
+        }
         let camera: String
-        let stream: StreamChoice
+        let kind: Kind
+        let actor: Actor
         let session: LoginSession?
         let peer: Peer
+
+        var permission: Permission {
+            if case .live = kind { return .live }
+            return .playback
+        }
     }
 
-    /// The camera and stream of GET /v1/live/{camera}/{main|sub}, when the request's account
-    /// may watch it; nil otherwise (the plain HTTP answer then says why, and audits it).
-    func liveGrant(_ request: APIRequest) -> LiveGrant? {
+    /// The stream of GET /v1/live/{camera}/{main|sub} or /v1/playback/{camera}?at=MICROS,
+    /// when the request's account may watch it; nil otherwise (the plain HTTP answer then
+    /// says why, and audits it).
+    func streamGrant(_ request: APIRequest) -> LiveGrant? {
         let parts = request.path.split(separator: "/").map(String.init)
-        guard core != nil, parts.count == 4, parts[0] == "v1", parts[1] == "live", let stream = StreamChoice(rawValue: parts[3]),
-            let camera = inventory.camera(parts[2]), case .success(let identity)? = try? identify(request),
-            AccessPolicy.refusal(identity.actor, .live, camera: camera.id) == nil
+        guard parts.count >= 3, parts[0] == "v1", let camera = inventory.camera(parts[2]),
+            case .success(let identity)? = try? identify(request)
         else { return nil }
-        return LiveGrant(camera: camera.id, stream: stream, session: identity.session, peer: request.peer)
+        let kind: LiveGrant.Kind
+        if parts.count == 4, parts[1] == "live", core != nil, let stream = StreamChoice(rawValue: parts[3]) {
+            kind = .live(stream)
+        } else if parts.count == 3, parts[1] == "playback", let at = ServerAPI.playbackStart(request), ServerAPI.playbackReason(request) != nil {
+            kind = .playback(at: at, reason: request.query["reason"].flatMap { $0.isEmpty ? nil : $0 })
+        } else {
+            return nil
+        }
+        let grant = LiveGrant(camera: camera.id, kind: kind, actor: identity.actor, session: identity.session, peer: request.peer)
+        guard AccessPolicy.refusal(identity.actor, grant.permission, camera: camera.id) == nil else { return nil }
+        return grant
+    }
+
+    /// `at` of a playback request: microseconds since 1970.
+    static func playbackStart(_ request: APIRequest) -> Date? {
+        guard let text = request.query["at"], let micros = Int64(text), micros > 0 else { return nil }
+        return Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+    }
+
+    /// `reason` of a playback request, when it is printable and short (absent: "").
+    static func playbackReason(_ request: APIRequest) -> String? {
+        let reason = request.query["reason"] ?? ""
+        return reason.count <= 500 && TerminalText.firstProblem(in: reason) == nil ? reason : nil
     }
 
     /// Whether a grant still holds (a revoked or expired session, a disabled account, a role
@@ -140,7 +173,7 @@ public final class ServerAPI: Sendable {
         } else {
             return false
         }
-        return AccessPolicy.refusal(actor, .live, camera: grant.camera) == nil
+        return AccessPolicy.refusal(actor, grant.permission, camera: grant.camera) == nil
     }
 
     public func handle(_ request: APIRequest) -> APIReply {
@@ -206,6 +239,12 @@ public final class ServerAPI: Sendable {
                 return core == nil
                     ? .error(503, "no recorder runs here: live pictures come from `vigie record`")
                     : .error(426, "live pictures come over a WebSocket: send `Connection: Upgrade` and `Upgrade: websocket`", headers: [("Upgrade", "websocket")])
+            case ("GET", let path) where path.count == 3 && path[1] == "playback":
+                guard let camera = inventory.camera(path[2]) else { return .error(404, "no camera `\(path[2])`") }
+                if let refused = try refuse(actor, .playback, request, camera: camera.id) { return refused }
+                guard ServerAPI.playbackStart(request) != nil else { return .error(400, "`at` is the time to play from, in microseconds since 1970") }
+                guard ServerAPI.playbackReason(request) != nil else { return .error(400, "`reason` must be printable and at most 500 characters") }
+                return .error(426, "recordings are played over a WebSocket: send `Connection: Upgrade` and `Upgrade: websocket`", headers: [("Upgrade", "websocket")])
             case ("POST", ["v1", "events"]):
                 return try consoleEvent(request, actor)
             case ("GET", ["v1", "accounts"]):
@@ -215,7 +254,7 @@ public final class ServerAPI: Sendable {
                 return try revoke(request, actor)
             default:
                 let known: [[String]] = [["metrics"], ["v1", "session"], ["v1", "events"], ["v1", "logout"], ["v1", "cameras"], ["v1", "status"], ["v1", "holds"], ["v1", "audit"], ["v1", "accounts"], ["v1", "sessions", "revoke"]]
-                let pattern = known.contains(parts) || (parts.count == 4 && parts[1] == "holds" && parts[3] == "release") || (parts.count == 3 && parts[1] == "recordings")
+                let pattern = known.contains(parts) || (parts.count == 4 && parts[1] == "holds" && parts[3] == "release") || (parts.count == 3 && (parts[1] == "recordings" || parts[1] == "playback"))
                 return pattern
                     ? .error(405, "\(request.method) is not a method of \(request.path) (see docs/protocol.yaml)")
                     : .error(404, "no such resource: \(request.method) \(request.path) (see docs/protocol.yaml)")
@@ -226,7 +265,7 @@ public final class ServerAPI: Sendable {
 
     /// Writes an audit entry: through the store, or, when the command only reads (a read-only
     /// handle), through a writable one if the storage allows it (read-only media: only said).
-    private func audit(_ event: OperatorEvent) {
+    func audit(_ event: OperatorEvent) {
         if store.access == .readWrite {
             store.audit.record(event)
         } else if let writable = try? RecordingStore(root: store.root, access: .readWrite) {
@@ -391,7 +430,8 @@ public final class ServerAPI: Sendable {
         inventory.cameras.map {
             CameraInfo(
                 id: $0.id, number: $0.number, name: $0.name, location: $0.location, neighbours: $0.neighbours, hasSubStream: $0.subURL != nil,
-                retentionDays: inventory.retentionDays(camera: $0.id), live: AccessPolicy.refusal(actor, .live, camera: $0.id) == nil)
+                retentionDays: inventory.retentionDays(camera: $0.id), live: AccessPolicy.refusal(actor, .live, camera: $0.id) == nil,
+                recordedUntil: (try? store.catalog.segment(camera: $0.id, before: .distantFuture))?.end)
         }
     }
 

@@ -4,6 +4,7 @@ import Client
 import Media
 import RecorderCore
 import Simulation
+import Server
 import Synchronization
 
 /// CPU time used by this process so far (user + system), in seconds.
@@ -17,7 +18,7 @@ func processCPUSeconds() -> Double {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks of the media layer (see bench/ for the side-by-side scripts).",
-        subcommands: [Decode.self, Receive.self, Bench.SyntheticCatalog.self, Bench.Relay.self]
+        subcommands: [Decode.self, Receive.self, Bench.SyntheticCatalog.self, Bench.Relay.self, Bench.Serve.self]
     )
 
     struct Decode: ParsableCommand {
@@ -190,6 +191,42 @@ extension Bench {
                 rows += rowsOfCamera.count
             }
             print(String(format: "%d segments (%d cameras x %d days of %.0f s) in %.1f s", rows, inventory.cameras.count, days, length, MonotonicClock.seconds() - started))
+        }
+    }
+
+    struct Serve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve a storage's recordings to consoles without recording (seek-through-the-server benchmarks).",
+            discussion: """
+                The recorder's server (STORAGE/recorder.sock, and TLS on --listen) over recordings that no \
+                recorder writes: no camera is opened, no retention runs, so a synthetic catalog keeps its \
+                rows. Stops on SIGTERM or after --duration.
+                """)
+
+        @OptionGroup var storageOptions: StorageOptions
+        @Option(help: ArgumentHelp("Also serve on this address over TLS 1.3 (127.0.0.1:0).", valueName: "host:port")) var listen: String?
+        @Option(help: "Stop after this many seconds.") var duration: Double?
+
+        func run() throws {
+            LogSetup.toStandardError(level: storageOptions.siteOptions.level)
+            let (inventory, store) = try storageOptions.open()
+            var address: (host: String, port: Int)? = nil
+            if let listen {
+                guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+                    throw ValidationError("--listen is HOST:PORT")
+                }
+                address = (String(listen[..<colon]), port)
+            }
+            let server = RecorderServer(api: ServerAPI(store: store, inventory: inventory, core: nil, metrics: { "" }))
+            let stop = SignalFlag.install()
+            try Record.serve(server, store: store, inventory: inventory, listen: address, certificate: nil, key: nil, command: "vigie bench serve")
+            let started = MonotonicClock.seconds()
+            while !stop.isSet {
+                if let duration, MonotonicClock.seconds() - started >= duration { break }
+                stop.wait(seconds: 0.5)
+            }
+            server.shutdown()
+            unlink(store.root.appendingPathComponent("recorder.sock").path)
         }
     }
 

@@ -147,21 +147,28 @@ struct Record: ParsableCommand {
 
     /// The Unix socket in the storage folder, and TLS on --listen.
     private func serve(_ server: RecorderServer, store: RecordingStore, inventory: CameraInventory) throws {
+        try Record.serve(server, store: store, inventory: inventory, listen: listenAddress, certificate: tlsCertificate, key: tlsKey, command: "vigie record")
+    }
+
+    static func serve(
+        _ server: RecorderServer, store: RecordingStore, inventory: CameraInventory, listen: (host: String, port: Int)?, certificate: String?, key: String?,
+        command: String
+    ) throws {
         let socket = store.root.appendingPathComponent("recorder.sock").path
         guard socket.utf8.count < 108 else {
             throw ValidationError("the storage folder's path is too long for its socket \(socket) (at most 107 bytes)")
         }
         try server.listen(unixSocket: socket)
-        printError("vigie record: serving local consoles and commands on \(socket)")
-        guard let (host, port) = listenAddress else { return }
+        printError("\(command): serving local consoles and commands on \(socket)")
+        guard let (host, port) = listen else { return }
         let identity: TLSIdentity
-        if let tlsCertificate, let tlsKey {
-            identity = try TLSIdentity(certificatePath: tlsCertificate, keyPath: tlsKey)
+        if let certificate, let key {
+            identity = try TLSIdentity(certificatePath: certificate, keyPath: key)
         } else {
             identity = try TLSIdentity.selfSigned(in: store.root, siteName: inventory.site.name, hosts: [host])
-            if identity.created { printError("vigie record: made a self-signed TLS certificate, \(identity.certificatePath)") }
+            if identity.created { printError("\(command): made a self-signed TLS certificate, \(identity.certificatePath)") }
         }
         let bound = try server.listen(host: host, port: port, tls: identity)
-        printError("vigie record: serving consoles on \(host):\(bound) over TLS 1.3; certificate \(identity.fingerprint) (clients: --fingerprint \(identity.fingerprint))")
+        printError("\(command): serving consoles on \(host):\(bound) over TLS 1.3; certificate \(identity.fingerprint) (clients: --fingerprint \(identity.fingerprint))")
     }
 }

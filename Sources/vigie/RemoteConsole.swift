@@ -16,6 +16,8 @@ struct RemoteSite {
     let inventory: CameraInventory
     let cameras: [CameraInfo]
     let core: RecorderCore
+    /// The recordings through the recorder (playback, timelines, REC marks).
+    let recordings: RemoteRecordings
 
     /// Connects (a saved session for HOST:PORT, or the Unix socket of a path) and builds the
     /// console's view of the site.
@@ -66,7 +68,19 @@ struct RemoteSite {
             ],
             // The recorder away (restarted): the console retries soon, and keeps trying.
             policy: ReconnectPolicy(initialDelay: 1, multiplier: 1.6, maximumDelay: 5, jitter: 0.2))
-        return RemoteSite(service: service, session: session, inventory: inventory, cameras: cameras, core: core)
+        return RemoteSite(
+            service: service, session: session, inventory: inventory, cameras: cameras, core: core,
+            recordings: RemoteRecordings(service: service, address: address, trust: trust, token: token))
+    }
+
+    /// Why the session's account may not play recordings back, to say at once (the recorder
+    /// refuses it anyway, and audits the refusal).
+    var playbackRefusal: @Sendable (String) -> String? {
+        let session = session
+        return { _ in
+            guard !session.singleUser, let role = Role(rawValue: session.role) else { return nil }
+            return role.permissions.contains(.playback) ? nil : "account \(session.account) (\(role.rawValue)) may not \(Permission.playback.rawValue)"
+        }
     }
 
     var mayView: @Sendable (String) -> Bool {

@@ -159,7 +159,8 @@ struct ConsoleArguments: ParsableArguments {
                 throw StorageOptions.exit(error, command: "vigie: cannot record")
             }
         }
-        let console = WallConsole(core: core, store: store, layout: layout, layoutPath: layoutPath, options: options, audit: store.audit)
+        let console = WallConsole(
+            core: core, recordings: LocalRecordings(store: store), layout: layout, layoutPath: layoutPath, options: options, audit: store.audit)
         console.run()
         recorder?.stop()
         core.shutdown()
@@ -174,13 +175,18 @@ struct ConsoleArguments: ParsableArguments {
     }
 
     /// The console as the recorder's client: pictures relayed, audit written by the recorder.
-    func launch(remote: RemoteSite, layout: WallLayout, layoutPath: String?) {
+    func launch(
+        remote: RemoteSite, layout: WallLayout, layoutPath: String?, playback: (camera: String, at: Date, speed: Double)? = nil, reason: String? = nil
+    ) {
         var options = ConsoleOptions(operatorName: remote.session.account)
         options.mayView = remote.mayView
-        options.playbackRefusal = { _ in "playback on a console of a remote recorder is not built yet: use `vigie play` where the recordings are" }
+        options.playbackRefusal = remote.playbackRefusal
         configure(&options)
+        options.startPlayback = playback
+        options.reason = reason
         let audit = RemoteAuditSink(service: remote.service)
-        let console = WallConsole(core: remote.core, store: nil, layout: layout, layoutPath: layoutPath, options: options, audit: audit)
+        let console = WallConsole(
+            core: remote.core, recordings: remote.recordings, layout: layout, layoutPath: layoutPath, options: options, audit: audit)
         console.run()
         audit.finish()
         remote.core.shutdown()
@@ -216,14 +222,21 @@ struct Play: ParsableCommand {
     }
 
     func run() throws {
-        let inventory = try SiteLocator.load(site)
+        // Through a recorder (--server): its cameras, its recordings, its audit log.
+        var remote: RemoteSite? = nil
+        if let server = console.server {
+            if site != nil { throw ValidationError("--site is the recorder's: with --server, the cameras come from the recorder") }
+            remote = try RemoteSite.connect(server)
+        }
+        let inventory = try remote?.inventory ?? SiteLocator.load(site)
         guard let found = inventory.camera(camera) else {
-            printError("vigie play: no camera `\(camera)` in \(inventory.file)")
+            printError("vigie play: no camera `\(camera)` in \(remote.map { _ in "the recorder's cameras" } ?? inventory.file)")
             throw ExitCode(64)
         }
         let start = try parseLocal(at, inventory.site.timeZone, option: "--at")
         if frames != nil || isatty(STDOUT_FILENO) == 0 {
-            try plain(inventory: inventory, camera: found.id, start: start)
+            try plain(inventory: inventory, camera: found.id, start: start, remote: remote)
+            remote?.core.shutdown()
             return
         }
         try console.prepare(command: "play")
@@ -235,20 +248,44 @@ struct Play: ParsableCommand {
             printError("\(error)")
             throw ExitCode(65)
         }
-        try console.launch(inventory: inventory, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason)
+        if let remote {
+            if let refusal = remote.playbackRefusal(found.id) {
+                printError("vigie play: refused: \(refusal)")
+                throw ExitCode(77)
+            }
+            console.launch(remote: remote, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason)
+        } else {
+            try console.launch(inventory: inventory, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason)
+        }
     }
 
     /// Frames to standard output: measurable, and the seek latency benchmark.
-    private func plain(inventory: CameraInventory, camera: String, start: Date) throws {
+    private func plain(inventory: CameraInventory, camera: String, start: Date, remote: RemoteSite?) throws {
         LogSetup.toStandardError(level: Logger.Level(rawValue: console.logLevel) ?? .warning)
-        let root = RecordingStore.root(given: console.storage, siteName: inventory.site.name)
-        let store = try RecordingStore(root: root)
-        let actor = try authorizeLocal(store, .playback, camera: camera)
+        // Locally the command audits; through a recorder, the recorder does (under the session's account).
+        var audit: (who: String, store: RecordingStore)? = nil
+        let packets: any RecordedPackets
+        if let remote {
+            packets = remote.recordings.packets(camera: camera, reason: reason)
+        } else {
+            let root = RecordingStore.root(given: console.storage, siteName: inventory.site.name)
+            let store = try RecordingStore(root: root)
+            let actor = try authorizeLocal(store, .playback, camera: camera)
+            audit = (actor.name, store)
+            packets = SegmentPackets(store: store, camera: camera)
+        }
         let area = View.parseSize(size)!
         let began = MonotonicClock.seconds()
-        // One opening of the segment: its picture size first, then the seek in it.
-        let reader = try PlaybackReader(store: store, camera: camera, width: 2, height: 2)
-        guard let video = try reader.recordedSize(at: start) else {
+        // One positioning: the picture size first, then the seek from there.
+        let reader = try PlaybackReader(packets: packets, width: 2, height: 2)
+        let video: (width: Int, height: Int)?
+        do {
+            video = try reader.recordedSize(at: start)
+        } catch {
+            printError("vigie play: \(error.message)")
+            throw ExitCode(error.message.contains("refused") ? 77 : 69)
+        }
+        guard let video else {
             printError("vigie play: no recording of \(camera) at or after \(LocalTime.format(start, timeZone: inventory.site.timeZone))")
             throw ExitCode(66)
         }
@@ -258,8 +295,8 @@ struct Play: ParsableCommand {
         try reader.resize(
             width: picture.renderer.pixelWidth, height: picture.renderer.pixelHeight, preview: picture.renderer.pixelWidth * 2 <= video.width)
         let prepared = MonotonicClock.seconds()
-        store.audit.record(
-            OperatorEvent(who: actor.name, action: .playback, cameraID: camera, detail: "opened (plain output)", from: start, reason: reason))
+        audit?.store.audit.record(
+            OperatorEvent(who: audit!.who, action: .playback, cameraID: camera, detail: "opened (plain output)", from: start, reason: reason))
         let audited = MonotonicClock.seconds()
         var buffer = VTBuffer(colorMode: picture.colorMode)
         var frame = try reader.seek(to: start)
@@ -280,7 +317,7 @@ struct Play: ParsableCommand {
             shown += 1
             frame = shown < (frames ?? 1) ? try reader.next() : nil
         }
-        store.audit.record(OperatorEvent(who: actor.name, action: .playback, cameraID: camera, detail: "watched", from: start, to: last, reason: reason))
+        audit?.store.audit.record(OperatorEvent(who: audit!.who, action: .playback, cameraID: camera, detail: "watched", from: start, to: last, reason: reason))
         printError("vigie play: \(shown) frame(s), last \(LocalTime.format(last, timeZone: inventory.site.timeZone, offset: true, fraction: true))")
     }
 }

@@ -74,10 +74,22 @@ import Testing
         #expect(eventually(timeout: 10) { consoles[1].statusLine.contains("ISOLATED 1 Caméra 0") })
         consoles[1].keys("[")
         #expect(eventually(timeout: 10) { consoles[1].statusLine.contains("refused") }, "\(consoles[1].statusLine)")
+        // A technician's: the recordings through the recorder, under the pane with their timeline
+        // (once 10 s back is inside recorded footage).
+        let catalog = storage.appendingPathComponent("catalog.sqlite").path
+        #expect(eventually(timeout: 40, every: 1) {
+            let span = (try? runProgram("/usr/bin/sqlite3", [catalog, "SELECT (MAX(end_us) - MIN(start_us)) / 1000000 FROM segments WHERE camera = 'cam0' AND state = 'closed'"]))?.stdout
+            return Int(span?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0 >= 20
+        })
+        consoles[2].keys("Enter")
+        #expect(eventually(timeout: 10) { consoles[2].statusLine.contains("ISOLATED") })
+        consoles[2].keys("[")
+        #expect(eventually(timeout: 15) { consoles[2].statusLine.contains("PLAYBACK") && consoles[2].screen().hasPrefix("PLAYBACK ") }, "\(consoles[2].screen())")
+        #expect(eventually(timeout: 10) { consoles[2].screen().contains("━┃") || consoles[2].screen().contains("┃━") }, "\(consoles[2].screen())")
         for console in consoles { console.keys("q", "y") }
         for console in consoles { #expect(eventually(timeout: 15) { console.screen().contains("EXIT=0") }, "\(console.screen())") }
         let audit = ((try? runProgram("/usr/bin/sqlite3", [storage.appendingPathComponent("catalog.sqlite").path, "SELECT who || ' ' || action || ' ' || IFNULL(camera, '') FROM audit"]))?.stdout) ?? ""
-        for expected in ["chef console.start", "agent console.start", "tech console.start", "agent camera.isolate cam0", "agent access.refuse cam0", "agent console.stop"] {
+        for expected in ["chef console.start", "agent console.start", "tech console.start", "agent camera.isolate cam0", "agent access.refuse cam0", "agent console.stop", "tech recording.play cam0"] {
             #expect(audit.contains(expected), "\(expected) in:\n\(audit)")
         }
     }

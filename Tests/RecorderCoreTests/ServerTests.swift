@@ -127,6 +127,21 @@ import Testing
         let sessionFile = try #require(try FileManager.default.contentsOfDirectory(atPath: config + "/vigie/sessions").first)
         let mode = (try FileManager.default.attributesOfItem(atPath: config + "/vigie/sessions/" + sessionFile)[.posixPermissions] as? Int) ?? 0
         #expect(mode == 0o600)
+        // Playback through the recorder over TLS: the very pictures the segment files give here.
+        let firstSegment = sqlite(storage.appendingPathComponent("catalog.sqlite").path, "SELECT MIN(start_us) FROM segments WHERE camera = 'a'")
+        let startMicros = try #require(Int64(firstSegment.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let at = Date(timeIntervalSince1970: Double(startMicros) / 1e6 + 0.5).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let atText = at.replacingOccurrences(of: "T", with: " ")
+        let played = try vigie(["play", "a", "--at", atText, "--server", server, "--frames", "40", "--size", "40x12", "--reason", "PV-12"])
+        let local = try vigie(["play", "a", "--at", atText, "--frames", "40", "--size", "40x12"] + common)
+        #expect(played.status == 0 && played.stderr.contains("40 frame(s)"), "\(played.stderr)")
+        #expect(played.stdout.count > 2000 && played.stdout == local.stdout, "\(played.stdout.count) bytes through the recorder, \(local.stdout.count) from the files")
+        // An operator may not, with or without the upgrade; a technician without it is told to upgrade.
+        let upgrade = ["-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
+        let playbackURL = "\(recorder.base)/v1/playback/a?at=\(startMicros)"
+        let agentPlayback = try Self.curl(asAgent + upgrade + [playbackURL])
+        #expect(agentPlayback.status == 403, "\(agentPlayback)")
+        #expect(try Self.curl(asTech + [playbackURL]).status == 426)
         let holds = try vigie(["hold", "list", "--server", server])
         #expect(holds.status == 0 && holds.stdout.contains("PV-12") && holds.stdout.contains("by tech"), "\(holds)")
 
@@ -140,7 +155,7 @@ import Testing
         for expected in [
             "agent login session", "agent access.refuse play recordings back: account agent (operator) may not play recordings back (from 127.0.0.1:",
             "tech hold.add hold 1 PV-12", "tech login.fail wrong account or password from 127.0.0.1:", "tech login.fail throttled",
-            "chef session.revoke 1 session(s) of account agent revoked",
+            "chef session.revoke 1 session(s) of account agent revoked", "chef recording.play opened (console at 127.0.0.1:", "chef recording.play sent (",
         ] {
             #expect(audit.contains(expected), "\(expected) in:\n\(audit)")
         }

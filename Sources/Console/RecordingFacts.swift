@@ -1,0 +1,89 @@
+import Foundation
+import RecorderCore
+import Synchronization
+
+/// What the console shows about the recordings (the REC marks, the playback's timeline),
+/// fetched on a thread of its own from the catalog or the recorder: the console's thread
+/// says what it wants and reads what was found, and never waits for a disk or a network.
+final class RecordingFacts: Sendable {
+    private struct Wanted: Sendable {
+        var cameras: [String] = []
+        var timeline: (camera: String, at: Date)?
+    }
+    private struct Found: Sendable {
+        var marks: Set<String> = []
+        var spans: RecordedSpans?
+        var spansFetched = Date.distantPast
+    }
+    private let recordings: any ConsoleRecordings
+    private let wanted = Mutex(Wanted())
+    private let found = Mutex(Found())
+    private let stopping = Atomic<Bool>(false)
+    private let wake = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+    /// The timeline asked for spans this far on each side of the position.
+    static let reach: Double = 900
+
+    init(recordings: any ConsoleRecordings) {
+        self.recordings = recordings
+        let thread = Thread { [self] in
+            run()
+            done.signal()
+        }
+        thread.name = "console recordings"
+        thread.start()
+    }
+
+    /// The cameras on screen (for their REC marks), and the timeline's camera and position.
+    func want(cameras: [String], timeline: (camera: String, at: Date)?) {
+        let changed = wanted.withLock { wanted -> Bool in
+            let moved = wanted.timeline?.camera != timeline?.camera || wanted.cameras != cameras
+            wanted = Wanted(cameras: cameras, timeline: timeline)
+            return moved
+        }
+        if changed { wake.signal() }
+    }
+
+    var marks: Set<String> { found.withLock { $0.marks } }
+
+    /// The spans of `camera` around `at`, when they were fetched.
+    func spans(camera: String) -> RecordedSpans? { found.withLock { $0.spans?.camera == camera ? $0.spans : nil } }
+
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        wake.signal()
+        _ = done.wait(timeout: .now() + 5)
+    }
+
+    private func run() {
+        var lastMarks = Date.distantPast
+        while !stopping.load(ordering: .relaxed) {
+            let now = Date()
+            let want = wanted.withLock { $0 }
+            if now.timeIntervalSince(lastMarks) >= 2 || found.withLock({ $0.marks.isEmpty }) {
+                lastMarks = now
+                if let marks = try? recordings.recording(want.cameras, since: now.addingTimeInterval(-12)) {
+                    found.withLock { $0.marks = marks }
+                }
+            }
+            if let timeline = want.timeline {
+                let current = found.withLock { $0 }
+                let spans = current.spans
+                let stale =
+                    spans == nil || spans!.camera != timeline.camera || now.timeIntervalSince(current.spansFetched) >= 5
+                    || timeline.at < spans!.from.addingTimeInterval(RecordingFacts.reach / 2)
+                    || timeline.at > spans!.to.addingTimeInterval(-RecordingFacts.reach / 2)
+                if stale,
+                    let fetched = try? recordings.spans(
+                        camera: timeline.camera, from: timeline.at.addingTimeInterval(-RecordingFacts.reach), to: timeline.at.addingTimeInterval(RecordingFacts.reach))
+                {
+                    found.withLock {
+                        $0.spans = fetched
+                        $0.spansFetched = now
+                    }
+                }
+            }
+            _ = wake.wait(timeout: .now() + 0.5)
+        }
+    }
+}
