@@ -3,6 +3,9 @@
 # one-minute segments, built synthetically): time from the seek's start to the first frame
 # written, at random cameras and times (random offsets inside segments, so decoding from
 # the keyframe before the time to the exact frame is included).
+# The same seeks through the recorder's server (`vigie bench serve` on the store: the
+# recorder's API without recording): `vigie play --server` on its Unix socket and over TLS
+# on loopback, the packets sent by the server and decoded by the client.
 # Side by side: `ffmpeg -ss OFFSET -i SEGMENT -frames:v 1 -f null -` on the same segment
 # (given the file directly, no catalog), whole-process wall time like vigie's.
 #   bench/seek.sh [SEEKS] [CAMERAS] [DAYS]     (default 30 110 30; needs `make release` first)
@@ -34,10 +37,25 @@ if [ ! -f "$store/catalog.sqlite" ]; then
 fi
 echo "catalog: $(sqlite3 "$store/catalog.sqlite" "SELECT COUNT(*) FROM segments") segments, $(du -h "$store/catalog.sqlite" | cut -f1)"
 
+# The server, and an account to log in over TLS (the store's first: it maps this Unix user).
+if [ "$(sqlite3 "$store/catalog.sqlite" "SELECT COUNT(*) FROM accounts")" = 0 ]; then
+  echo "bench password 1" | "$vigie" accounts add bench --role supervisor --unix-user "$(id -un)" --site "$site" --storage "$store" > /dev/null
+fi
+"$vigie" bench serve --site "$site" --storage "$store" --listen 127.0.0.1:0 --log-level error 2> "$work/serve.log" &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null' EXIT
+for _ in $(seq 100); do grep -q "over TLS 1.3" "$work/serve.log" && break; sleep 0.1; done
+address=$(grep "over TLS 1.3" "$work/serve.log" | grep -o '127.0.0.1:[0-9]*' | head -n 1)
+fingerprint=$(grep "over TLS 1.3" "$work/serve.log" | grep -o 'SHA256:[0-9a-f]*' | head -n 1)
+socket=$store/recorder.sock
+export XDG_CONFIG_HOME=$work/config
+echo "bench password 1" | "$vigie" login --server "$address" --user bench --fingerprint "$fingerprint" > /dev/null
+
 ids=($(awk '/- id:/ { print $3 }' "$site"))
 range=$(sqlite3 "$store/catalog.sqlite" "SELECT MIN(start_us) / 1000000, MAX(start_us) / 1000000 FROM segments")
 first=${range%|*}; last=${range#*|}
 : > "$work/vigie.txt"; : > "$work/vigie-process.txt"; : > "$work/ffmpeg.txt"; : > "$work/breakdown.txt"
+: > "$work/socket.txt"; : > "$work/socket-process.txt"; : > "$work/tls.txt"; : > "$work/tls-process.txt"
 for ((n = 0; n < seeks; n++)); do
   camera=${ids[$((RANDOM % ${#ids[@]}))]}
   target=$((first + (RANDOM * 32768 + RANDOM) % (last - first)))
@@ -54,6 +72,14 @@ for ((n = 0; n < seeks; n++)); do
   sed -n 's/.* shown \([0-9.]*\) ms after the seek began.*/\1/p' "$work/play.err" >> "$work/vigie.txt"
   sed -n 's/.* shown \([0-9.]*\) ms after the seek began (\(.*\))$/\1 ms: \2/p' "$work/play.err" >> "$work/breakdown.txt"
   echo "$(( (t1 - t0) / 1000 ))" >> "$work/vigie-process.txt"
+  for via in socket tls; do
+    if [ $via = socket ]; then server=$socket; else server=$address; fi
+    t0=$(date +%s%N)
+    "$vigie" play "$camera" --at "$at" --server "$server" --frames 1 --size 80x24 2> "$work/play.err" > /dev/null
+    t1=$(date +%s%N)
+    sed -n 's/.* shown \([0-9.]*\) ms after the seek began.*/\1/p' "$work/play.err" >> "$work/$via.txt"
+    echo "$(( (t1 - t0) / 1000 ))" >> "$work/$via-process.txt"
+  done
   offset="$((target - start)).$(printf %03d $fraction)"
   t0=$(date +%s%N)
   ffmpeg -hide_banner -nostdin -loglevel error -ss "$offset" -i "$store/$path" -frames:v 1 -f null - 
@@ -66,5 +92,7 @@ echo "vigie play --at, seek to first frame shown (in process): $(stats "$work/vi
 echo "slowest seeks, where the time went:"
 sort -n -r "$work/breakdown.txt" | head -n 3 | sed 's/^/  /'
 echo "vigie play --at, whole process: $(stats "$work/vigie-process.txt" 1000)"
+echo "vigie play --at --server SOCKET, seek to first frame shown: $(stats "$work/socket.txt" 1); whole process: $(stats "$work/socket-process.txt" 1000)"
+echo "vigie play --at --server 127.0.0.1 (TLS), seek to first frame shown: $(stats "$work/tls.txt" 1); whole process: $(stats "$work/tls-process.txt" 1000)"
 echo "ffmpeg -ss -i SEGMENT -frames:v 1, whole process: $(stats "$work/ffmpeg.txt" 1000)"
 paste "$work/vigie-process.txt" "$work/ffmpeg.txt" | sort -n | awk '{ v += $1; f += $2 } END { printf "ratio of whole-process means vigie/ffmpeg %.3f\n", v / f }'

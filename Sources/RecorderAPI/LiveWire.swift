@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Live pictures relayed by the recorder: a WebSocket on GET /v1/live/{camera}/{main|sub}.
 /// The recorder opens each camera stream once, whatever the number of consoles, and sends

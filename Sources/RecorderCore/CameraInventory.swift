@@ -62,6 +62,13 @@ public struct CameraInventory: Sendable {
     /// The legal ceiling: recordings are kept at most one month.
     public static let maximumRetentionDays = 30
 
+    /// The same inventory with another storage quota (a command's option over the file's).
+    public func with(storageQuota: StorageQuota) -> CameraInventory {
+        var site = site
+        site.storageQuota = storageQuota
+        return CameraInventory(file: file, site: site, cameras: cameras, warnings: warnings)
+    }
+
     /// A retention in days: a whole number from 1 to the authorisation's ceiling.
     static func checkRetention(_ value: String, node: Node, ceiling: Int, checker: inout YAMLChecker) -> Int? {
         guard let days = Int(value), days >= 1 else {

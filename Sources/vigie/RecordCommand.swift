@@ -49,6 +49,9 @@ struct Record: ParsableCommand {
     @Option(help: ArgumentHelp("The TLS certificate chain (PEM) for --listen (default: a self-signed one in STORAGE/tls).", valueName: "file"))
     var tlsCertificate: String?
 
+    @Option(help: ArgumentHelp("The most the recordings may take: a size (800G, 1.5T) or a share of the disk (85%); over the site's storage_quota.", valueName: "size"))
+    var storageQuota: String?
+
     @Option(help: ArgumentHelp("The TLS private key (PEM) of --tls-certificate.", valueName: "file"))
     var tlsKey: String?
 
@@ -68,6 +71,9 @@ struct Record: ParsableCommand {
     func validate() throws {
         if listen != nil && listenAddress == nil { throw ValidationError("--listen is HOST:PORT ([IPv6]:PORT), the port 0 to 65535") }
         if (tlsCertificate == nil) != (tlsKey == nil) { throw ValidationError("--tls-certificate and --tls-key go together") }
+        if let storageQuota, StorageQuota.parse(storageQuota) == nil {
+            throw ValidationError("--storage-quota is a size (800G, 1.5T, bytes) or a share of the disk (85%), not `\(storageQuota)`")
+        }
         if tlsCertificate != nil && listen == nil { throw ValidationError("--tls-certificate is for --listen") }
         if !(2...600).contains(segmentSeconds) { throw ValidationError("--segment-seconds is 2 to 600") }
         if backupEvery < 0 || retentionEvery < 0 { throw ValidationError("--backup-every and --retention-every are 0 or more seconds") }
@@ -75,7 +81,8 @@ struct Record: ParsableCommand {
 
     func run() throws {
         LogSetup.toStandardError(level: storageOptions.siteOptions.level)
-        let inventory = try SiteLocator.load(storageOptions.siteOptions.site)
+        var inventory = try SiteLocator.load(storageOptions.siteOptions.site)
+        if let quota = storageQuota.flatMap(StorageQuota.parse) { inventory = inventory.with(storageQuota: quota) }
         let ids = inventory.cameras.map(\.id).filter { cameras == nil || Glob.matches(cameras!, $0) }
         guard !ids.isEmpty else {
             printError("vigie record: no camera matches `\(cameras ?? "")`")

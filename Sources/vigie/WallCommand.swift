@@ -117,10 +117,13 @@ struct ConsoleArguments: ParsableArguments {
             printError("vigie \(command): needs a terminal (use `vigie view` to write pictures to a file)")
             throw ExitCode(64)
         }
-        let environment = ProcessInfo.processInfo.environment
-        let state = environment["VIGIE_STATE"].flatMap { $0.isEmpty ? nil : $0 }
+        LogSetup.toFile(path: logFile ?? ConsoleArguments.stateFolder + "/console.log", level: Logger.Level(rawValue: logLevel) ?? .info)
+    }
+
+    /// Where consoles keep their logs: $VIGIE_STATE, else ~/.local/state/vigie.
+    static var stateFolder: String {
+        ProcessInfo.processInfo.environment["VIGIE_STATE"].flatMap { $0.isEmpty ? nil : $0 }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/state/vigie").path
-        LogSetup.toFile(path: logFile ?? state + "/console.log", level: Logger.Level(rawValue: logLevel) ?? .info)
     }
 
     /// Opens the site's recordings (and the embedded recorder with --record), runs the
