@@ -19,11 +19,16 @@ struct Demo: ParsableCommand {
             (Layouts/tours-wall.yaml) as the recorder's client on its socket. Quitting the wall stops the \
             recorder; its recordings stay (`vigie play`, `vigie recordings list`). When a recorder already \
             runs on that storage, the wall joins it and leaves it running. A second console on the same \
-            recorder: `vigie wall --server STORAGE/recorder.sock` in another terminal.
+            recorder: `vigie wall --server STORAGE/recorder.sock` in another terminal, or, as another account, \
+            `vigie login --server 127.0.0.1:7443 ...` then `vigie wall --server 127.0.0.1:7443` (the recorder's \
+            certificate fingerprint is in its log, $VIGIE_STATE/demo-recorder.log).
             """)
 
     @Option(help: ArgumentHelp("The recordings' quota for the demo (a size, or a share of the disk).", valueName: "size"))
     var storageQuota: String = "4G"
+
+    @Option(help: ArgumentHelp("The recorder also serves consoles over TLS 1.3 here (other accounts, other machines); \"none\": only its socket.", valueName: "host:port"))
+    var listen: String = "127.0.0.1:7443"
 
     @OptionGroup var console: ConsoleArguments
 
@@ -45,7 +50,8 @@ struct Demo: ParsableCommand {
         let log = state + "/demo-recorder.log"
 
         try console.prepare(command: "demo")
-        let recorder = try Demo.startRecorder(socket: socket, site: sitePath, root: root.path, quota: storageQuota, log: log)
+        let recorder = try Demo.startRecorder(
+            socket: socket, site: sitePath, root: root.path, quota: storageQuota, listen: listen == "none" ? nil : listen, log: log)
         do {
             let remote = try RemoteSite.connect(socket)
             let (layout, _) = try WallLayout.load(path: layoutPath, inventory: remote.inventory)
@@ -63,13 +69,14 @@ struct Demo: ParsableCommand {
 
     /// Starts `vigie record` unless a recorder answers on the socket already; its pid, nil
     /// when one was running (the demo then leaves it running).
-    static func startRecorder(socket: String, site: String, root: String, quota: String, log: String) throws -> pid_t? {
+    static func startRecorder(socket: String, site: String, root: String, quota: String, listen: String?, log: String) throws -> pid_t? {
         if answers(socket) {
             printError("vigie demo: a recorder already runs on \(root): the wall joins it (and leaves it running)")
             return nil
         }
         printError("vigie demo: starting the recorder on \(root) (quota \(quota); its log: \(log))")
-        let pid = try spawn(["record", "--site", site, "--storage", root, "--storage-quota", quota, "--log-level", "notice"], log: log)
+        let pid = try spawn(
+            ["record", "--site", site, "--storage", root, "--storage-quota", quota, "--log-level", "notice"] + (listen.map { ["--listen", $0] } ?? []), log: log)
         let deadline = Date().addingTimeInterval(60)
         var status: Int32 = 0
         while !answers(socket) {

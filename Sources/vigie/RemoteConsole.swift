@@ -14,6 +14,8 @@ struct RemoteSite {
     let service: RecorderService
     let session: SessionInfo
     let inventory: CameraInventory
+    /// The cameras the account may watch: the wall's default layout.
+    let viewable: CameraInventory
     let cameras: [CameraInfo]
     let core: RecorderCore
     /// The recordings through the recorder (playback, timelines, REC marks).
@@ -37,20 +39,12 @@ struct RemoteSite {
         let session = try check { () throws(ServiceError) in try service.session() }
         let cameras = try check { () throws(ServiceError) in try service.cameras() }
         // The inventory as the console needs it: every camera (layouts name them all), each
-        // relayed by the recorder.
-        func quoted(_ text: String) -> String { String(decoding: API.encode(text), as: UTF8.self) }
-        var yaml = "site:\n  name: \(quoted(session.site ?? "Vigie"))\n  timezone: \(quoted(session.timeZone ?? "UTC"))\ncameras:\n"
-        for camera in cameras {
-            yaml += "  - id: \(quoted(camera.id))\n    name: \(quoted(camera.name))\n    location: \(quoted(camera.location))\n"
-            yaml += "    main: \(quoted("vigie://\(camera.id)/main"))\n"
-            if camera.hasSubStream { yaml += "    sub: \(quoted("vigie://\(camera.id)/sub"))\n" }
-            let known = Set(cameras.map(\.id))
-            let neighbours = camera.neighbours.filter(known.contains)
-            if !neighbours.isEmpty { yaml += "    neighbours: [\(neighbours.map(quoted).joined(separator: ", "))]\n" }
-        }
-        let inventory: CameraInventory
+        // relayed by the recorder; and the cameras the account may watch (the default layout's).
+        let inventory: CameraInventory, viewable: CameraInventory
         do {
-            inventory = try CameraInventory.parse(yaml: yaml, file: "(the recorder at \(address))")
+            inventory = try inventoryOf(cameras, site: session, from: address)
+            let live = cameras.filter(\.live)
+            viewable = live.isEmpty ? inventory : try inventoryOf(live, site: session, from: address)
         } catch {
             printError("vigie: the recorder's cameras cannot be shown: \(error)")
             throw ExitCode(76)
@@ -69,8 +63,22 @@ struct RemoteSite {
             // The recorder away (restarted): the console retries soon, and keeps trying.
             policy: ReconnectPolicy(initialDelay: 1, multiplier: 1.6, maximumDelay: 5, jitter: 0.2))
         return RemoteSite(
-            service: service, session: session, inventory: inventory, cameras: cameras, core: core,
+            service: service, session: session, inventory: inventory, viewable: viewable, cameras: cameras, core: core,
             recordings: RemoteRecordings(service: service, address: address, trust: trust, token: token))
+    }
+
+    static func inventoryOf(_ cameras: [CameraInfo], site session: SessionInfo, from address: ServerAddress) throws -> CameraInventory {
+        func quoted(_ text: String) -> String { String(decoding: API.encode(text), as: UTF8.self) }
+        var yaml = "site:\n  name: \(quoted(session.site ?? "Vigie"))\n  timezone: \(quoted(session.timeZone ?? "UTC"))\ncameras:\n"
+        let known = Set(cameras.map(\.id))
+        for camera in cameras {
+            yaml += "  - id: \(quoted(camera.id))\n    name: \(quoted(camera.name))\n    location: \(quoted(camera.location))\n"
+            yaml += "    main: \(quoted("vigie://\(camera.id)/main"))\n"
+            if camera.hasSubStream { yaml += "    sub: \(quoted("vigie://\(camera.id)/sub"))\n" }
+            let neighbours = camera.neighbours.filter(known.contains)
+            if !neighbours.isEmpty { yaml += "    neighbours: [\(neighbours.map(quoted).joined(separator: ", "))]\n" }
+        }
+        return try CameraInventory.parse(yaml: yaml, file: "(the recorder at \(address))")
     }
 
     /// Why the session's account may not play recordings back, to say at once (the recorder

@@ -30,7 +30,14 @@ struct WallCommand: ParsableCommand {
     func run() throws {
         try console.prepare(command: "wall")
         var remote: RemoteSite? = nil
-        if let server = console.server { remote = try RemoteSite.connect(server) }
+        if let server = console.server {
+            let site = try RemoteSite.connect(server)
+            guard site.cameras.contains(where: \.live) else {
+                printError("vigie wall: refused: account \(site.session.account) (\(site.session.role)) may watch no camera")
+                throw ExitCode(77)
+            }
+            remote = site
+        }
 
         let inventory: CameraInventory
         let wallLayout: WallLayout
@@ -42,7 +49,9 @@ struct WallCommand: ParsableCommand {
                     layoutPath = layout
                     (wallLayout, _) = try WallLayout.load(path: layout, inventory: inventory)
                 } else {
-                    (wallLayout, _) = try WallLayout.parse(yaml: WallLayout.defaultYAML(name: inventory.site.name), file: "(default layout)", inventory: inventory)
+                    // Every camera the account may watch, 4x4 (not the others' empty tiles).
+                    (wallLayout, _) = try WallLayout.parse(
+                        yaml: WallLayout.defaultYAML(name: inventory.site.name), file: "(default layout)", inventory: remote.viewable)
                 }
             } else if let layout {
                 layoutPath = layout
