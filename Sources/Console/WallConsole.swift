@@ -30,6 +30,9 @@ public struct ConsoleOptions: Sendable {
     public var startPlayback: (camera: String, at: Date, speed: Double)?
     /// Why recordings are consulted (a requisition), for the audit log.
     public var reason: String?
+    /// Why the console's session ended (revoked, expired, the account disabled), looked at
+    /// each second; nil while it holds. Through a recorder only.
+    public var sessionEnded: @Sendable () -> String? = { nil }
 
     public init(operatorName: String) { self.operatorName = operatorName }
 }
@@ -110,6 +113,14 @@ public final class WallConsole {
     private let signals = ConsoleSignals()
     private let gridSizes = [(2, 2), (3, 3), (4, 4), (5, 5), (6, 6)]
     private var picturesDrawn = 0
+    /// A zap under way: when its key was read (or its time came) and the tiles still without a picture.
+    private var zap: (started: Double, waiting: Set<String>)?
+    /// Seconds from each zap to every tile of the new page showing a picture (the statistics').
+    private var zapDelays: [Double] = []
+    /// Zaps that another one replaced before every tile showed a picture.
+    private var zapsIncomplete = 0
+    /// When the keys of this turn of the loop were read.
+    private var turnStarted = 0.0
     private var pictureBytes = 0
     private var tileSeconds = 0.0
     private var budget: OutputBudget?
@@ -151,6 +162,9 @@ public final class WallConsole {
     }
 
     /// Runs until the operator quits or a signal asks to stop; the terminal is restored in every case.
+    /// Why the console stopped by itself (its session ended), after `run()`.
+    public private(set) var endedBecause: String?
+
     public func run() {
         signals.install()
         curses.start()
@@ -189,6 +203,7 @@ public final class WallConsole {
                 let spent = MonotonicClock.seconds() - iterationStart
                 if spent > 0.2 { logger.warning("console loop iteration took \(Int(spent * 1000)) ms") }
             }
+            turnStarted = iterationStart
             while let key = curses.nextKey() { handle(key, now: now) }
             if signals.takeStop() { running = false }
             if signals.takeReload() {
@@ -198,6 +213,10 @@ public final class WallConsole {
             if now.timeIntervalSince(lastReloadCheck) >= 1 {
                 lastReloadCheck = now
                 if WallConsole.terminalIsGone() { running = false }
+                if let why = options.sessionEnded() {
+                    endedBecause = why
+                    running = false
+                }
                 checkLayoutFile(now: now)
                 updateRecordingMarks(now: now)
                 checkAspects()
@@ -318,6 +337,14 @@ public final class WallConsole {
             tile.standIn?.cancel()
             if !fresh.contains(where: { $0.subscription === tile.subscription }) { tile.subscription.cancel() }
         }
+        // A new page of the wall: how long until every tile shows a picture.
+        let shown = Set(fresh.map(\.cameraID))
+        if !isolated, shown != Set(old.map(\.cameraID)), !shown.isEmpty {
+            if zap != nil && !zapDelays.isEmpty { zapsIncomplete += 1 }
+            zap = (turnStarted > 0 ? turnStarted : MonotonicClock.seconds(), shown)
+        } else if isolated {
+            zap = nil
+        }
         tiles = fresh
         preloadedPage = nil
         selected = min(selected, max(0, tiles.count - 1))
@@ -384,6 +411,13 @@ public final class WallConsole {
             tiles[index].renderer.draw(pixels: frame.image.pixels, into: &buffer)
             tiles[index].lastPixels = frame.image.pixels
             picturesDrawn += 1
+            if zap != nil {
+                zap!.waiting.remove(tiles[index].cameraID)
+                if zap!.waiting.isEmpty {
+                    zapDelays.append(now - zap!.started)
+                    zap = nil
+                }
+            }
         }
         guard !buffer.bytes.isEmpty else { return }
         buffer.resetAttributes()
@@ -846,7 +880,16 @@ public final class WallConsole {
             seconds, picturesDrawn, tileSeconds, Double(picturesDrawn) / max(1, tileSeconds), pictureBytes,
             Double(pictureBytes) / max(1, seconds), cpu)
             + (budget.map { "max_rate=\(Int($0.bytesPerSecond)) frames_skipped_for_rate=\($0.skipped)\n" } ?? "")
+            + (zapDelays.isEmpty ? "" : WallConsole.zapLine(zapDelays) + "zaps_incomplete=\(zapsIncomplete)\n")
         try? text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// "zaps=N zap_p50_ms=... zap_p95_ms=... zap_max_ms=..." (the first zap, the wall's opening, left out).
+    static func zapLine(_ delays: [Double]) -> String {
+        let sorted = delays.dropFirst().sorted()
+        guard !sorted.isEmpty else { return "" }
+        func at(_ share: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * share).rounded(.up)) - 1)] * 1000 }
+        return String(format: "zaps=%d zap_p50_ms=%.0f zap_p95_ms=%.0f zap_max_ms=%.0f\n", sorted.count, at(0.5), at(0.95), sorted.last! * 1000)
     }
 
     // MARK: - Layout reload and audit

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Metrics
 public import RecorderAPI
 public import RecorderCore
 import Synchronization
@@ -307,6 +308,9 @@ public final class ServerAPI: Sendable {
         }
     }
 
+    /// Logins for /metrics: vigie_logins_total{result="ok|failed|throttled|refused"}.
+    static func count(login result: String) { Counter(label: "vigie_logins_total", dimensions: [("result", result)]).increment() }
+
     /// A 403 (audited) when `actor` may not, else nil.
     func refuse(_ actor: Actor, _ permission: Permission, _ request: APIRequest, camera: String? = nil) throws -> APIReply? {
         guard let why = AccessPolicy.refusal(actor, permission, camera: camera) else { return nil }
@@ -346,6 +350,7 @@ public final class ServerAPI: Sendable {
         let wait = throttle.withLock { throttle in keys.map { throttle.wait(for: $0, at: now) }.max() ?? 0 }
         if wait > 0 {
             audit(OperatorEvent(who: name, action: .loginFailed, detail: "throttled: login tried again too soon from \(request.peer)"))
+            ServerAPI.count(login: "throttled")
             return .error(429, "too many failed logins: try again in \(Int(wait.rounded(.up))) s", headers: [("Retry-After", "\(Int(wait.rounded(.up)))")])
         }
         let account = try store.catalog.accounts().first { $0.name == body.account }
@@ -354,10 +359,12 @@ public final class ServerAPI: Sendable {
         guard var account, matches else {
             throttle.withLock { throttle in keys.forEach { throttle.failed($0, at: now) } }
             audit(OperatorEvent(who: name, action: .loginFailed, detail: "wrong account or password from \(request.peer)"))
+            ServerAPI.count(login: "failed")
             return .error(401, "wrong account or password")
         }
         if let unusable = account.unusable(at: now) {
             audit(OperatorEvent(who: name, action: .loginFailed, detail: "\(unusable) (from \(request.peer))"))
+            ServerAPI.count(login: "refused")
             return .error(403, unusable)
         }
         throttle.withLock { throttle in keys.forEach { throttle.succeeded($0) } }
@@ -371,6 +378,7 @@ public final class ServerAPI: Sendable {
         account.lastLogin = now
         try store.catalog.updateAccount(account)
         audit(OperatorEvent(who: account.name, action: .login, detail: "session \(session.id) from \(request.peer)"))
+        ServerAPI.count(login: "ok")
         return .json(LoginResponse(token: token, session: info(.account(account), session)))
     }
 

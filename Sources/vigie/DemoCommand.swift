@@ -55,7 +55,7 @@ struct Demo: ParsableCommand {
         do {
             let remote = try RemoteSite.connect(socket)
             let (layout, _) = try WallLayout.load(path: layoutPath, inventory: remote.inventory)
-            console.launch(remote: remote, layout: layout, layoutPath: layoutPath)
+            try console.launch(remote: remote, layout: layout, layoutPath: layoutPath)
         } catch {
             Demo.stop(recorder, root: root.path)
             if let error = error as? ConfigurationError {

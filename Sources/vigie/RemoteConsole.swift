@@ -97,6 +97,35 @@ struct RemoteSite {
     }
 }
 
+/// The console's session, asked of the recorder every 2 s in the background: revoked,
+/// expired or its account disabled, the console is cut (a recorder away is no end: the
+/// console waits for it).
+final class SessionWatch: Sendable {
+    private let ended = Mutex<String?>(nil)
+    private let stopping = Atomic<Bool>(false)
+
+    init(service: RecorderService) {
+        let thread = Thread { [self] in
+            while !stopping.load(ordering: .relaxed) {
+                Thread.sleep(forTimeInterval: 2)
+                do throws(ServiceError) {
+                    _ = try service.session()
+                } catch {
+                    if error.kind == .unauthenticated || error.kind == .refused {
+                        ended.withLock { $0 = error.description }
+                        return
+                    }
+                }
+            }
+        }
+        thread.name = "session watch"
+        thread.start()
+    }
+
+    var endedBecause: String? { ended.withLock { $0 } }
+    func stop() { stopping.store(true, ordering: .relaxed) }
+}
+
 /// The console's audit entries, sent to the recorder in the background: the console's
 /// thread never waits for the network; a bounded queue keeps the newest if the recorder is
 /// away for long, and says how many were lost.

@@ -73,7 +73,7 @@ struct WallCommand: ParsableCommand {
         for warning in wallLayout.warnings { printError(warning.description) }
 
         if let remote {
-            console.launch(remote: remote, layout: wallLayout, layoutPath: layoutPath)
+            try console.launch(remote: remote, layout: wallLayout, layoutPath: layoutPath)
         } else {
             try console.launch(inventory: inventory, layout: wallLayout, layoutPath: layoutPath)
         }
@@ -189,19 +189,26 @@ struct ConsoleArguments: ParsableArguments {
     /// The console as the recorder's client: pictures relayed, audit written by the recorder.
     func launch(
         remote: RemoteSite, layout: WallLayout, layoutPath: String?, playback: (camera: String, at: Date, speed: Double)? = nil, reason: String? = nil
-    ) {
+    ) throws {
         var options = ConsoleOptions(operatorName: remote.session.account)
         options.mayView = remote.mayView
         options.playbackRefusal = remote.playbackRefusal
         configure(&options)
         options.startPlayback = playback
         options.reason = reason
+        let watch = SessionWatch(service: remote.service)
+        options.sessionEnded = { watch.endedBecause }
         let audit = RemoteAuditSink(service: remote.service)
         let console = WallConsole(
             core: remote.core, recordings: remote.recordings, layout: layout, layoutPath: layoutPath, options: options, audit: audit)
         console.run()
-        audit.finish()
+        watch.stop()
+        audit.finish(timeout: console.endedBecause == nil ? 5 : 0.5)
         remote.core.shutdown()
+        if let why = console.endedBecause {
+            printError("vigie: disconnected by the recorder: \(why)")
+            throw ExitCode(77)
+        }
     }
 }
 
@@ -265,7 +272,7 @@ struct Play: ParsableCommand {
                 printError("vigie play: refused: \(refusal)")
                 throw ExitCode(77)
             }
-            console.launch(remote: remote, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason)
+            try console.launch(remote: remote, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason)
         } else {
             try console.launch(inventory: inventory, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason)
         }

@@ -94,3 +94,57 @@ import Testing
         }
     }
 }
+
+/// A console under a recorder that goes away and comes back, and under a session that is
+/// revoked: the first waits and resumes by itself, the second is cut within seconds.
+@Suite(.serialized) struct ServerConsoleLifeTests {
+    @Test func aRestartedRecorderIsRejoinedAndARevokedSessionIsCut() throws {
+        let vigie = try #require(WallConsoleTests.vigie, "build vigie first")
+        let fixture = try RTSPFixture(cameras: 1, basePort: RTSPFixture.randomBasePort())
+        defer { fixture.stopAll() }
+        let folder = TestPaths.temporaryFolder("console-life")
+        let site = folder.appendingPathComponent("site.yaml"), storage = folder.appendingPathComponent("storage")
+        try "site:\n  name: Test\n  timezone: Europe/Paris\ncameras:\n  - id: cam0\n    name: Quai\n    location: Loopback\n    main: \(fixture.urls[0])\n"
+            .write(to: site, atomically: true, encoding: .utf8)
+        let common = ["--site", site.path, "--storage", storage.path]
+        for (name, role, password) in [("chef", "supervisor", "correct horse battery"), ("agent", "operator", "agent password 1")] {
+            #expect(try runProgram(vigie, ["accounts", "add", name, "--role", role] + common, input: password + "\n").status == 0)
+        }
+        let port = 30_000 + Int.random(in: 0..<5000)
+        let log = folder.appendingPathComponent("record.log").path
+        func startRecorder() throws -> ChildProcess {
+            let process = try ChildProcess(vigie, ["record"] + common + ["--segment-seconds", "4", "--duration", "120", "--listen", "127.0.0.1:\(port)"], stderr: log)
+            #expect(eventually(timeout: 30, every: 0.2) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("over TLS 1.3; certificate") })
+            return process
+        }
+        var recorder = try startRecorder()
+        defer {
+            recorder.kill(SIGTERM)
+            _ = recorder.wait()
+        }
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let line = try #require(text.split(separator: "\n").first { $0.contains("over TLS 1.3; certificate") })
+        let fingerprint = String(try #require(line.split(separator: " ").last).dropLast())
+        let config = folder.appendingPathComponent("config").path, state = folder.appendingPathComponent("state").path
+        let server = "127.0.0.1:\(port)"
+        #expect(try runProgram(vigie, ["login", "--server", server, "--user", "agent", "--fingerprint", fingerprint], environment: ["XDG_CONFIG_HOME": config], input: "agent password 1\n").status == 0)
+        let console = try WallConsoleTests.Session(command: "XDG_CONFIG_HOME=\(config) VIGIE_STATE=\(state) \(vigie) wall --server \(server) --colors truecolor")
+        func pictures() -> Bool { console.screen(colours: true).components(separatedBy: "48;2;").count > 30 }
+        #expect(eventually(timeout: 30) { pictures() }, "\(console.screen())")
+
+        // The recorder stops: the console says so and waits; restarted, it is rejoined (same session).
+        recorder.kill(SIGTERM)
+        _ = recorder.wait()
+        try? FileManager.default.removeItem(atPath: log)
+        #expect(eventually(timeout: 20) { console.screen().contains("NO SIGNAL") }, "\(console.screen())")
+        recorder = try startRecorder()
+        #expect(eventually(timeout: 40) { !console.screen().contains("NO SIGNAL") && pictures() }, "\(console.screen())")
+        #expect(console.statusLine.contains("op: agent"))
+
+        // Its session revoked (by the supervisor, here as the Unix user mapped to chef): cut within seconds.
+        let revoked = try runProgram(vigie, ["accounts", "revoke", "agent"] + common)
+        #expect(revoked.status == 0 && revoked.stdout.contains("1 session(s) of agent revoked"), "\(revoked)")
+        #expect(eventually(timeout: 10) { console.screen().contains("EXIT=77") }, "\(console.screen())")
+        #expect(console.screen().contains("disconnected by the recorder"), "\(console.screen())")
+    }
+}

@@ -112,6 +112,8 @@ import Testing
         #expect(try login("tech", "wrong").status == 401)
         let throttled = try Self.curl(tls + ["-i", "-d", "{\"account\":\"tech\",\"password\":\"technician pass 2\"}", "\(recorder.base)/v1/login"])
         #expect(throttled.status == 429 && throttled.body.lowercased().contains("retry-after:"), "\(throttled)")
+        let counted = try Self.curl(["--unix-socket", recorder.socket, "http://vigie/metrics"]).body
+        #expect(counted.contains("vigie_logins_total{result=\"failed\"} 3") && counted.contains("vigie_logins_total{result=\"throttled\"} 1"), "\(counted)")
 
         // vigie's own client: login with the pinned fingerprint, a wrong fingerprint refused.
         let config = folder.appendingPathComponent("config").path
