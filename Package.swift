@@ -112,10 +112,12 @@ let package = Package(
             dependencies: ["RecorderCore", "Render", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
-        // The ncurses program: the only module that imports ncurses.
+        // The console without its terminal: keys in, actions out (pure Swift, tested without a tty).
+        .target(name: "ConsoleCore", dependencies: ["RecorderCore"], swiftSettings: swiftSettings),
+        // The ncurses view of the console: the only module that imports ncurses.
         .target(
             name: "Console",
-            dependencies: ["CNcursesw", "Wall", "Render", "RecorderCore", "Media", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CNcursesw", "ConsoleCore", "Wall", "Render", "RecorderCore", "Media", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -141,6 +143,7 @@ let package = Package(
         // Drives the built `vigie` in tmux (depends on the executable being built first), and
         // reads terminfo through the console's ncurses.
         .testTarget(name: "ConsoleTests", dependencies: ["TestSupport", "Render", "Console"], swiftSettings: swiftSettings),
+        .testTarget(name: "ConsoleCoreTests", dependencies: ["ConsoleCore", "RecorderCore"], swiftSettings: swiftSettings),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Media", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RecorderCoreTests",

@@ -9,6 +9,7 @@
 #     showing a picture; p50, p95, max. Side by side: the same wall embedded (no recorder,
 #     it opens the cameras itself).
 #   bench/consoles.sh [SECONDS] [COUNTS] [ZAPS]   (default 60 "1 2 4" 20; needs `make release` and tmux)
+#   ZAP_ONLY=1 bench/consoles.sh                   (the zap alone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -50,10 +51,13 @@ trap 'kill $recorder 2>/dev/null || true; tmux kill-server 2>/dev/null || true' 
 for _ in $(seq 300); do [ -S "$socket" ] && break; sleep 0.1; done
 sleep 10  # every camera recording
 
-t0=$(ticks $recorder); sleep "$seconds"; t1=$(ticks $recorder)
-idle=$(cpu_percent "$t0" "$t1" "$seconds")
-echo "recorder alone (60 cameras recorded, no console): CPU $idle% of one core"
+if [ -z "${ZAP_ONLY:-}" ]; then
+  t0=$(ticks $recorder); sleep "$seconds"; t1=$(ticks $recorder)
+  idle=$(cpu_percent "$t0" "$t1" "$seconds")
+  echo "recorder alone (60 cameras recorded, no console): CPU $idle% of one core"
+fi
 
+[ -n "${ZAP_ONLY:-}" ] && counts=""  # ZAP_ONLY=1: the zap measures alone
 for n in $counts; do
   for ((i = 1; i <= n; i++)); do
     tmux new-session -d -s "console-$i" -x 200 -y 60 \
@@ -77,6 +81,7 @@ done
 
 zap() {  # zap SLUG LABEL COMMAND...
   local slug=$1 label=$2; shift 2
+  sleep 1  # a tmux server whose last session was just killed is still exiting
   tmux new-session -d -s zap -x 200 -y 60 "COLORTERM=truecolor VIGIE_STATE=$work/state-zap $* --layout $work/zap.yaml --colors truecolor --statistics $work/zap-$slug.txt"
   sleep 8
   for ((z = 0; z <= zaps; z++)); do tmux send-keys -t zap n; sleep 3; done

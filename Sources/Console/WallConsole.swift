@@ -4,6 +4,7 @@ import Media
 public import RecorderCore
 public import Wall
 public import Render
+import ConsoleCore
 
 /// How the console draws pictures.
 public struct ConsoleOptions: Sendable {
@@ -80,31 +81,25 @@ public final class WallConsole {
         var shownBanner: String?
     }
 
-    private enum Mode: Equatable {
-        case wall
-        case isolated(cameraID: String)
+    private typealias Mode = ConsoleState.Mode
+    /// The console's state without its terminal: mode, overlay, selection, filter.
+    private var state = ConsoleState()
+    private var mode: Mode {
+        get { state.mode }
+        set { state.mode = newValue }
     }
-
-    private enum Overlay: Equatable {
-        case none, help, confirmQuit
-        case prompt(kind: Character, text: String)
-        /// The isolated camera's neighbours, to choose the next one by its key.
-        case neighbours(of: String, ids: [String])
+    private var overlay: ConsoleState.Overlay { state.overlay }
+    private var selected: Int {
+        get { state.selected }
+        set { state.selected = newValue }
     }
-
-    /// The keys that pick a neighbour: 1 to 9, then a to w (a camera has at most 32).
-    static let choiceKeys: [Character] = Array("123456789abcdefghijklmnopqrstuvw")
-
-    private var mode = Mode.wall
-    private var overlay = Overlay.none
-    private var selected = 0
+    private var filter: ConsoleState.Filter? { state.filter }
     private var tiles: [Tile] = []
     private var preloaded: [String: FrameSubscription] = [:]
     /// The shape of each camera stream's picture, once its stream said.
     private var knownAspects: [String: Double] = [:]
     /// The page whose cameras were connected ahead of its zap (done once per zap).
     private var preloadedPage: String?
-    private var filter: (text: String, ids: [String])?
     private var message: (text: String, until: Date)?
     private var chromeDirty = true
     private var running = true
@@ -558,7 +553,7 @@ public final class WallConsole {
             let name = core.inventory.camera(of)?.name ?? of
             let lines = ["Neighbours of \(name): press the key (Esc: stay)"] + ids.enumerated().map { index, id in
                 let camera = core.inventory.camera(id)
-                return "\(WallConsole.choiceKeys[index])  \(camera.map { "\($0.number) \($0.name) — \($0.location)" } ?? id)"
+                return "\(ConsoleState.choiceKeys[index])  \(camera.map { "\($0.number) \($0.name) — \($0.location)" } ?? id)"
             }
             let width = min(curses.columns - 2, max(40, (lines.map(\.count).max() ?? 0) + 4))
             let top = max(0, curses.rows - 2 - lines.count), left = max(0, (curses.columns - width) / 2)
@@ -578,160 +573,69 @@ public final class WallConsole {
 
     // MARK: - Keys
 
+    /// A key: the state decides, the console carries the actions out.
     private func handle(_ key: Curses.Key, now: Date) {
         chromeDirty = true
-        switch overlay {
-        case .help:
-            overlay = .none
-            rebuildAfterOverlay()
-            return
-        case .confirmQuit:
-            if key == .character("y") || key == .character("Y") { running = false } else { overlay = .none }
-            return
-        case .prompt(let kind, let text):
-            handlePrompt(key, kind: kind, text: text, now: now)
-            return
-        case .neighbours(let of, let ids):
-            overlay = .none
-            rebuildAfterOverlay()
-            if case .character(let character) = key, let index = WallConsole.choiceKeys.firstIndex(of: character), index < ids.count {
-                isolate(ids[index], detail: "neighbour \(index + 1) of \(of)")
-            }
-            return
-        case .none:
-            break
-        }
+        let given: ConsoleKey
         switch key {
-        case .resize:
+        case .character(let character): given = .character(character)
+        case .up: given = .up
+        case .down: given = .down
+        case .left: given = .left
+        case .right: given = .right
+        case .enter: given = .enter
+        case .escape: given = .escape
+        case .backspace: given = .backspace
+        case .pageUp: given = .pageUp
+        case .pageDown: given = .pageDown
+        case .resize: given = .resize
+        case .click(let row, let column, let double):
+            let geometry = TileGeometry(screenColumns: curses.columns, screenRows: curses.rows, gridColumns: grid.columns, gridRows: grid.rows)
+            guard let index = geometry.tile(atRow: row, column: column) else { return }
+            given = .clickTile(index: index, double: double)
+        }
+        let context = ConsoleState.Context(
+            now: now, tiles: tiles.map(\.cameraID), gridColumns: grid.columns, inventory: core.inventory, mayView: options.mayView,
+            playbackPaused: player?.current.paused)
+        for action in state.handle(given, context) { perform(action, now: now) }
+    }
+
+    private func perform(_ action: ConsoleAction, now: Date) {
+        switch action {
+        case .quit: running = false
+        case .rebuildTiles: rebuildTiles()
+        case .redrawAll: rebuildAfterOverlay()
+        case .clearScreen: curses.clearAll()
+        case .isolate(let camera, let detail): isolate(camera, detail: detail)
+        case .returnToWall(let from): returnToWall(from: from)
+        case .startPlayback(let time): startPlayback(at: time, speed: 1)
+        case .seekPlaybackBy(let seconds): player?.seek(by: seconds)
+        case .seekPlaybackTo(let time): player?.seek(to: time)
+        case .togglePlaybackPause: player?.togglePause()
+        case .changePlaybackSpeed(let step): player?.changeSpeed(by: step)
+        case .stepPlayback: player?.step()
+        case .backToLive:
+            stopPlayback()
             rebuildTiles()
-        case .character("?"):
-            overlay = .help
-            curses.clearAll()
-        case .character("q"):
-            overlay = .confirmQuit
-        case .character(":"), .character("/"):
-            if case .character(let kind) = key { overlay = .prompt(kind: kind, text: "") }
-        case .character(" ") where player != nil:
-            player?.togglePause()
-        case .character("["), .character("]"), .character("{"), .character("}"):
-            guard case .isolated = mode, case .character(let character) = key else { break }
-            let step: Double = ["[": -10, "]": 10, "{": -60, "}": 60][character] ?? 0
-            if let player {
-                player.seek(by: step)
-            } else if step < 0 {
-                startPlayback(at: now.addingTimeInterval(step), speed: 1)  // rewind from live
-            }
-        case .character("t"):
-            if case .isolated = mode { overlay = .prompt(kind: "t", text: "") }
-        case .character("+"), .character("="): player?.changeSpeed(by: 1)
-        case .character("-"): player?.changeSpeed(by: -1)
-        case .character("."):
-            if player?.current.paused == true { player?.step() }
-        case .character("L"):
-            if player != nil {
-                stopPlayback()
-                rebuildTiles()
-                showMessage("live", now: now)
-            }
-        case .character(" "):
+            showMessage("live", now: now)
+        case .toggleRotation:
             scheduler.togglePause(now: now)
             record(scheduler.paused ? .rotationPaused : .rotationResumed, detail: scheduler.current.name)
-        case .character("n"), .pageDown:
-            if mode == .wall {
-                scheduler.next(now: now)
-                record(.pageChanged, detail: "next: \(scheduler.current.name)")
-                rebuildTiles()
-            }
-        case .character("p"), .pageUp:
-            if mode == .wall {
-                scheduler.previous(now: now)
-                record(.pageChanged, detail: "previous: \(scheduler.current.name)")
-                rebuildTiles()
-            }
-        case .character("g"):
-            guard mode == .wall else { break }
+        case .nextPage:
+            scheduler.next(now: now)
+            record(.pageChanged, detail: "next: \(scheduler.current.name)")
+            rebuildTiles()
+        case .previousPage:
+            scheduler.previous(now: now)
+            record(.pageChanged, detail: "previous: \(scheduler.current.name)")
+            rebuildTiles()
+        case .nextGrid:
             let current = gridSizes.firstIndex { $0.0 == scheduler.layout.columns && $0.1 == scheduler.layout.rows } ?? -1
             let next = gridSizes[(current + 1) % gridSizes.count]
             scheduler.replaceLayout(scheduler.layout.withGrid(columns: next.0, rows: next.1), now: now)
             showMessage("grid \(next.0)x\(next.1)", now: now)
             rebuildTiles()
-        case .enter, .character("i"):
-            if mode == .wall, selected < tiles.count { isolate(tiles[selected].cameraID) }
-        case .escape, .backspace:
-            if case .isolated = mode {
-                returnToWall()
-            } else if filter != nil {
-                filter = nil
-                rebuildTiles()
-            }
-        case .up, .character("k"): moveSelection(rows: -1)
-        case .down, .character("j"): moveSelection(rows: 1)
-        case .left, .character("h"):
-            if case .isolated(let id) = mode { stepCamera(from: id, by: -1) } else { moveSelection(columns: -1) }
-        case .right, .character("l"):
-            if case .isolated(let id) = mode { stepCamera(from: id, by: 1) } else { moveSelection(columns: 1) }
-        case .character("N"):
-            guard case .isolated(let id) = mode, let camera = core.inventory.camera(id) else { break }
-            let neighbours = camera.neighbours.filter { options.mayView($0) && core.inventory.camera($0) != nil }
-            if neighbours.isEmpty {
-                showMessage("\(camera.name) has no neighbouring camera in the site file", now: now)
-            } else {
-                overlay = .neighbours(of: id, ids: Array(neighbours.prefix(WallConsole.choiceKeys.count)))
-            }
-        case .click(let row, let column, let double):
-            guard mode == .wall else { break }
-            let geometry = TileGeometry(screenColumns: curses.columns, screenRows: curses.rows, gridColumns: grid.columns, gridRows: grid.rows)
-            if let index = geometry.tile(atRow: row, column: column), index < tiles.count {
-                selected = index
-                if double { isolate(tiles[index].cameraID) }
-            }
-        default:
-            break
-        }
-    }
-
-    private func handlePrompt(_ key: Curses.Key, kind: Character, text: String, now: Date) {
-        switch key {
-        case .escape:
-            overlay = .none
-        case .backspace:
-            overlay = .prompt(kind: kind, text: String(text.dropLast()))
-        case .enter:
-            overlay = .none
-            let query = text.trimmingCharacters(in: .whitespaces)
-            guard !query.isEmpty else { return }
-            if kind == "t" {
-                do {
-                    let time = try LocalTime.parse(query, timeZone: timeZone)
-                    if let player { player.seek(to: time) } else { startPlayback(at: time, speed: 1) }
-                } catch {
-                    showMessage(error.description, now: now)
-                }
-            } else if kind == ":" {
-                if let camera = core.inventory.camera(query), options.mayView(camera.id) {
-                    isolate(camera.id, detail: "typed \(query)")
-                } else {
-                    showMessage("no camera \(query)", now: now)
-                }
-            } else {
-                let folded = query.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
-                let ids = core.inventory.cameras.filter {
-                    ($0.name + " " + $0.location + " " + $0.id).folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
-                        .contains(folded)
-                }.map(\.id)
-                if ids.isEmpty {
-                    showMessage("no camera matches \(query)", now: now)
-                } else {
-                    filter = (query, ids)
-                    mode = .wall
-                    selected = 0
-                    rebuildTiles()
-                }
-            }
-        case .character(let character):
-            overlay = .prompt(kind: kind, text: text + String(character))
-        default:
-            break
+        case .message(let text): showMessage(text, now: now)
         }
     }
 
@@ -745,30 +649,19 @@ public final class WallConsole {
         }
     }
 
-    private func moveSelection(rows: Int = 0, columns: Int = 0) {
-        guard mode == .wall, !tiles.isEmpty else { return }
-        let gridColumns = grid.columns
-        var row = selected / gridColumns + rows, column = selected % gridColumns + columns
-        row = max(0, min(row, (tiles.count - 1) / gridColumns))
-        column = max(0, min(column, gridColumns - 1))
-        selected = min(tiles.count - 1, row * gridColumns + column)
-    }
-
+    /// The camera full pane (the state chose it and set the mode). In playback, the next
+    /// camera plays at the same time (following someone street by street).
     private func isolate(_ cameraID: String, detail: String? = nil) {
-        guard options.mayView(cameraID) else { return }
-        // In playback, the next camera plays at the same time (following someone street by street).
         let playing = player.map { ($0.current.position, $0.current.speed) }
         stopPlayback()
-        mode = .isolated(cameraID: cameraID)
         record(.isolated, cameraID: cameraID, detail: detail)
         rebuildTiles()
         if let playing { startPlayback(at: playing.0, speed: playing.1) }
     }
 
-    private func returnToWall() {
+    private func returnToWall(from id: String) {
         stopPlayback()
-        if case .isolated(let id) = mode { record(.returnedToWall, cameraID: id) }
-        mode = .wall
+        record(.returnedToWall, cameraID: id)
         rebuildTiles()
     }
 
@@ -858,12 +751,6 @@ public final class WallConsole {
         guard let facts else { return }
         facts.want(cameras: tiles.map(\.cameraID), timeline: player.map { ($0.camera, $0.current.position) })
         recording = facts.marks
-    }
-
-    private func stepCamera(from id: String, by step: Int) {
-        let cameras = core.inventory.cameras.filter { options.mayView($0.id) }
-        guard let index = cameras.firstIndex(where: { $0.id == id }) else { return }
-        isolate(cameras[(index + step + cameras.count) % cameras.count].id)
     }
 
     private let started = MonotonicClock.seconds()
