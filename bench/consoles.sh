@@ -89,6 +89,13 @@ zap() {  # zap SLUG LABEL COMMAND...
   for _ in $(seq 300); do [ -s "$work/zap-$slug.txt" ] && break; sleep 0.1; done
   tmux kill-session -t zap 2>/dev/null || true
   echo "zap, $label: $(grep -h '^zaps=' "$work/zap-$slug.txt" || echo 'no zap measured'), $(grep -h '^zaps_incomplete' "$work/zap-$slug.txt" || true)"
+  # The first three zaps show pages 2 to 4 for the first time (their streams opened then);
+  # the others come back to pages seen in the last minute.
+  local all
+  all=$(grep -h '^zap_ms=' "$work/zap-$slug.txt" | cut -d= -f2 | tr , '\n')
+  echo "  first visits of a page: $(echo "$all" | head -n 3 | paste -sd, -) ms; pages seen before: $(echo "$all" | tail -n +4 | sort -n |
+    awk '{ v[NR] = $1 } END { printf "%d zaps, p50 %d ms, p95 %d ms, max %d ms", NR, v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.5)], v[NR] }')"
+  return 0
 }
 zap remote "through the recorder (its socket)" "$vigie" wall --server "$socket"
 kill $recorder; wait $recorder 2>/dev/null || true

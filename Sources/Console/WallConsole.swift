@@ -777,6 +777,7 @@ public final class WallConsole {
         guard !sorted.isEmpty else { return "" }
         func at(_ share: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * share).rounded(.up)) - 1)] * 1000 }
         return String(format: "zaps=%d zap_p50_ms=%.0f zap_p95_ms=%.0f zap_max_ms=%.0f\n", sorted.count, at(0.5), at(0.95), sorted.last! * 1000)
+            + "zap_ms=" + delays.dropFirst().map { String(Int(($0 * 1000).rounded())) }.joined(separator: ",") + "\n"
     }
 
     // MARK: - Layout reload and audit

@@ -258,6 +258,9 @@ public final class LiveFeed: Sendable {
                 || shared.packets.contains { $0.subscription != nil } || MonotonicClock.seconds() < shared.lingerUntil)
     }
 
+    /// The most a feed keeps of its current group of pictures.
+    static let groupLimit = (packets: 400, bytes: 16 << 20)
+
     private struct SizeKey: Hashable {
         let width: Int
         let height: Int
@@ -269,6 +272,11 @@ public final class LiveFeed: Sendable {
         var first = true
         let video = source.video
         var checks = 0
+        // The packets since the last keyframe: a viewer that comes while the feed runs (a
+        // zap back to a page within the linger) is caught up from them and sees a picture at
+        // once, not at the next keyframe. Bounded; over the bound, the next keyframe again.
+        var groupOfPictures: [Packet] = []
+        var groupBytes = 0
         while true {
             // Demand is checked every few packets, not every packet (cheap either way).
             checks += 1
@@ -293,6 +301,19 @@ public final class LiveFeed: Sendable {
                 for subscriber in packetSubscribers { subscriber.push(.streamStarted(video)) }
             }
             for subscriber in packetSubscribers { subscriber.push(.packet(packet, receivedAt: now.timeIntervalSince1970)) }
+            if packet.isKeyframe {
+                groupOfPictures.removeAll(keepingCapacity: true)
+                groupBytes = 0
+            }
+            if packet.isKeyframe || !groupOfPictures.isEmpty {
+                if groupOfPictures.count < LiveFeed.groupLimit.packets && groupBytes + packet.size <= LiveFeed.groupLimit.bytes {
+                    groupOfPictures.append(packet)
+                    groupBytes += packet.size
+                } else {
+                    groupOfPictures.removeAll()
+                    groupBytes = 0
+                }
+            }
 
             guard !frameSubscribers.isEmpty else {
                 decoder = nil  // nobody watches: nothing is decoded
@@ -300,13 +321,23 @@ public final class LiveFeed: Sendable {
                 continue
             }
             if decoder == nil {
-                guard packet.isKeyframe else { continue }  // a new viewer starts at a keyframe
+                // A new viewer starts at the last keyframe: this one, or the cached group's.
+                guard groupOfPictures.first?.isKeyframe == true else { continue }
                 do {
                     // Viewers see pictures far smaller than the stream: preview decoding (no deblocking).
                     decoder = try Decoder(parameters: video.parameters, timeBase: video.timeBase, threads: 1, forPreview: true)
                 } catch {
                     logger.error("\(cameraID)/\(stream): \(error)")
                     throw error
+                }
+                // Caught up from the keyframe: decoded, not scaled nor shown (the picture shown is this packet's).
+                for earlier in groupOfPictures.dropLast() {
+                    do {
+                        try decoder!.send(earlier)
+                        while try decoder!.receive() != nil {}
+                    } catch {
+                        logger.debug("\(cameraID)/\(stream) catching up: \(error)")
+                    }
                 }
             }
             do {

@@ -46,8 +46,9 @@ final class LiveRelays: Sendable {
 }
 
 /// One camera stream relayed: a thread takes the feed's packets and offers each to every
-/// viewer; it ends when the last viewer leaves (the feed lingers, then disconnects if
-/// nothing else, the recorder for one, wants it).
+/// viewer. It stays `keepWarm` seconds after the last viewer leaves, its group of pictures
+/// kept current, so that a console zapping back to the page paints it at once; then it
+/// ends (the feed lingers, then disconnects if nothing else, the recorder for one, wants it).
 final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
     private let feed: LiveFeed
     private let lock = NSLock()
@@ -58,6 +59,9 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
     private var groupBytes = 0
     private var running = true
     private let onEnd: @Sendable (LiveRelay) -> Void
+    /// Seconds a relay with no viewer goes on (a wall zapping through its pages comes back
+    /// to a page within minutes): only packets, no decoding, one camera session it has anyway.
+    static let keepWarm: Double = 120
     private let logger = Logger(label: "vigie.relay")
     static let groupLimit = (packets: 600, bytes: 24 << 20)
     private let viewersGauge: Gauge
@@ -123,13 +127,13 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
         }
         var idleSince: Double? = nil
         while true {
-            // The last viewer left: a short grace (a zap back), then the relay ends. Decided
+            // The last viewer left: kept warm a while (a zap back), then the relay ends. Decided
             // under the lock, so a viewer joining at that moment is either seen or refused.
             let now = MonotonicClock.seconds()
             let alive = lock.withLock { () -> Bool in
                 guard running else { return false }
                 if viewers.isEmpty {
-                    if let since = idleSince, now - since > 5 {
+                    if let since = idleSince, now - since > LiveRelay.keepWarm {
                         running = false
                         return false
                     }
