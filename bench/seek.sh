@@ -38,7 +38,7 @@ fi
 echo "catalog: $(sqlite3 "$store/catalog.sqlite" "SELECT COUNT(*) FROM segments") segments, $(du -h "$store/catalog.sqlite" | cut -f1)"
 
 # The server, and an account to log in over TLS (the store's first: it maps this Unix user).
-if [ "$(sqlite3 "$store/catalog.sqlite" "SELECT COUNT(*) FROM accounts")" = 0 ]; then
+if ! "$vigie" accounts show bench --site "$site" --storage "$store" > /dev/null 2>&1; then
   echo "bench password 1" | "$vigie" accounts add bench --role supervisor --unix-user "$(id -un)" --site "$site" --storage "$store" > /dev/null
 fi
 "$vigie" bench serve --site "$site" --storage "$store" --listen 127.0.0.1:0 --log-level error 2> "$work/serve.log" &
