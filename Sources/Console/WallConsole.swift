@@ -20,7 +20,10 @@ public struct ConsoleOptions: Sendable {
     /// written to the audit log when refused).
     public var playbackRefusal: @Sendable (String) -> String? = { _ in nil }
     public var threshold: Int = 10
-    public var framesPerSecond: Double = 25
+    /// How often the console looks for new pictures (and keys): twice the cameras' 25 frames
+    /// a second, so that a picture arriving late or early (network jitter) is not replaced in
+    /// its slot by the next one before it was drawn. Each new picture is drawn once.
+    public var turnsPerSecond: Double = 50
     /// Where to write a summary when the console stops (frames per tile, bytes): benchmarks.
     public var statisticsPath: String?
     /// What the terminal said of itself (probed before ncurses starts), if it answered.
@@ -188,7 +191,7 @@ public final class WallConsole {
         } else {
             rebuildTiles()
         }
-        let period = 1 / options.framesPerSecond
+        let period = 1 / options.turnsPerSecond
         var deadline = MonotonicClock.seconds()
         let logger = Logger(label: "vigie.console")
         while running {

@@ -171,9 +171,12 @@ struct ConsoleArguments: ParsableArguments {
                 throw StorageOptions.exit(error, command: "vigie: cannot record")
             }
         }
+        // The audit log written off the console's thread; what is queued is written before the end.
+        let audit = QueuedAuditSink(store.audit)
         let console = WallConsole(
-            core: core, recordings: LocalRecordings(store: store), layout: layout, layoutPath: layoutPath, options: options, audit: store.audit)
+            core: core, recordings: LocalRecordings(store: store), layout: layout, layoutPath: layoutPath, options: options, audit: audit)
         console.run()
+        audit.finish()
         recorder?.stop()
         core.shutdown()
     }

@@ -53,7 +53,10 @@ import Testing
         deinit { _ = try? tmux(["kill-session", "-t", name]) }
     }
 
-    @Test func theWallShowsPicturesZapsIsolatesAndQuits() throws {
+    /// The same wall and keys embedded (the console opens the cameras) and as the client of a
+    /// recorder on its socket (the cameras relayed by it): the console cannot tell them apart.
+    @Test(arguments: ["embedded", "recorder"])
+    func theWallShowsPicturesZapsIsolatesAndQuits(through: String) throws {
         let vigie = try #require(WallConsoleTests.vigie, "build vigie first")
         let folder = TestPaths.temporaryFolder("wall-site")
         let site = folder.appendingPathComponent("site.yaml"), layout = folder.appendingPathComponent("wall.yaml")
@@ -69,8 +72,26 @@ import Testing
         // Footage first, so the test waits on the console, not on the simulator.
         let prepared = try runProgram(vigie, ["sim", "prepare", "--site", site.path, "--stream", "sub"], environment: ["VIGIE_CACHE": cache])
         #expect(prepared.status == 0, "\(prepared.stderr)")
+        var recorder: ChildProcess? = nil
+        defer {
+            recorder?.kill(SIGTERM)
+            _ = recorder?.wait()
+        }
+        var server = ""
+        if through == "recorder" {
+            // A recorder recording one camera (its main stream), relaying them all.
+            #expect(try runProgram(vigie, ["sim", "prepare", "--site", site.path, "--cameras", "a", "--stream", "main"], environment: ["VIGIE_CACHE": cache]).status == 0)
+            let storage = state + "/storage", socket = storage + "/recorder.sock"
+            try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
+            recorder = try ChildProcess(
+                vigie, ["record", "--site", site.path, "--storage", storage, "--cameras", "a", "--duration", "120"],
+                environment: ProcessInfo.processInfo.environment.merging(["VIGIE_CACHE": cache]) { $1 }, stderr: folder.appendingPathComponent("record.log").path)
+            #expect(eventually(timeout: 30) { FileManager.default.fileExists(atPath: socket) })
+            server = " --server \(socket)"
+        }
 
-        let session = try Session(command: "VIGIE_CACHE=\(cache) VIGIE_STATE=\(state) VIGIE_STORAGE=\(state)/storage \(vigie) wall --layout \(layout.path) --colors truecolor")
+        let session = try Session(
+            command: "VIGIE_CACHE=\(cache) VIGIE_STATE=\(state) VIGIE_STORAGE=\(state)/storage \(vigie) wall --layout \(layout.path) --colors truecolor\(server)")
         // Tiles show pictures: truecolor cells in the picture rows, labels with names.
         #expect(eventually(timeout: 30) { session.screen(colours: true).components(separatedBy: "48;2;").count > 200 })
         #expect(session.screen().contains("1 Rue A — Ville"))
@@ -126,8 +147,12 @@ import Testing
         #expect(eventually(timeout: 5) { !session.statusLine.contains("Quit Vigie?") })
         session.keys("q", "y")
         #expect(eventually(timeout: 10) { session.screen().contains("EXIT=0") }, "\(session.screen())")
+        recorder?.kill(SIGTERM)
+        _ = recorder?.wait()
+        recorder = nil
 
-        // Every operator action is in the audit log: who, when, what, which camera; the chain is whole.
+        // Every operator action is in the audit log (written by the recorder through it): who,
+        // when, what, which camera; the chain is whole.
         let events = try runProgram(vigie, ["audit", "show", "--site", site.path, "--storage", state + "/storage"]).stdout
         for action in ["console.start", "wall.pause", "camera.isolate", "camera.return", "console.stop"] {
             #expect(events.contains("  \(action)"), "missing \(action)")
