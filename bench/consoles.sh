@@ -9,7 +9,7 @@
 #     showing a picture; p50, p95, max. Side by side: the same wall embedded (no recorder,
 #     it opens the cameras itself).
 #   bench/consoles.sh [SECONDS] [COUNTS] [ZAPS]   (default 60 "1 2 4" 20; needs `make release` and tmux)
-#   ZAP_ONLY=1 bench/consoles.sh                   (the zap alone)
+#   ZAP_ONLY=1 bench/consoles.sh                   (the zap alone; SKIP_ZAP=1: no zap)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -44,10 +44,14 @@ YAML
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 cpu_percent() { echo "$1 $2 $3" | awk -v hz="$hz" '{ printf "%.1f", ($2 - $1) / hz / $3 * 100 }'; }
+# The whole machine: busy and total jiffies from /proc/stat.
+machine() { awk '/^cpu / { idle = $5 + $6; total = 0; for (f = 2; f <= NF; f++) total += $f; print total - idle, total }' /proc/stat; }
 
 "$vigie" record --storage "$storage" --storage-quota 3G --log-level warning 2> "$work/record.log" &
 recorder=$!
-trap 'kill $recorder 2>/dev/null || true; tmux kill-server 2>/dev/null || true' EXIT
+trap 'kill $recorder 2>/dev/null || true; tmux kill-session -t bench-keeper 2>/dev/null || true' EXIT
+# One session lives through the whole run: tmux's server never exits between the others.
+tmux new-session -d -s bench-keeper "sleep 100000"
 for _ in $(seq 300); do [ -S "$socket" ] && break; sleep 0.1; done
 sleep 10  # every camera recording
 
@@ -64,13 +68,16 @@ for n in $counts; do
       "COLORTERM=truecolor VIGIE_STATE=$work/state-$i $vigie wall --server $socket --layout $work/wall-16.yaml --colors truecolor --statistics $work/stats-$n-$i.txt"
   done
   sleep 5
-  t0=$(ticks $recorder); sleep "$seconds"; t1=$(ticks $recorder)
+  tmux_pid=$(tmux display-message -p '#{pid}')
+  t0=$(ticks $recorder); x0=$(ticks "$tmux_pid"); m0=$(machine)
+  sleep "$seconds"
+  t1=$(ticks $recorder); x1=$(ticks "$tmux_pid"); m1=$(machine)
   for ((i = 1; i <= n; i++)); do tmux send-keys -t "console-$i" q y; done
   for ((i = 1; i <= n; i++)); do
     for _ in $(seq 300); do [ -s "$work/stats-$n-$i.txt" ] && break; sleep 0.1; done
     tmux kill-session -t "console-$i" 2>/dev/null || true
   done
-  echo "$n console(s) of 16 tiles: recorder CPU $(cpu_percent "$t0" "$t1" "$seconds")% (alone $idle%)"
+  echo "$n console(s) of 16 tiles: recorder CPU $(cpu_percent "$t0" "$t1" "$seconds")% (alone $idle%), tmux (the terminals) $(cpu_percent "$x0" "$x1" "$seconds")%, the machine's 2 cores $(echo "$m0 $m1" | awk '{ printf "%.0f", ($3 - $1) / ($4 - $2) * 100 }')% busy"
   for ((i = 1; i <= n; i++)); do
     [ -s "$work/stats-$n-$i.txt" ] || { echo "  console $i: no statistics written (see $work/state-$i/console.log)"; continue; }
     awk -v i="$i" '/frames_per_tile_per_s/ {
@@ -81,7 +88,6 @@ done
 
 zap() {  # zap SLUG LABEL COMMAND...
   local slug=$1 label=$2; shift 2
-  sleep 1  # a tmux server whose last session was just killed is still exiting
   tmux new-session -d -s zap -x 200 -y 60 "COLORTERM=truecolor VIGIE_STATE=$work/state-zap $* --layout $work/zap.yaml --colors truecolor --statistics $work/zap-$slug.txt"
   sleep 8
   for ((z = 0; z <= zaps; z++)); do tmux send-keys -t zap n; sleep 3; done
@@ -97,6 +103,7 @@ zap() {  # zap SLUG LABEL COMMAND...
     awk '{ v[NR] = $1 } END { printf "%d zaps, p50 %d ms, p95 %d ms, max %d ms", NR, v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.5)], v[NR] }')"
   return 0
 }
+[ -n "${SKIP_ZAP:-}" ] && exit 0
 zap remote "through the recorder (its socket)" "$vigie" wall --server "$socket"
 kill $recorder; wait $recorder 2>/dev/null || true
 zap embedded "embedded (no recorder: the console opens the cameras)" "$vigie" wall
