@@ -2,6 +2,7 @@ public import Foundation
 public import Media
 public import RecorderAPI
 public import RecorderCore
+import Synchronization
 
 /// A camera's recordings read through the recorder (GET /v1/playback/{camera}?at= as a
 /// WebSocket): the same packets the segment files hold, in the same order, for the
@@ -15,7 +16,13 @@ public final class RemoteRecordedPackets: RecordedPackets, @unchecked Sendable {
     private let token: String?
     private let reason: String?
     private let timeout: Double
-    private var socket: StreamSocket?
+    /// The open request; set and read by the reading thread, closed by `cancel()` from any.
+    private let open = Mutex<StreamSocket?>(nil)
+    private let cancelled = Atomic<Bool>(false)
+    private var socket: StreamSocket? {
+        get { open.withLock { $0 } }
+        set { open.withLock { $0 = newValue } }
+    }
     private var stream: RecordedStream?
 
     public init(address: ServerAddress, trust: ServerTrust?, token: String?, camera: String, reason: String?, timeout: Double = 10) {
@@ -29,15 +36,22 @@ public final class RemoteRecordedPackets: RecordedPackets, @unchecked Sendable {
 
     private var source: String { "vigie://\(address)/\(camera)/recordings" }
 
+    public func cancel() {
+        cancelled.store(true, ordering: .relaxed)
+        open.withLock { $0?.close() }
+    }
+
     public func position(at target: Date) throws(MediaError) -> RecordedStream? {
         socket?.close()
         socket = nil
         stream = nil
+        if cancelled.load(ordering: .relaxed) { throw MediaError(kind: .cancelled, operation: "play", source: source, message: "cancelled") }
         var path = "/v1/playback/\(StreamSocket.escape(camera))?at=\(Int64(target.timeIntervalSince1970 * 1_000_000))"
         if let reason, !reason.isEmpty { path += "&reason=\(StreamSocket.escape(reason))" }
         let opened = try StreamSocket(
             address: address, trust: trust, token: token, path: path, flowControlled: true, timeout: timeout, source: source)
         socket = opened
+        if cancelled.load(ordering: .relaxed) { opened.close() }
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             switch opened.inbox.pop(until: deadline) {

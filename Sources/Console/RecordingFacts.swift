@@ -46,8 +46,14 @@ final class RecordingFacts: Sendable {
 
     var marks: Set<String> { found.withLock { $0.marks } }
 
-    /// The spans of `camera` around `at`, when they were fetched.
-    func spans(camera: String) -> RecordedSpans? { found.withLock { $0.spans?.camera == camera ? $0.spans : nil } }
+    /// The spans of `camera` over the whole of `from...to`, when they were fetched (a jump
+    /// elsewhere: nil until the new ones come, never a guess).
+    func spans(camera: String, covering from: Date, to: Date) -> RecordedSpans? {
+        found.withLock { found in
+            guard let spans = found.spans, spans.camera == camera, spans.from <= from, spans.to >= to else { return nil }
+            return spans
+        }
+    }
 
     func stop() {
         stopping.store(true, ordering: .relaxed)
@@ -60,7 +66,7 @@ final class RecordingFacts: Sendable {
         while !stopping.load(ordering: .relaxed) {
             let now = Date()
             let want = wanted.withLock { $0 }
-            if now.timeIntervalSince(lastMarks) >= 2 || found.withLock({ $0.marks.isEmpty }) {
+            if now.timeIntervalSince(lastMarks) >= 2 {
                 lastMarks = now
                 if let marks = try? recordings.recording(want.cameras, since: now.addingTimeInterval(-12)) {
                     found.withLock { $0.marks = marks }

@@ -722,9 +722,9 @@ public final class WallConsole {
         let state = player.current
         facts.want(cameras: tiles.map(\.cameraID), timeline: (player.camera, state.position))
         // Until the spans come (from the catalog or the recorder), the row stays empty: never a guess.
-        guard let spans = facts.spans(camera: player.camera) else { return }
         let span = 600.0, row = curses.rows - 2
         let from = state.position.addingTimeInterval(-span / 2), to = state.position.addingTimeInterval(span / 2)
+        guard let spans = facts.spans(camera: player.camera, covering: from, to: to) else { return }
         let label = " \(clock.string(from: from)) ", end = " \(clock.string(from: to)) "
         let width = curses.columns - label.count - end.count
         guard width > 10 else { return }

@@ -346,6 +346,8 @@ public final class LiveFeed: Sendable {
                 // A damaged packet (UDP loss) spoils pictures, not the connection: start again at the next keyframe.
                 logger.debug("\(cameraID)/\(stream) decode: \(error)")
                 decoder = nil
+                groupOfPictures.removeAll()  // never caught up again through the damaged packet
+                groupBytes = 0
             }
         }
     }

@@ -42,6 +42,16 @@ public protocol RecordedPackets: AnyObject {
     func position(at target: Date) throws(MediaError) -> RecordedStream?
     /// The next packet, or the next segment's description; nil at the end of the recordings.
     func read() throws(MediaError) -> RecordedItem?
+    /// Whether footage later than `time` was recorded since (a cheap look, for a player at
+    /// the end of the recordings); false when it cannot tell cheaply.
+    func hasFootage(after time: Date) -> Bool
+    /// Stops a blocked `position` or `read` from another thread (a console leaving playback).
+    func cancel()
+}
+
+extension RecordedPackets {
+    public func hasFootage(after time: Date) -> Bool { false }
+    public func cancel() {}
 }
 
 /// A camera's recorded packets read from its segment files, with the catalog's keyframe
@@ -106,6 +116,11 @@ public final class SegmentPackets: RecordedPackets {
         return described
     }
 
+    public func hasFootage(after time: Date) -> Bool {
+        guard let last = try? store.catalog.segment(camera: camera, before: .distantFuture) else { return false }
+        return last.end > time.addingTimeInterval(0.1)
+    }
+
     public func read() throws(MediaError) -> RecordedItem? {
         guard let demuxer, let current = segment else { return nil }
         while let packet = try demuxer.read() {
@@ -141,6 +156,8 @@ public final class PlaybackReader: @unchecked Sendable {  // used by one thread 
     /// The next segment's description, kept while the decoder drains the previous one.
     private var nextStream: RecordedStream?
     private var ended = true
+    /// The time of the last frame decoded.
+    private var lastTime = Date.distantPast
     /// Where `recordedSize(at:)` left the packets: the seek to that time need not position again.
     private var positioned: Date?
     /// Where the last `seek(to:)` spent its time.
@@ -254,8 +271,9 @@ public final class PlaybackReader: @unchecked Sendable {  // used by one thread 
         while true {
             guard let decoder, let stream, !ended else { return nil }
             if let frame = try decoder.receive() {
-                let seconds = frame.pts.map { frame.timeBase.seconds($0) } ?? 0
-                let time = stream.origin.addingTimeInterval(seconds)
+                // A frame without a timestamp: just after the one before it.
+                let time = frame.pts.map { stream.origin.addingTimeInterval(frame.timeBase.seconds($0)) } ?? lastTime.addingTimeInterval(0.001)
+                lastTime = time
                 return (time, scaleIf(time) ? try scaler.scale(frame) : nil, stream.segmentPath)
             }
             if draining {
@@ -335,6 +353,8 @@ public final class Player: Sendable {
 
     private let state: Mutex<State>
     private let requests = Mutex(Requests())
+    /// Read by the player's thread only; `cancel()` and `hasFootage` are safe from others.
+    nonisolated(unsafe) private let packets: any RecordedPackets
     private let slot = Mutex<LiveFrame?>(nil)
     private let done = DispatchSemaphore(value: 0)
     private let wake = DispatchSemaphore(value: 0)
@@ -347,6 +367,7 @@ public final class Player: Sendable {
     /// Plays recorded packets from anywhere (the segment files, the recorder over the network).
     public init(packets: any RecordedPackets, width: Int, height: Int, at start: Date, speed: Double = 1) throws(MediaError) {
         self.camera = packets.camera
+        self.packets = packets
         self.width = width
         self.height = height
         state = Mutex(State(speed: speed, position: start, watchedFrom: start, watchedTo: start))
@@ -399,10 +420,13 @@ public final class Player: Sendable {
     }
 
     /// Stops the thread (waits up to 5 s).
+    /// Stops the thread: whatever it waits for (a file, the recorder) is cancelled; waits for
+    /// it a moment only, never on a network.
     public func stop() {
         requests.withLock { $0.stop = true }
+        packets.cancel()
         wake.signal()
-        _ = done.wait(timeout: .now() + 5)
+        _ = done.wait(timeout: .now() + 0.5)
     }
 
     private func publish(_ frame: PlaybackFrame) {
@@ -461,7 +485,7 @@ public final class Player: Sendable {
                 if snapshot.ended {
                     // At the end of the recordings (close to live, the recorder still writing):
                     // look again each second for what was written since, and play on from there.
-                    if wake.wait(timeout: .now() + 1) == .timedOut, snapshot.error == nil,
+                    if wake.wait(timeout: .now() + 1) == .timedOut, snapshot.error == nil, packets.hasFootage(after: snapshot.position),
                         let frame = try reader.seek(to: snapshot.position.addingTimeInterval(0.001))
                     {
                         publish(frame)

@@ -294,6 +294,8 @@ final class LiveViewerHandler: ChannelInboundHandler, RemovableChannelHandler {
                     reason.write(webSocketErrorCode: .policyViolation)
                     reason.writeString("session revoked or expired")
                     channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: reason)).whenComplete { _ in channel.close(promise: nil) }
+                    // A console that reads nothing (a paused playback) never takes the close frame: cut anyway.
+                    channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
                     task.cancel()
                 }
             }

@@ -41,6 +41,12 @@ final class PlaybackStreamer: Sendable {
     /// The connection ended: the thread stops at its next packet.
     func stop() { stopped.store(true, ordering: .relaxed) }
 
+    /// The server stops: the connection is closed (a write waited for fails at once).
+    func cancel() {
+        stop()
+        channel.close(promise: nil)
+    }
+
     private func text(_ message: LiveMessage) -> WebSocketFrame {
         var buffer = channel.allocator.buffer(capacity: 512)
         buffer.writeBytes(API.encode(message))
@@ -48,6 +54,13 @@ final class PlaybackStreamer: Sendable {
     }
 
     private func run() {
+        api.register(self, asker: ServerAPI.asker(session: grant.session, peer: grant.peer))
+        defer {
+            api.unregister(self)
+            // The console closes on `end`; one that does not is closed a moment later.
+            let channel = channel
+            channel.eventLoop.scheduleTask(in: .seconds(5)) { channel.close(promise: nil) }
+        }
         let who = grant.actor.name, camera = grant.camera
         api.audit(OperatorEvent(who: who, action: .playback, cameraID: camera, detail: "opened (console at \(grant.peer))", from: at, reason: reason))
         var sent: (from: Date, to: Date)? = nil

@@ -136,6 +136,7 @@ public final class RecorderServer: Sendable {
             return channels
         }
         relays?.stopAll()
+        api.stopPlaybacks()
         for channel in open { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
         try? pool.syncShutdownGracefully()

@@ -137,7 +137,9 @@ public final class ServerAPI: Sendable {
         let kind: LiveGrant.Kind
         if parts.count == 4, parts[1] == "live", core != nil, let stream = StreamChoice(rawValue: parts[3]) {
             kind = .live(stream)
-        } else if parts.count == 3, parts[1] == "playback", let at = ServerAPI.playbackStart(request), ServerAPI.playbackReason(request) != nil {
+        } else if parts.count == 3, parts[1] == "playback", let at = ServerAPI.playbackStart(request), ServerAPI.playbackReason(request) != nil,
+            playbacksOpen(by: ServerAPI.asker(session: identity.session, peer: request.peer)) < ServerAPI.playbacksPerAsker
+        {
             kind = .playback(at: at, reason: request.query["reason"].flatMap { $0.isEmpty ? nil : $0 })
         } else {
             return nil
@@ -145,6 +147,26 @@ public final class ServerAPI: Sendable {
         let grant = LiveGrant(camera: camera.id, kind: kind, actor: identity.actor, session: identity.session, peer: request.peer)
         guard AccessPolicy.refusal(identity.actor, grant.permission, camera: camera.id) == nil else { return nil }
         return grant
+    }
+
+    /// The playbacks being sent, each with who asked (a session, or a local Unix user): at
+    /// most `playbacksPerAsker` at once each (each has a thread and an open file), and all
+    /// stopped when the server stops.
+    let playbacks = Mutex<[ObjectIdentifier: (asker: String, streamer: PlaybackStreamer)]>([:])
+    static let playbacksPerAsker = 4
+
+    static func asker(session: LoginSession?, peer: Peer) -> String { session.map { "session \($0.id)" } ?? "\(peer)" }
+
+    func playbacksOpen(by asker: String) -> Int { playbacks.withLock { $0.values.filter { $0.asker == asker }.count } }
+
+    func register(_ streamer: PlaybackStreamer, asker: String) { playbacks.withLock { $0[ObjectIdentifier(streamer)] = (asker, streamer) } }
+    func unregister(_ streamer: PlaybackStreamer) { _ = playbacks.withLock { $0.removeValue(forKey: ObjectIdentifier(streamer)) } }
+
+    /// Stops every playback (the server stops): their connections closed, their threads given 2 s.
+    func stopPlaybacks() {
+        for (_, entry) in playbacks.withLock({ $0 }) { entry.streamer.cancel() }
+        let deadline = Date().addingTimeInterval(2)
+        while !playbacks.withLock({ $0.isEmpty }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
     }
 
     /// `at` of a playback request: microseconds since 1970.
@@ -245,6 +267,9 @@ public final class ServerAPI: Sendable {
                 if let refused = try refuse(actor, .playback, request, camera: camera.id) { return refused }
                 guard ServerAPI.playbackStart(request) != nil else { return .error(400, "`at` is the time to play from, in microseconds since 1970") }
                 guard ServerAPI.playbackReason(request) != nil else { return .error(400, "`reason` must be printable and at most 500 characters") }
+                if playbacksOpen(by: ServerAPI.asker(session: identity.session, peer: request.peer)) >= ServerAPI.playbacksPerAsker {
+                    return .error(429, "at most \(ServerAPI.playbacksPerAsker) playbacks at once for a session: close one first")
+                }
                 return .error(426, "recordings are played over a WebSocket: send `Connection: Upgrade` and `Upgrade: websocket`", headers: [("Upgrade", "websocket")])
             case ("POST", ["v1", "events"]):
                 return try consoleEvent(request, actor)
@@ -439,7 +464,8 @@ public final class ServerAPI: Sendable {
             CameraInfo(
                 id: $0.id, number: $0.number, name: $0.name, location: $0.location, neighbours: $0.neighbours, hasSubStream: $0.subURL != nil,
                 retentionDays: inventory.retentionDays(camera: $0.id), live: AccessPolicy.refusal(actor, .live, camera: $0.id) == nil,
-                recordedUntil: (try? store.catalog.segment(camera: $0.id, before: .distantFuture))?.end)
+                recordedUntil: AccessPolicy.refusal(actor, .live, camera: $0.id) == nil
+                    ? (try? store.catalog.segment(camera: $0.id, before: .distantFuture))?.end : nil)
         }
     }
 

@@ -88,6 +88,7 @@ struct Demo: ParsableCommand {
             }
             if Date() > deadline {
                 kill(pid, SIGTERM)
+                _ = waitpid(pid, &status, 0)
                 printError("vigie demo: the recorder did not answer on \(socket) within 60 s (see \(log))")
                 throw ExitCode(69)
             }
