@@ -24,6 +24,10 @@ final class StreamSocket: @unchecked Sendable {  // the inbox is guarded by its 
         var items: [Item] = []
         var head = 0
         static let capacity = 600
+        /// And the most packet bytes it holds (a stream of keyframes only, MJPEG, is large).
+        static let byteCapacity = 16 << 20
+        /// Bytes of the packets queued.
+        var bytes = 0
         /// Live: a reader that falls behind loses the oldest packets. Playback: nothing is
         /// lost, the socket stops being read instead (the recorder then waits).
         let flowControlled: Bool
@@ -37,13 +41,21 @@ final class StreamSocket: @unchecked Sendable {  // the inbox is guarded by its 
             condition.lock()
             defer { condition.unlock() }
             items.append(item)
+            if case .packet(_, let payload) = item { bytes += payload.count }
             condition.signal()
-            if flowControlled { return items.count - head >= Inbox.capacity }
-            if items.count - head > Inbox.capacity, let drop = items[head...].firstIndex(where: { if case .packet = $0 { true } else { false } }) {
-                items.remove(at: drop)  // the reader is behind: the oldest packet goes (the decoder resyncs on a keyframe)
+            if flowControlled { return full }
+            // The reader is behind: the oldest packets go (the decoder resyncs on a keyframe).
+            while full, let drop = items[head...].firstIndex(where: { if case .packet = $0 { true } else { false } }) {
+                if case .packet(_, let payload) = items[drop] { bytes -= payload.count }
+                items.remove(at: drop)
             }
             return false
         }
+
+        /// Over its bounds (guarded by `condition`).
+        var full: Bool { items.count - head > Inbox.capacity || bytes > Inbox.byteCapacity }
+        /// Down to half its bounds: a stopped socket is read again (guarded by `condition`).
+        var drained: Bool { items.count - head < Inbox.capacity / 2 && bytes < Inbox.byteCapacity / 2 }
 
         func pop(until deadline: Date) -> Item? {
             condition.lock()
@@ -54,13 +66,14 @@ final class StreamSocket: @unchecked Sendable {  // the inbox is guarded by its 
                 }
             }
             let item = items[head]
+            if case .packet(_, let payload) = item { bytes -= payload.count }
             head += 1
             if head > 256 {
                 items.removeFirst(head)
                 head = 0
             }
             var wake: (@Sendable () -> Void)? = nil
-            if let resume, items.count - head < Inbox.capacity / 2 {
+            if let resume, drained {
                 wake = resume
                 self.resume = nil
             }
@@ -257,7 +270,7 @@ private final class LiveFrameReader: ChannelInboundHandler {
                 }
             }
             // Emptied in the meantime: read again at once.
-            let drained = inbox.items.count - inbox.head < StreamSocket.Inbox.capacity / 2
+            let drained = inbox.drained
             let resume = drained ? inbox.resume : nil
             if drained { inbox.resume = nil }
             inbox.condition.unlock()
