@@ -75,11 +75,17 @@ struct Demo: ParsableCommand {
             return nil
         }
         printError("vigie demo: starting the recorder on \(root) (quota \(quota); its log: \(log))")
+        // Ctrl-C or SIGTERM while the recorder starts: it is stopped too (it has a process group of its own).
+        let stopAsked = SignalFlag.install()
         let pid = try spawn(
             ["record", "--site", site, "--storage", root, "--storage-quota", quota, "--log-level", "notice"] + (listen.map { ["--listen", $0] } ?? []), log: log)
         let deadline = Date().addingTimeInterval(60)
         var status: Int32 = 0
         while !answers(socket) {
+            if stopAsked.isSet {
+                stop(pid, root: root)
+                throw ExitCode(130)
+            }
             if waitpid(pid, &status, WNOHANG) == pid {
                 printError("vigie demo: the recorder stopped at its start:")
                 let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
