@@ -23,9 +23,12 @@ final class StreamSocket: @unchecked Sendable {  // the inbox is guarded by its 
         let condition = NSCondition()
         var items: [Item] = []
         var head = 0
-        static let capacity = 600
+        /// The most packets it holds: live, a few seconds' worth before the oldest go; played
+        /// back, 4 s at 25 a second before the socket stops being read (the player draws at
+        /// its pace from there, and the recorder waits).
+        let capacity: Int
         /// And the most packet bytes it holds (a stream of keyframes only, MJPEG, is large).
-        static let byteCapacity = 16 << 20
+        let byteCapacity: Int
         /// Bytes of the packets queued.
         var bytes = 0
         /// Live: a reader that falls behind loses the oldest packets. Playback: nothing is
@@ -34,7 +37,10 @@ final class StreamSocket: @unchecked Sendable {  // the inbox is guarded by its 
         /// Set while the socket is not read, to read it again.
         var resume: (@Sendable () -> Void)?
 
-        init(flowControlled: Bool) { self.flowControlled = flowControlled }
+        init(flowControlled: Bool) {
+            self.flowControlled = flowControlled
+            (capacity, byteCapacity) = flowControlled ? (100, 4 << 20) : (600, 16 << 20)
+        }
 
         /// Adds an item; for a flow-controlled inbox, whether it is now full.
         func push(_ item: Item) -> Bool {
@@ -53,9 +59,9 @@ final class StreamSocket: @unchecked Sendable {  // the inbox is guarded by its 
         }
 
         /// Over its bounds (guarded by `condition`).
-        var full: Bool { items.count - head > Inbox.capacity || bytes > Inbox.byteCapacity }
+        var full: Bool { items.count - head > capacity || bytes > byteCapacity }
         /// Down to half its bounds: a stopped socket is read again (guarded by `condition`).
-        var drained: Bool { items.count - head < Inbox.capacity / 2 && bytes < Inbox.byteCapacity / 2 }
+        var drained: Bool { items.count - head < capacity / 2 && bytes < byteCapacity / 2 }
 
         func pop(until deadline: Date) -> Item? {
             condition.lock()
