@@ -1,4 +1,4 @@
-# Sourced by the benchmarks: bench_site FILE CAMERAS writes a site of CAMERAS simulated
+# Sourced by the benchmarks. bench_site FILE CAMERAS writes a site of CAMERAS simulated
 # cameras replaying, in turn, the footage of the shipped site's first 16 cameras (16
 # footages to build once, not one per camera), and builds that footage.
 # Sets $source_ids (the 16 ids) and $footage (each one's main-stream footage file, by id).
@@ -19,4 +19,19 @@ bench_site() {
     footage[$src]=$("$vigie" sim prepare --site "$site" --cameras "$src" --stream main |
       awk '/^footage folder: / { sub(/^footage folder: /, ""); folder = $0 } $2 == "main" { print folder "/" $NF }')
   done
+}
+
+# bench_wall16 FILE writes a wall of the shipped site's 16 first cameras in one 4x4 page
+# that never zaps (the wall and consoles benchmarks).
+bench_wall16() {
+  cat > "$1" <<YAML
+wall:
+  name: Banc 16
+  cameras: $PWD/Layouts/tours.yaml
+  grid: 4x4
+  dwell: 3600
+pages:
+  - name: Seize
+    cameras: [plumereau-*, rue-du-grand-marche, place-grand-marche, rue-du-change, place-chateauneuf, briconnet, commerce-*, halles-pailhou, place-des-halles, rue-des-halles-*, nationale-nord, nationale-commerce]
+YAML
 }

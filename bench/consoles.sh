@@ -22,16 +22,8 @@ rm -rf "$work"
 mkdir -p "$work"
 storage=$work/storage
 socket=$storage/recorder.sock
-cat > "$work/wall-16.yaml" <<YAML
-wall:
-  name: Banc 16
-  cameras: $PWD/Layouts/tours.yaml
-  grid: 4x4
-  dwell: 3600
-pages:
-  - name: Seize
-    cameras: [plumereau-*, rue-du-grand-marche, place-grand-marche, rue-du-change, place-chateauneuf, briconnet, commerce-*, halles-pailhou, place-des-halles, rue-des-halles-*, nationale-nord, nationale-commerce]
-YAML
+. bench/bench-site.sh
+bench_wall16 "$work/wall-16.yaml"
 cat > "$work/zap.yaml" <<YAML
 wall:
   name: Zap

@@ -12,16 +12,8 @@ vigie=$PWD/.build/release/vigie
 work=${BENCH_DIR:-/tmp/vigie-bench}
 mkdir -p "$work"
 [ -x "$vigie" ] || { echo "build first: make release" >&2; exit 1; }
-cat > "$work/wall-16.yaml" <<YAML
-wall:
-  name: Banc 16
-  cameras: $PWD/Layouts/tours.yaml
-  grid: 4x4
-  dwell: 3600
-pages:
-  - name: Seize
-    cameras: [plumereau-*, rue-du-grand-marche, place-grand-marche, rue-du-change, place-chateauneuf, briconnet, commerce-*, halles-pailhou, place-des-halles, rue-des-halles-*, nationale-nord, nationale-commerce]
-YAML
+. bench/bench-site.sh
+bench_wall16 "$work/wall-16.yaml"
 "$vigie" sim prepare --stream sub --cameras '*' >/dev/null
 rm -f "$work/wall-stats.txt"
 tmux kill-session -t vigie-bench 2>/dev/null || true

@@ -126,83 +126,31 @@ final class SessionWatch: Sendable {
     func stop() { stopping.store(true, ordering: .relaxed) }
 }
 
-/// The console's audit entries, sent to the recorder in the background: the console's
-/// thread never waits for the network; a bounded queue keeps the newest if the recorder is
-/// away for long, and says how many were lost.
-final class RemoteAuditSink: AuditSink, @unchecked Sendable {  // queue guarded by `condition`
+/// The console's audit entries sent to the recorder, which writes them under the session's
+/// account. Behind a `QueuedAuditSink` (the console's thread never waits for the network):
+/// while the recorder is away an entry is tried again each second, until `stop()`.
+final class RecorderAuditSink: AuditSink {
     private let service: RecorderService
-    private let condition = NSCondition()
-    private var queue: [OperatorEvent] = []
-    private var lost = 0
-    private var stopping = false
+    private let stopping = Atomic<Bool>(false)
     private let logger = Logger(label: "vigie.console.audit")
-    static let capacity = 10_000
-    private var thread: Thread?
 
-    init(service: RecorderService) {
-        self.service = service
-        let thread = Thread { [self] in run() }
-        thread.name = "audit to recorder"
-        self.thread = thread
-        thread.start()
-    }
+    init(service: RecorderService) { self.service = service }
 
     func record(_ event: OperatorEvent) {
-        condition.lock()
-        defer { condition.unlock() }
-        queue.append(event)
-        if queue.count > RemoteAuditSink.capacity {
-            queue.removeFirst()
-            lost += 1
-        }
-        condition.signal()
-    }
-
-    /// Sends what is left (a few seconds at most), then stops.
-    func finish(timeout: Double = 5) {
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock()
-        while !queue.isEmpty && Date() < deadline { _ = condition.wait(until: min(deadline, Date().addingTimeInterval(0.1))) }
-        stopping = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    private func run() {
         while true {
-            condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
-            if queue.isEmpty && stopping {
-                condition.unlock()
-                return
-            }
-            let event = queue[0]
-            condition.unlock()
-            do {
+            do throws(ServiceError) {
                 try service.recordEvent(action: event.action.name, camera: event.cameraID, detail: event.detail)
-                condition.lock()
-                if !queue.isEmpty { queue.removeFirst() }
-                if lost > 0 {
-                    logger.error("\(lost) console event(s) could not reach the recorder's audit log")
-                    lost = 0
-                }
-                condition.broadcast()
-                condition.unlock()
+                return
             } catch {
-                if error.kind == .unreachable {
-                    Thread.sleep(forTimeInterval: 1)  // the recorder is away: keep the event, try again
-                    condition.lock()
-                    let give = stopping
-                    condition.unlock()
-                    if give { return }
-                } else {
+                guard error.kind == .unreachable, !stopping.load(ordering: .relaxed) else {
                     logger.error("console event not audited (\(event.action)): \(error)")
-                    condition.lock()
-                    if !queue.isEmpty { queue.removeFirst() }
-                    condition.broadcast()
-                    condition.unlock()
+                    return
                 }
+                Thread.sleep(forTimeInterval: 1)  // the recorder is away: keep the event, try again
             }
         }
     }
+
+    /// Gives up on entries the recorder cannot take now.
+    func stop() { stopping.store(true, ordering: .relaxed) }
 }

@@ -201,12 +201,14 @@ struct ConsoleArguments: ParsableArguments {
         options.reason = reason
         let watch = SessionWatch(service: remote.service)
         options.sessionEnded = { watch.endedBecause }
-        let audit = RemoteAuditSink(service: remote.service)
+        let sender = RecorderAuditSink(service: remote.service)
+        let audit = QueuedAuditSink(sender)
         let console = WallConsole(
             core: remote.core, recordings: remote.recordings, layout: layout, layoutPath: layoutPath, options: options, audit: audit)
         console.run()
         watch.stop()
         audit.finish(timeout: console.endedBecause == nil ? 5 : 0.5)
+        sender.stop()
         remote.core.shutdown()
         if let why = console.endedBecause {
             printError("vigie: disconnected by the recorder: \(why)")
