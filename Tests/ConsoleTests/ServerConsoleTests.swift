@@ -110,11 +110,21 @@ import Testing
         for (name, role, password) in [("chef", "supervisor", "correct horse battery"), ("agent", "operator", "agent password 1")] {
             #expect(try runProgram(vigie, ["accounts", "add", name, "--role", role] + common, input: password + "\n").status == 0)
         }
-        let port = 30_000 + Int.random(in: 0..<5000)
+        // First on a port the kernel picks, then restarted on the same one.
+        var port = 0
         let log = folder.appendingPathComponent("record.log").path
+        var fingerprint = ""
         func startRecorder() throws -> ChildProcess {
             let process = try ChildProcess(vigie, ["record"] + common + ["--segment-seconds", "4", "--duration", "120", "--listen", "127.0.0.1:\(port)"], stderr: log)
-            #expect(eventually(timeout: 30, every: 0.2) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("over TLS 1.3; certificate") })
+            var line: Substring? = nil
+            #expect(eventually(timeout: 30, every: 0.2) {
+                line = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").first { $0.contains("over TLS 1.3; certificate") }
+                return line != nil
+            })
+            let words = try #require(line).split(separator: " ")
+            let address = try #require(words.first { $0.hasPrefix("127.0.0.1:") })
+            port = try #require(Int(address.split(separator: ":")[1]))
+            fingerprint = String(try #require(words.last).dropLast())
             return process
         }
         var recorder = try startRecorder()
@@ -122,9 +132,6 @@ import Testing
             recorder.kill(SIGTERM)
             _ = recorder.wait()
         }
-        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        let line = try #require(text.split(separator: "\n").first { $0.contains("over TLS 1.3; certificate") })
-        let fingerprint = String(try #require(line.split(separator: " ").last).dropLast())
         let config = folder.appendingPathComponent("config").path, state = folder.appendingPathComponent("state").path
         let server = "127.0.0.1:\(port)"
         #expect(try runProgram(vigie, ["login", "--server", server, "--user", "agent", "--fingerprint", fingerprint], environment: ["XDG_CONFIG_HOME": config], input: "agent password 1\n").status == 0)

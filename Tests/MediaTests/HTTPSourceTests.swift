@@ -6,7 +6,8 @@ import Testing
 /// HTTP sources as cameras and video servers offer them: HLS playlists and MJPEG
 /// (multipart JPEG) streams, served by a real HTTP server on loopback.
 @Suite(.serialized) struct HTTPSourceTests {
-    /// Python's http.server on a folder, stopped when the test ends. `.mjpg` files go out as
+    /// Python's http.server on a folder, on a port the kernel picks (it prints it), stopped
+    /// when the test ends. `.mjpg` files go out as
     /// `multipart/x-mixed-replace`, as MJPEG cameras send them.
     static let serverScript = """
         import functools, http.server, sys
@@ -14,18 +15,28 @@ import Testing
             extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                               ".mjpg": "multipart/x-mixed-replace;boundary=ffmpeg"}
             def log_message(self, *args): pass
-        handler = functools.partial(Handler, directory=sys.argv[2])
-        http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), handler).serve_forever()
+        handler = functools.partial(Handler, directory=sys.argv[1])
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
         """
 
     final class HTTPServer {
         let process: ChildProcess
-        let port = 30_000 + Int.random(in: 0..<5_000)
+        let port: Int
 
         init(folder: URL) throws {
-            process = try ChildProcess("/usr/bin/python3", ["-c", HTTPSourceTests.serverScript, "\(port)", folder.path])
-            let port = self.port
-            guard eventually(timeout: 10, { HTTPServer.accepts(port: port) }) else { throw FixtureError("http.server did not start") }
+            let scratch = TestPaths.temporaryFolder("http-server")
+            let out = scratch.appendingPathComponent("port.txt").path
+            let log = scratch.appendingPathComponent("server.log").path
+            process = try ChildProcess("/usr/bin/python3", ["-c", HTTPSourceTests.serverScript, folder.path], stdout: out, stderr: log)
+            var port: Int? = nil
+            let listening = eventually(timeout: 30) {
+                port = (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").first.flatMap { Int($0) }
+                return port.map(HTTPServer.accepts(port:)) == true
+            }
+            guard listening, let port else { throw FixtureError("http.server did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")") }
+            self.port = port
         }
 
         static func accepts(port: Int) -> Bool {
