@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "RecorderCore", "RecorderAPI", "Media",
+                "RecorderCore", "RecorderAPI", "Media", "Evidence",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -88,6 +88,18 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Evidence for the court: signed MP4 exports (ONVIF Export File Format), manifests, their verification.
+        .target(
+            name: "Evidence",
+            dependencies: [
+                "Media", "RecorderCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -123,7 +135,7 @@ let package = Package(
         .executableTarget(
             name: "vigie",
             dependencies: [
-                "Media", "RecorderCore", "RecorderAPI", "Server", "Client", "Simulation", "Render", "Wall", "Console",
+                "Media", "RecorderCore", "RecorderAPI", "Server", "Client", "Simulation", "Render", "Wall", "Console", "Evidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -15,6 +15,7 @@ public final class RemoteRecordedPackets: RecordedPackets, @unchecked Sendable {
     private let trust: ServerTrust?
     private let token: String?
     private let reason: String?
+    private let requisition: String?
     private let timeout: Double
     /// The open request; set and read by the reading thread, closed by `cancel()` from any.
     private let open = Mutex<StreamSocket?>(nil)
@@ -25,12 +26,13 @@ public final class RemoteRecordedPackets: RecordedPackets, @unchecked Sendable {
     }
     private var stream: RecordedStream?
 
-    public init(address: ServerAddress, trust: ServerTrust?, token: String?, camera: String, reason: String?, timeout: Double = 10) {
+    public init(address: ServerAddress, trust: ServerTrust?, token: String?, camera: String, reason: String?, requisition: String? = nil, timeout: Double = 10) {
         self.address = address
         self.trust = trust
         self.token = token
         self.camera = camera
         self.reason = reason
+        self.requisition = requisition
         self.timeout = timeout
     }
 
@@ -48,6 +50,7 @@ public final class RemoteRecordedPackets: RecordedPackets, @unchecked Sendable {
         if cancelled.load(ordering: .relaxed) { throw MediaError(kind: .cancelled, operation: "play", source: source, message: "cancelled") }
         var path = "/v1/playback/\(StreamSocket.escape(camera))?at=\(Int64(target.timeIntervalSince1970 * 1_000_000))"
         if let reason, !reason.isEmpty { path += "&reason=\(StreamSocket.escape(reason))" }
+        if let requisition, !requisition.isEmpty { path += "&requisition=\(StreamSocket.escape(requisition))" }
         let opened = try StreamSocket(
             address: address, trust: trust, token: token, path: path, flowControlled: true, timeout: timeout, source: source)
         socket = opened
@@ -136,8 +139,8 @@ public struct RemoteRecordings: ConsoleRecordings {
         self.token = token
     }
 
-    public func packets(camera: String, reason: String?) -> any RecordedPackets {
-        RemoteRecordedPackets(address: address, trust: trust, token: token, camera: camera, reason: reason)
+    public func packets(camera: String, reason: String?, requisition: String?) -> any RecordedPackets {
+        RemoteRecordedPackets(address: address, trust: trust, token: token, camera: camera, reason: reason, requisition: requisition)
     }
 
     public var consoleAuditsPlayback: Bool { false }

@@ -34,6 +34,8 @@ public struct ConsoleOptions: Sendable {
     public var startPlayback: (camera: String, at: Date, speed: Double)?
     /// Why recordings are consulted (a requisition), for the audit log.
     public var reason: String?
+    /// The requisition the recordings are consulted under (nil: whichever open one covers them).
+    public var requisition: String?
     /// Why the console's session ended (revoked, expired, the account disabled), looked at
     /// each second; nil while it holds. Through a recorder only.
     public var sessionEnded: @Sendable () -> String? = { nil }
@@ -692,7 +694,7 @@ public final class WallConsole {
         }
         do {
             player = try Player(
-                packets: recordings.packets(camera: id, reason: options.reason), width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight,
+                packets: recordings.packets(camera: id, reason: options.reason, requisition: options.requisition), width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight,
                 at: time, speed: speed)
             playerSequence = 0
             if recordings.consoleAuditsPlayback { record(.playback, cameraID: id, detail: "opened", from: time) }
@@ -827,7 +829,7 @@ public final class WallConsole {
         audit?.record(
             OperatorEvent(
                 who: options.operatorName, action: action, cameraID: cameraID, detail: detail, from: from, to: to,
-                reason: action == .playback ? options.reason : nil))
+                reason: action == .playback ? options.reason : nil, requisition: action == .playback ? options.requisition : nil))
     }
 }
 

@@ -48,6 +48,28 @@ public final class CodecParameters: @unchecked Sendable {  // immutable after in
         self.init(owning: pointer)
     }
 
+    /// A timed-text stream (3GPP TS 26.245, `tx3g`: MP4's subtitles, what `mov_text` is in
+    /// FFmpeg), with its sample description (`extradata`): the export's date-and-time track.
+    public convenience init?(timedTextSampleDescription extradata: [UInt8]) {
+        guard !extradata.isEmpty, extradata.count <= 4096, let pointer = avcodec_parameters_alloc() else { return nil }
+        pointer.pointee.codec_type = AVMEDIA_TYPE_SUBTITLE
+        pointer.pointee.codec_id = AV_CODEC_ID_MOV_TEXT
+        guard let buffer = av_mallocz(extradata.count + Int(AV_INPUT_BUFFER_PADDING_SIZE))?.assumingMemoryBound(to: UInt8.self) else {
+            var owned: UnsafeMutablePointer<AVCodecParameters>? = pointer
+            avcodec_parameters_free(&owned)
+            return nil
+        }
+        extradata.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: extradata.count) }
+        pointer.pointee.extradata = buffer
+        pointer.pointee.extradata_size = Int32(extradata.count)
+        self.init(owning: pointer)
+    }
+
+    /// Whether two streams' packets can follow each other in one track (same codec, size and parameter sets).
+    public func sameStream(as other: CodecParameters) -> Bool {
+        codecName == other.codecName && width == other.width && height == other.height && extradata == other.extradata
+    }
+
     private init(owning pointer: UnsafeMutablePointer<AVCodecParameters>) { self.pointer = pointer }
 
     /// The codec's extradata (for H.264 and HEVC: the parameter sets), to describe the stream elsewhere.

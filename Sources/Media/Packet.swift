@@ -82,6 +82,13 @@ public final class Packet: @unchecked Sendable {  // immutable after publication
         self.timeBase = timeBase
     }
 
+    /// A new reference to the same payload with other timestamps (a remuxer moving it in time).
+    public func retimed(pts: Int64?, dts: Int64?, duration: Int64, timeBase: Rational) -> Packet {
+        let copy = clone()
+        copy.setTimestamps(pts: pts, dts: dts, duration: duration, timeBase: timeBase)
+        return copy
+    }
+
     /// Reads the payload bytes (tests and checksums).
     public func withPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(start: pointer.pointee.data, count: Int(pointer.pointee.size)))

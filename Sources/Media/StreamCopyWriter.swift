@@ -18,7 +18,8 @@ public final class StreamCopyWriter {
     /// Creates `path` with one output stream per `streams` entry (codec parameters and the
     /// time base the packets will arrive in). `formatName` nil picks the format from the
     /// file name (".ts" MPEG-TS, ".mkv" Matroska, ".mp4").
-    public init(path: String, formatName: String? = nil, streams: [(CodecParameters, Rational)]) throws(MediaError) {
+    /// `metadata`: the container's tags (`creation_time` as ISO 8601 UTC, `title`...).
+    public init(path: String, formatName: String? = nil, streams: [(CodecParameters, Rational)], metadata: [String: String] = [:]) throws(MediaError) {
         MediaLibrary.initializeOnce()
         self.path = path
         var contextOrNil: UnsafeMutablePointer<AVFormatContext>? = nil
@@ -37,6 +38,7 @@ public final class StreamCopyWriter {
             inputTimeBases.append(timeBase)
             lastDTS.append(nil)
         }
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { av_dict_set(&context.pointee.metadata, key, value, 0) }
         if context.pointee.oformat.pointee.flags & AVFMT_NOFILE == 0 {
             result = avio_open(&context.pointee.pb, path, AVIO_FLAG_WRITE)
             if result < 0 {

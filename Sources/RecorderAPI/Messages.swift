@@ -169,9 +169,11 @@ public struct AuditEntryInfo: Codable, Sendable, Hashable {
     public var detail: String?
     public var hash: String
     public var signed: Bool
+    /// The requisition the action was done under.
+    public var requisition: String?
     public init(
         sequence: Int64, when: Date, who: String, action: String, camera: String?, from: Date?, to: Date?, reason: String?, detail: String?,
-        hash: String, signed: Bool
+        hash: String, signed: Bool, requisition: String? = nil
     ) {
         self.sequence = sequence
         self.when = when
@@ -184,6 +186,7 @@ public struct AuditEntryInfo: Codable, Sendable, Hashable {
         self.detail = detail
         self.hash = hash
         self.signed = signed
+        self.requisition = requisition
     }
 }
 

@@ -5,7 +5,7 @@ public import Foundation
 public enum Role: String, Sendable, CaseIterable, Codable {
     /// The live wall and isolating a camera, on the account's cameras.
     case `operator`
-    /// Also playback and holds (exports and search come with requisitions).
+    /// Also playback, holds, requisitions and exports (search comes next).
     case technician
     /// Also accounts and layouts.
     case supervisor
@@ -17,9 +17,13 @@ public enum Role: String, Sendable, CaseIterable, Codable {
     public var permissions: Set<Permission> {
         switch self {
         case .operator: [.live, .status]
-        case .technician: [.live, .playback, .holds, .readHolds, .verify, .status]
-        case .supervisor: [.live, .playback, .holds, .readHolds, .accounts, .readAccounts, .layouts, .verify, .status]
-        case .auditor: [.audit, .readHolds, .readAccounts, .verify, .status]
+        case .technician: [.live, .playback, .holds, .readHolds, .requisitions, .readRequisitions, .export, .verify, .status]
+        case .supervisor:
+            [
+                .live, .playback, .holds, .readHolds, .requisitions, .readRequisitions, .releaseRequisition, .export, .registers, .accounts, .readAccounts,
+                .layouts, .verify, .status,
+            ]
+        case .auditor: [.audit, .readHolds, .readRequisitions, .registers, .readAccounts, .verify, .status]
         case .admin: [.settings, .verify, .status]
         }
     }
@@ -27,8 +31,8 @@ public enum Role: String, Sendable, CaseIterable, Codable {
     public var summary: String {
         switch self {
         case .operator: "live wall and isolation on the account's cameras"
-        case .technician: "live, playback and holds on the account's cameras"
-        case .supervisor: "live, playback, holds, accounts and layouts"
+        case .technician: "live, playback, holds, requisitions and exports on the account's cameras"
+        case .supervisor: "live, playback, holds, requisitions, exports, releases, registers, accounts and layouts"
         case .auditor: "the audit log and the registers, no images"
         case .admin: "system settings, no images"
         }
@@ -41,6 +45,12 @@ public enum Permission: String, Sendable, CaseIterable {
     case playback = "play recordings back"
     case holds = "add or release holds"
     case readHolds = "list holds"
+    case requisitions = "enter and close requisitions"
+    case readRequisitions = "list requisitions"
+    /// Confirms the release of a closed requisition's holds.
+    case releaseRequisition = "release a requisition's holds"
+    case export = "export evidence"
+    case registers = "read the registers and the compliance report"
     case audit = "read the audit log"
     case accounts = "manage accounts"
     case readAccounts = "list accounts"
@@ -50,7 +60,7 @@ public enum Permission: String, Sendable, CaseIterable {
     case status = "read the recorder's status"
 
     /// Whether the action concerns pictures of particular cameras (checked against the account's).
-    var concernsCameras: Bool { self == .live || self == .playback || self == .holds }
+    var concernsCameras: Bool { self == .live || self == .playback || self == .holds || self == .export }
 }
 
 /// A named, habilitated person.

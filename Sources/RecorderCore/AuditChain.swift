@@ -45,6 +45,8 @@ public struct AuditEntry: Sendable, Hashable {
         field(event.reason)
         field(event.detail)
         field(previousHash)
+        // Since schema 5; absent from the entries written before (their hashes unchanged).
+        if let requisition = event.requisition { field("requisition=" + requisition) }
         return Hex.string(SHA256.hash(data: Data(text.utf8)))
     }
 

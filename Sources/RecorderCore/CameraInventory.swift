@@ -13,6 +13,28 @@ public struct Site: Sendable, Hashable {
     public var authorisedRetentionDays: Int = CameraInventory.maximumRetentionDays
     /// The most the recordings may take on disk, if set.
     public var storageQuota: StorageQuota? = nil
+    /// Vidéosurveillance (a live wall, Tours) or vidéoprotection (no live view at all,
+    /// recordings only through a requisition, Coutances).
+    public var mode: SiteMode = .videosurveillance
+    /// Whether recordings may be consulted outside an open requisition, with a typed reason
+    /// (marked as such in the audit log). Never in vidéoprotection mode.
+    public var consultationOutsideRequisition: OutsideRequisition = .withReason
+}
+
+/// How a site uses its cameras (arrêté of the prefect).
+public enum SiteMode: String, Sendable, Hashable, CaseIterable {
+    /// The live wall is watched; recordings are consulted for investigations.
+    case videosurveillance
+    /// Nobody watches live; images are reachable only through an open requisition.
+    case videoprotection
+}
+
+/// Whether a site allows consulting recordings outside an open requisition.
+public enum OutsideRequisition: String, Sendable, Hashable, CaseIterable {
+    /// Allowed with a typed reason, marked "outside requisition" in the audit log.
+    case withReason = "with-reason"
+    /// Refused: recordings only inside an open requisition's cameras and periods.
+    case refused
 }
 
 /// One camera of the inventory.
@@ -36,6 +58,11 @@ public struct Camera: Sendable, Hashable, Identifiable {
     /// This camera's retention when it differs from the site's (within the authorisation).
     public var retentionDays: Int? = nil
 
+    /// A camera removed from the site file whose footage is still kept (held, exported).
+    public static func former(id: String) -> Camera {
+        Camera(id: id, number: 0, name: id, location: "(no longer in the site file)", mainURL: "", subURL: nil, neighbours: [], notes: nil, transport: .tcp)
+    }
+
     public var displayMainURL: String { Redaction.redactAddress(mainURL) }
     public var displaySubURL: String? { subURL.map(Redaction.redactAddress) }
 }
@@ -53,7 +80,7 @@ public struct CameraInventory: Sendable {
     public let warnings: [Diagnostic]
 
     static let topKeys = ["site", "cameras"]
-    static let siteKeys = ["name", "timezone", "retention_days", "authorised_retention_days", "storage_quota"]
+    static let siteKeys = ["name", "timezone", "retention_days", "authorised_retention_days", "storage_quota", "mode", "outside_requisition"]
     static let cameraKeys = ["id", "name", "location", "main", "sub", "neighbours", "notes", "transport", "retention_days"]
     /// The most neighbours a camera lists (streets leaving its view).
     public static let maximumNeighbours = 32
@@ -132,6 +159,23 @@ public struct CameraInventory: Sendable {
             if let (value, node) = checker.text(entries, "storage_quota", in: "site", required: true) {
                 if let quota = StorageQuota.parse(value) { site.storageQuota = quota } else {
                     checker.error(node, "storage_quota is a size (800G, 1.5T, bytes) or a share of the disk (85%), not `\(value)`")
+                }
+            }
+            if let (value, node) = checker.text(entries, "mode", in: "site", required: true) {
+                if let mode = SiteMode(rawValue: value) { site.mode = mode } else {
+                    checker.error(node, "mode is `videosurveillance` (a live wall) or `videoprotection` (no live view, recordings on requisition only), not `\(value)`")
+                }
+            }
+            if site.mode == .videoprotection { site.consultationOutsideRequisition = .refused }
+            if let (value, node) = checker.text(entries, "outside_requisition", in: "site", required: true) {
+                if let rule = OutsideRequisition(rawValue: value) {
+                    if rule == .withReason && site.mode == .videoprotection {
+                        checker.error(node, "outside_requisition: with-reason is not possible in videoprotection mode (recordings only through an open requisition)")
+                    } else {
+                        site.consultationOutsideRequisition = rule
+                    }
+                } else {
+                    checker.error(node, "outside_requisition is `with-reason` or `refused`, not `\(value)`")
                 }
             }
         } else {

@@ -222,6 +222,20 @@ public protocol Catalog: AnyObject, Sendable {
     /// Rewrites an existing account (role, cameras, password, expiry, disabling, last login).
     func updateAccount(_ account: Account) throws(CatalogError)
 
+    /// Enters a requisition and holds each of its scopes, in one transaction (`.conflict`
+    /// when its number exists); the requisition and its holds.
+    func addRequisition(_ requisition: Requisition, holdReason: String) throws(CatalogError) -> (Requisition, [Hold])
+    /// Adds a scope to a requisition not closed, held at once; nil when there is none.
+    func extendRequisition(number: String, scope: RequisitionScope, by who: String, at time: Date, holdReason: String) throws(CatalogError) -> (Requisition, Hold)?
+    func requisitions() throws(CatalogError) -> [Requisition]
+    func requisition(number: String) throws(CatalogError) -> Requisition?
+    func setRequisitionStatus(number: String, _ status: RequisitionStatus, by who: String, at time: Date) throws(CatalogError) -> Requisition?
+    /// Releases the holds of a requisition (a supervisor's confirmation), in one transaction.
+    func releaseRequisitionHolds(number: String, by who: String, at time: Date) throws(CatalogError) -> [Hold]
+    /// The transmission register: exports handed to a judicial authority.
+    func addTransmission(_ transmission: Transmission) throws(CatalogError) -> Transmission
+    func transmissions(requisition: String?) throws(CatalogError) -> [Transmission]
+
     /// Login sessions (the recorder keeps only the SHA-256 of each token).
     func addSession(_ session: LoginSession) throws(CatalogError) -> Int64
     func session(tokenSHA256: String) throws(CatalogError) -> LoginSession?

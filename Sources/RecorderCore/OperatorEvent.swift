@@ -22,6 +22,12 @@ public struct OperatorEvent: Sendable, Hashable {
         public static let playback = Action("recording.play")
         public static let holdAdded = Action("hold.add")
         public static let holdReleased = Action("hold.release")
+        public static let requisitionAdded = Action("requisition.add")
+        public static let requisitionExtended = Action("requisition.extend")
+        public static let requisitionClosed = Action("requisition.close")
+        public static let exported = Action("evidence.export")
+        public static let softwareOpened = Action("software.open")
+        public static let evidenceKeyCreated = Action("evidence.key")
         public static let destroyed = Action("recording.destroy")
         public static let recorderStarted = Action("recorder.start")
         public static let recorderStopped = Action("recorder.stop")
@@ -63,10 +69,12 @@ public struct OperatorEvent: Sendable, Hashable {
     public let to: Date?
     /// Why, as the person gave it (a requisition number and its object).
     public let reason: String?
+    /// The judicial requisition the action was done under (playback, export, search), when any.
+    public let requisition: String?
 
     public init(
         who: String, when: Date = Date(), action: Action, cameraID: String? = nil, detail: String? = nil, from: Date? = nil,
-        to: Date? = nil, reason: String? = nil
+        to: Date? = nil, reason: String? = nil, requisition: String? = nil
     ) {
         self.who = who
         self.when = when
@@ -76,6 +84,7 @@ public struct OperatorEvent: Sendable, Hashable {
         self.from = from
         self.to = to
         self.reason = reason
+        self.requisition = requisition
     }
 }
 

@@ -21,8 +21,9 @@ public final class SQLiteCatalog: Catalog {
 
     /// 3: indexes of the segments a rebuild has not hashed yet and of the destructions under
     /// way (found without reading tables of millions of rows). 4: audit entries signed
-    /// (signer, signature); named accounts.
-    static let schemaVersion: Int64 = 4
+    /// (signer, signature); named accounts. 5: requisitions, the transmission register, the
+    /// requisition of an audit entry.
+    static let schemaVersion: Int64 = 5
     static let schema = """
         CREATE TABLE IF NOT EXISTS segments (
             id INTEGER PRIMARY KEY,
@@ -101,7 +102,8 @@ public final class SQLiteCatalog: Catalog {
             previous_hash TEXT NOT NULL,
             hash TEXT NOT NULL,
             signer TEXT,
-            signature TEXT
+            signature TEXT,
+            requisition TEXT
         );
         CREATE TABLE IF NOT EXISTS accounts (
             name TEXT PRIMARY KEY,
@@ -128,6 +130,36 @@ public final class SQLiteCatalog: Catalog {
             revoked_by TEXT
         );
         CREATE INDEX IF NOT EXISTS sessions_by_account ON sessions (account);
+        CREATE TABLE IF NOT EXISTS requisitions (
+            id INTEGER PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            authority TEXT NOT NULL,
+            basis TEXT NOT NULL,
+            received_us INTEGER NOT NULL,
+            deadline_us INTEGER,
+            scopes TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_us INTEGER NOT NULL,
+            closed_by TEXT,
+            closed_us INTEGER,
+            released_by TEXT,
+            released_us INTEGER
+        );
+        CREATE TABLE IF NOT EXISTS transmissions (
+            id INTEGER PRIMARY KEY,
+            requisition TEXT NOT NULL,
+            at_us INTEGER NOT NULL,
+            by TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            medium TEXT NOT NULL,
+            cameras TEXT NOT NULL,
+            start_us INTEGER NOT NULL,
+            end_us INTEGER NOT NULL,
+            files INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            manifest_sha256 TEXT NOT NULL
+        );
         """
 
     /// Opens the catalog at `path`: for writing (created when missing, its schema brought
@@ -194,9 +226,9 @@ public final class SQLiteCatalog: Catalog {
         database.persistWriteAheadLog()
         // A current schema needs no write (a full disk must not stop the catalog from opening).
         let current = try database.query("PRAGMA user_version").first?.first?.int ?? 0
-        let tables = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('segments', 'gaps', 'holds', 'destructions', 'usage', 'audit', 'accounts', 'sessions')")
+        let tables = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('segments', 'gaps', 'holds', 'destructions', 'usage', 'audit', 'accounts', 'sessions', 'requisitions', 'transmissions')")
             .first?.first?.int ?? 0
-        if current == SQLiteCatalog.schemaVersion && tables == 8 { return }
+        if current == SQLiteCatalog.schemaVersion && tables == 10 { return }
         try database.transaction { () throws(CatalogError) in
             try database.execute(SQLiteCatalog.schema)
             let version = try database.query("PRAGMA user_version").first?.first?.int ?? 0
@@ -209,6 +241,10 @@ public final class SQLiteCatalog: Catalog {
                 // Schema 4 signs audit entries; those written before stay unsigned.
                 let columns = try database.query("SELECT name FROM pragma_table_info('audit')").compactMap { $0.first?.string }
                 if !columns.contains("signer") { try database.execute("ALTER TABLE audit ADD COLUMN signer TEXT; ALTER TABLE audit ADD COLUMN signature TEXT") }
+            }
+            if version >= 1 && version < 5 {
+                let columns = try database.query("SELECT name FROM pragma_table_info('audit')").compactMap { $0.first?.string }
+                if !columns.contains("requisition") { try database.execute("ALTER TABLE audit ADD COLUMN requisition TEXT") }
             }
             if version == 1 {
                 // Schema 2 keeps per-camera totals up to date (triggers) instead of summing millions of rows.
@@ -594,17 +630,20 @@ public final class SQLiteCatalog: Catalog {
     static let holdColumns = "id, reference, cameras, start_us, end_us, reason, created_by, created_us, released_by, released_us"
 
     public func addHold(_ hold: Hold) throws(CatalogError) -> Hold {
-        try locked { database throws(CatalogError) in
-            try database.query(
-                "INSERT INTO holds (reference, cameras, start_us, end_us, reason, created_by, created_us) VALUES (?,?,?,?,?,?,?)",
-                [
-                    .text(hold.reference), .text(hold.cameras.joined(separator: ",")), .integer(hold.start.micros),
-                    .integer(hold.end.micros), .text(hold.reason), .text(hold.createdBy), .integer(hold.createdAt.micros),
-                ])
-            var stored = hold
-            stored.id = database.lastInsertedRow
-            return stored
-        }
+        try locked { database throws(CatalogError) in try insertHold(database, hold) }
+    }
+
+    /// Inserts a hold on the locked connection (inside a caller's transaction, for a requisition).
+    func insertHold(_ database: SQLiteDatabase, _ hold: Hold) throws(CatalogError) -> Hold {
+        try database.query(
+            "INSERT INTO holds (reference, cameras, start_us, end_us, reason, created_by, created_us) VALUES (?,?,?,?,?,?,?)",
+            [
+                .text(hold.reference), .text(hold.cameras.joined(separator: ",")), .integer(hold.start.micros),
+                .integer(hold.end.micros), .text(hold.reason), .text(hold.createdBy), .integer(hold.createdAt.micros),
+            ])
+        var stored = hold
+        stored.id = database.lastInsertedRow
+        return stored
     }
 
     public func holds(includeReleased: Bool) throws(CatalogError) -> [Hold] {
@@ -695,11 +734,11 @@ public final class SQLiteCatalog: Catalog {
                 let hash = AuditEntry.hash(sequence: sequence, event: event, previousHash: previous)
                 let signature = signingKey?.sign(AuditSigningKey.entryMessage(hash))
                 try database.query(
-                    "INSERT INTO audit (\(SQLiteCatalog.auditColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO audit (\(SQLiteCatalog.auditColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         .integer(sequence), .integer(event.when.micros), .text(event.who), .text(event.action.name), event.cameraID.sql,
                         event.from.map { .integer($0.micros) } ?? .null, event.to.map { .integer($0.micros) } ?? .null, event.reason.sql,
-                        event.detail.sql, .text(previous), .text(hash), (signingKey?.id).sql, signature.sql,
+                        event.detail.sql, .text(previous), .text(hash), (signingKey?.id).sql, signature.sql, event.requisition.sql,
                     ])
                 return AuditEntry(sequence: sequence, event: event, previousHash: previous, hash: hash, signer: signingKey?.id, signature: signature)
             }
@@ -716,14 +755,17 @@ public final class SQLiteCatalog: Catalog {
         }
     }
 
-    static let auditColumns = "sequence, at_us, who, action, camera, from_us, to_us, reason, detail, previous_hash, hash, signer, signature"
+    static let auditColumns = "sequence, at_us, who, action, camera, from_us, to_us, reason, detail, previous_hash, hash, signer, signature, requisition"
     /// What is read of the audit table: a catalog of an earlier schema read without
     /// upgrading it (read-only) has no signatures.
     private var auditSelect: String {
         get throws(CatalogError) {
             try locked { database throws(CatalogError) in
                 let columns = try database.query("SELECT name FROM pragma_table_info('audit')").compactMap { $0.first?.string }
-                return columns.contains("signature") ? SQLiteCatalog.auditColumns : SQLiteCatalog.auditColumns.replacingOccurrences(of: "signer, signature", with: "NULL, NULL")
+                var select = SQLiteCatalog.auditColumns
+                if !columns.contains("signature") { select = select.replacingOccurrences(of: "signer, signature", with: "NULL, NULL") }
+                if !columns.contains("requisition") { select = select.replacingOccurrences(of: ", requisition", with: ", NULL") }
+                return select
             }
         }
     }
@@ -734,7 +776,7 @@ public final class SQLiteCatalog: Catalog {
             event: OperatorEvent(
                 who: row[2].string ?? "", when: Date(micros: row[1].int ?? 0), action: .init(row[3].string ?? ""),
                 cameraID: row[4].string, detail: row[8].string, from: row[5].int.map(Date.init(micros:)),
-                to: row[6].int.map(Date.init(micros:)), reason: row[7].string),
+                to: row[6].int.map(Date.init(micros:)), reason: row[7].string, requisition: row[13].string),
             previousHash: row[9].string ?? "", hash: row[10].string ?? "", signer: row[11].string, signature: row[12].string)
     }
 

@@ -13,23 +13,24 @@ import Synchronization
 /// takes them: at most `window` writes are in flight, so TCP's flow control paces the
 /// reading and a console that stops reading (paused) holds no more than its socket's buffer.
 ///
-/// The recorder writes the audit entries under the session's account: the opening, and
-/// when the stream ends, the period sent.
+/// The recorder writes the audit entries under the session's account, with the requisition
+/// (or marked outside any, with the reason): the opening, and when the stream ends, the
+/// period sent. Under a requisition, the stream ends where its period does.
 final class PlaybackStreamer: Sendable {
     private let channel: any Channel
     private let api: ServerAPI
     private let grant: ServerAPI.LiveGrant
     private let at: Date
-    private let reason: String?
+    private let consultation: ServerAPI.Consultation
     private let stopped = Atomic<Bool>(false)
     static let window = 16
 
-    init(channel: any Channel, api: ServerAPI, grant: ServerAPI.LiveGrant, at: Date, reason: String?) {
+    init(channel: any Channel, api: ServerAPI, grant: ServerAPI.LiveGrant, at: Date, consultation: ServerAPI.Consultation) {
         self.channel = channel
         self.api = api
         self.grant = grant
         self.at = at
-        self.reason = reason
+        self.consultation = consultation
     }
 
     func start() {
@@ -62,7 +63,12 @@ final class PlaybackStreamer: Sendable {
             channel.eventLoop.scheduleTask(in: .seconds(5)) { channel.close(promise: nil) }
         }
         let who = grant.actor.name, camera = grant.camera
-        api.audit(OperatorEvent(who: who, action: .playback, cameraID: camera, detail: "opened (console at \(grant.peer))", from: at, reason: reason))
+        let reason = consultation.reason, requisition = consultation.requisition
+        let under = requisition == nil ? "outside any requisition, " : ""
+        api.audit(
+            OperatorEvent(
+                who: who, action: .playback, cameraID: camera, detail: "opened (\(under)console at \(grant.peer))", from: at, reason: reason,
+                requisition: requisition))
         var sent: (from: Date, to: Date)? = nil
         var inFlight: [EventLoopFuture<Void>] = []
         var ending = "end"
@@ -70,7 +76,7 @@ final class PlaybackStreamer: Sendable {
             let packets = SegmentPackets(store: api.store, camera: camera)
             var stream = try packets.position(at: at)
             if let first = stream { inFlight.append(send(describing: first)) }
-            while let current = stream, !stopped.load(ordering: .relaxed) {
+            reading: while let current = stream, !stopped.load(ordering: .relaxed) {
                 guard let item = try packets.read() else { break }
                 switch item {
                 case .stream(let next):
@@ -79,6 +85,10 @@ final class PlaybackStreamer: Sendable {
                 case .packet(let packet):
                     let seconds = packet.pts.map { current.info.timeBase.seconds($0) } ?? 0
                     let time = current.origin.addingTimeInterval(seconds)
+                    if let until = consultation.until, time >= until {
+                        ending = "end of requisition \(requisition ?? "")'s period"
+                        break reading
+                    }
                     if time >= at { sent = (sent?.from ?? time, time) }
                     var buffer = channel.allocator.buffer(capacity: packet.size + LivePacketHeader.size)
                     buffer.writeBytes(
@@ -98,14 +108,15 @@ final class PlaybackStreamer: Sendable {
         } catch {
             ending = "gone"  // the console went away while a write was in flight
         }
-        if ending == "end" && !stopped.load(ordering: .relaxed) {
+        if ending.hasPrefix("end") && !stopped.load(ordering: .relaxed) {
             // After the last packet: the console plays what it has, then shows the end.
             _ = channel.writeAndFlush(text(LiveMessage(type: "end")))
         }
         if stopped.load(ordering: .relaxed) { ending = "closed by the console" }
         api.audit(
             OperatorEvent(
-                who: who, action: .playback, cameraID: camera, detail: "sent (\(ending))", from: sent?.from ?? at, to: sent?.to ?? at, reason: reason))
+                who: who, action: .playback, cameraID: camera, detail: "sent (\(under)\(ending))", from: sent?.from ?? at, to: sent?.to ?? at,
+                reason: reason, requisition: requisition))
     }
 
     private func send(describing stream: RecordedStream) -> EventLoopFuture<Void> {

@@ -102,8 +102,8 @@ public final class RecorderServer: Sendable {
                             LiveViewerHandler(
                                 pool: pool, stillAllowed: { api.stillAllowed(granted) }, ended: { [weak viewer] in if let viewer { viewer.relay?.remove(viewer) } }))
                     }.map { _ = relays.add(viewer, camera: granted.camera, stream: stream) }
-                case .playback(let at, let reason):
-                    let streamer = PlaybackStreamer(channel: channel, api: api, grant: granted, at: at, reason: reason)
+                case .playback(let at, let consultation):
+                    let streamer = PlaybackStreamer(channel: channel, api: api, grant: granted, at: at, consultation: consultation)
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
                             LiveViewerHandler(pool: pool, stillAllowed: { api.stillAllowed(granted) }, ended: { streamer.stop() }))

@@ -96,6 +96,9 @@ public final class ServerAPI: Sendable {
     /// The live feeds, when this API is the running recorder's (live pictures are relayed).
     let core: RecorderCore?
     private let throttle = Mutex(LoginThrottle())
+    /// Exports made or being made since the recorder started, by id.
+    let exports = Mutex<[String: ExportStatus]>([:])
+    let stopping = Atomic<Bool>(false)
     private let logger = Logger(label: "vigie.server")
     /// How long a login lasts.
     public static let sessionLifetime: Double = 12 * 3600
@@ -112,7 +115,7 @@ public final class ServerAPI: Sendable {
     struct LiveGrant: Sendable {
         enum Kind: Sendable {
             case live(StreamChoice)
-            case playback(at: Date, reason: String?)
+            case playback(at: Date, consultation: Consultation)
         }
         let camera: String
         let kind: Kind
@@ -138,14 +141,15 @@ public final class ServerAPI: Sendable {
         if parts.count == 4, parts[1] == "live", core != nil, let stream = StreamChoice(rawValue: parts[3]) {
             kind = .live(stream)
         } else if parts.count == 3, parts[1] == "playback", let at = ServerAPI.playbackStart(request), ServerAPI.playbackReason(request) != nil,
-            playbacksOpen(by: ServerAPI.asker(session: identity.session, peer: request.peer)) < ServerAPI.playbacksPerAsker
+            playbacksOpen(by: ServerAPI.asker(session: identity.session, peer: request.peer)) < ServerAPI.playbacksPerAsker,
+            case .success(let consultation)? = try? consultation(identity.actor, camera: camera.id, at: at, request, audited: false)
         {
-            kind = .playback(at: at, reason: request.query["reason"].flatMap { $0.isEmpty ? nil : $0 })
+            kind = .playback(at: at, consultation: consultation)
         } else {
             return nil
         }
         let grant = LiveGrant(camera: camera.id, kind: kind, actor: identity.actor, session: identity.session, peer: request.peer)
-        guard AccessPolicy.refusal(identity.actor, grant.permission, camera: camera.id) == nil else { return nil }
+        guard refusal(identity.actor, grant.permission, camera: camera.id) == nil else { return nil }
         return grant
     }
 
@@ -167,6 +171,35 @@ public final class ServerAPI: Sendable {
         for (_, entry) in playbacks.withLock({ $0 }) { entry.streamer.cancel() }
         let deadline = Date().addingTimeInterval(2)
         while !playbacks.withLock({ $0.isEmpty }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+    }
+
+    /// Under what recordings are consulted: a requisition (and the end of its period), or
+    /// outside any with the typed reason, if the site allows it.
+    struct Consultation: Sendable {
+        let reason: String?
+        let requisition: String?
+        let until: Date?
+    }
+
+    /// Whether `actor` may consult `camera`'s recordings from `at` (the request's `requisition`
+    /// and `reason`), by the site's rule; a refusal is a 403, audited when `audited`.
+    func consultation(_ actor: Actor, camera: String, at: Date, _ request: APIRequest, audited: Bool = true) throws -> Result<Consultation, Refusal> {
+        let reason = request.query["reason"].flatMap { $0.isEmpty ? nil : $0 }
+        let asked = request.query["requisition"].flatMap { $0.isEmpty ? nil : $0 }
+        switch ConsultationRule.decide(camera: camera, at: at, asked: asked, reason: reason, requisitions: try store.catalog.requisitions(), site: inventory.site) {
+        case .requisition(let number, let until):
+            return .success(Consultation(reason: reason, requisition: number, until: until))
+        case .outsideRequisition(let reason):
+            return .success(Consultation(reason: reason, requisition: nil, until: nil))
+        case .refused(let why):
+            if audited {
+                audit(
+                    OperatorEvent(
+                        who: actor.name, action: .accessRefused, cameraID: camera, detail: "\(Permission.playback.rawValue): \(why) (from \(request.peer))",
+                        from: at, reason: reason, requisition: asked))
+            }
+            return .failure(Refusal(reply: .error(403, why)))
+        }
     }
 
     /// `at` of a playback request: microseconds since 1970.
@@ -196,7 +229,7 @@ public final class ServerAPI: Sendable {
         } else {
             return false
         }
-        return AccessPolicy.refusal(actor, grant.permission, camera: grant.camera) == nil
+        return refusal(actor, grant.permission, camera: grant.camera) == nil
     }
 
     public func handle(_ request: APIRequest) -> APIReply {
@@ -267,6 +300,7 @@ public final class ServerAPI: Sendable {
                 if let refused = try refuse(actor, .playback, request, camera: camera.id) { return refused }
                 guard ServerAPI.playbackStart(request) != nil else { return .error(400, "`at` is the time to play from, in microseconds since 1970") }
                 guard ServerAPI.playbackReason(request) != nil else { return .error(400, "`reason` must be printable and at most 500 characters") }
+                if case .failure(let refusal) = try consultation(actor, camera: camera.id, at: ServerAPI.playbackStart(request)!, request) { return refusal.reply }
                 if playbacksOpen(by: ServerAPI.asker(session: identity.session, peer: request.peer)) >= ServerAPI.playbacksPerAsker {
                     return .error(429, "at most \(ServerAPI.playbacksPerAsker) playbacks at once for a session: close one first")
                 }
@@ -278,6 +312,15 @@ public final class ServerAPI: Sendable {
                 return .json(try store.catalog.accounts().map { info(.account($0), nil) })
             case ("POST", ["v1", "sessions", "revoke"]):
                 return try revoke(request, actor)
+            case (_, let path) where path.count >= 2 && path[1] == "requisitions":
+                return try requisitionRoute(request, actor, path)
+            case ("POST", ["v1", "exports"]):
+                return try startExport(request, actor)
+            case ("GET", let path) where path.count == 3 && path[1] == "exports":
+                return try exportStatus(request, actor, id: path[2])
+            case ("GET", ["v1", "transmissions"]):
+                if let refused = try refuse(actor, .registers, request) { return refused }
+                return .json(try store.catalog.transmissions(requisition: nil).map(ServerAPI.info))
             default:
                 let known: [[String]] = [["metrics"], ["v1", "session"], ["v1", "events"], ["v1", "logout"], ["v1", "cameras"], ["v1", "status"], ["v1", "holds"], ["v1", "audit"], ["v1", "accounts"], ["v1", "sessions", "revoke"]]
                 let pattern = known.contains(parts) || (parts.count == 4 && parts[1] == "holds" && parts[3] == "release") || (parts.count == 3 && (parts[1] == "recordings" || parts[1] == "playback"))
@@ -336,9 +379,18 @@ public final class ServerAPI: Sendable {
     /// Logins for /metrics: vigie_logins_total{result="ok|failed|throttled|refused"}.
     static func count(login result: String) { Counter(label: "vigie_logins_total", dimensions: [("result", result)]).increment() }
 
+    /// Why `actor` may not, else nil: the account's role and cameras, and the site's mode
+    /// (in vidéoprotection, nobody watches live).
+    func refusal(_ actor: Actor, _ permission: Permission, camera: String? = nil) -> String? {
+        if permission == .live && inventory.site.mode == .videoprotection {
+            return "this site is in vidéoprotection mode: no live view, for any account; recordings only through a requisition"
+        }
+        return AccessPolicy.refusal(actor, permission, camera: camera)
+    }
+
     /// A 403 (audited) when `actor` may not, else nil.
     func refuse(_ actor: Actor, _ permission: Permission, _ request: APIRequest, camera: String? = nil) throws -> APIReply? {
-        guard let why = AccessPolicy.refusal(actor, permission, camera: camera) else { return nil }
+        guard let why = refusal(actor, permission, camera: camera) else { return nil }
         audit(
             OperatorEvent(who: actor.name, action: .accessRefused, cameraID: camera, detail: "\(permission.rawValue): \(why) (from \(request.peer))"))
         return .error(403, why)
@@ -463,8 +515,8 @@ public final class ServerAPI: Sendable {
         inventory.cameras.map {
             CameraInfo(
                 id: $0.id, number: $0.number, name: $0.name, location: $0.location, neighbours: $0.neighbours, hasSubStream: $0.subURL != nil,
-                retentionDays: inventory.retentionDays(camera: $0.id), live: AccessPolicy.refusal(actor, .live, camera: $0.id) == nil,
-                recordedUntil: AccessPolicy.refusal(actor, .live, camera: $0.id) == nil
+                retentionDays: inventory.retentionDays(camera: $0.id), live: refusal(actor, .live, camera: $0.id) == nil,
+                recordedUntil: refusal(actor, .live, camera: $0.id) == nil || refusal(actor, .playback, camera: $0.id) == nil
                     ? (try? store.catalog.segment(camera: $0.id, before: .distantFuture))?.end : nil)
         }
     }
@@ -537,7 +589,8 @@ public final class ServerAPI: Sendable {
             entries.map {
                 AuditEntryInfo(
                     sequence: $0.sequence, when: $0.event.when, who: $0.event.who, action: $0.event.action.name, camera: $0.event.cameraID,
-                    from: $0.event.from, to: $0.event.to, reason: $0.event.reason, detail: $0.event.detail, hash: $0.hash, signed: $0.signature != nil)
+                    from: $0.event.from, to: $0.event.to, reason: $0.event.reason, detail: $0.event.detail, hash: $0.hash, signed: $0.signature != nil,
+                    requisition: $0.event.requisition)
             })
     }
 

@@ -19,13 +19,16 @@ struct AuditShow: ParsableCommand {
     @Option(help: "Only entries about this camera.") var camera: String?
     @Option(help: "Only entries since this local time.") var since: String?
     @Option(help: "Only entries by this person.") var who: String?
+    @Option(help: "Only entries under this requisition.") var requisition: String?
 
     func run() throws {
         let (service, zone) = try remote.connect(storageOptions, access: .readOnly)
         let start = try since.map { try parseLocal($0, zone, option: "--since") }
-        for event in try check("vigie audit show", { () throws(ServiceError) in try service.audit(camera: camera, since: start, who: who) }) {
+        let entries = try check("vigie audit show", { () throws(ServiceError) in try service.audit(camera: camera, since: start, who: who) })
+        for event in entries where requisition == nil || event.requisition == requisition {
             var line = "\(event.sequence)  \(LocalTime.format(event.when, timeZone: zone, offset: true))  \(event.who)  \(event.action)"
             if let camera = event.camera { line += "  camera \(camera)" }
+            if let requisition = event.requisition { line += "  requisition \(requisition)" }
             if let from = event.from {
                 line += "  footage \(LocalTime.format(from, timeZone: zone))"
                 if let to = event.to { line += " to \(LocalTime.format(to, timeZone: zone))" }

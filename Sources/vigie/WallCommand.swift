@@ -139,7 +139,7 @@ struct ConsoleArguments: ParsableArguments {
     /// console until the operator quits, then stops everything.
     func launch(
         inventory: CameraInventory, layout: WallLayout, layoutPath: String?, playback: (camera: String, at: Date, speed: Double)? = nil,
-        reason: String? = nil
+        reason: String? = nil, requisition: String? = nil
     ) throws {
         let root = RecordingStore.root(given: storage, siteName: inventory.site.name)
         let store: RecordingStore
@@ -161,6 +161,10 @@ struct ConsoleArguments: ParsableArguments {
         configure(&options)
         options.startPlayback = playback
         options.reason = reason
+        options.requisition = requisition
+        if inventory.site.mode == .videoprotection {
+            options.mayView = { _ in false }
+        }
         let (core, _) = SiteSources.core(inventory)
         var recorder: Recorder? = nil
         if record {
@@ -174,7 +178,8 @@ struct ConsoleArguments: ParsableArguments {
         // The audit log written off the console's thread; what is queued is written before the end.
         let audit = QueuedAuditSink(store.audit)
         let console = WallConsole(
-            core: core, recordings: LocalRecordings(store: store), layout: layout, layoutPath: layoutPath, options: options, audit: audit)
+            core: core, recordings: LocalRecordings(store: store, site: inventory.site, who: actor.name, audit: audit), layout: layout, layoutPath: layoutPath,
+            options: options, audit: audit)
         console.run()
         audit.finish()
         recorder?.stop()
@@ -191,7 +196,8 @@ struct ConsoleArguments: ParsableArguments {
 
     /// The console as the recorder's client: pictures relayed, audit written by the recorder.
     func launch(
-        remote: RemoteSite, layout: WallLayout, layoutPath: String?, playback: (camera: String, at: Date, speed: Double)? = nil, reason: String? = nil
+        remote: RemoteSite, layout: WallLayout, layoutPath: String?, playback: (camera: String, at: Date, speed: Double)? = nil, reason: String? = nil,
+        requisition: String? = nil
     ) throws {
         var options = ConsoleOptions(operatorName: remote.session.account)
         options.mayView = remote.mayView
@@ -199,6 +205,7 @@ struct ConsoleArguments: ParsableArguments {
         configure(&options)
         options.startPlayback = playback
         options.reason = reason
+        options.requisition = requisition
         let watch = SessionWatch(service: remote.service)
         options.sessionEnded = { watch.endedBecause }
         let sender = RecorderAuditSink(service: remote.service)
@@ -233,7 +240,10 @@ struct Play: ParsableCommand {
     @Option(help: "Local date and time to start at: YYYY-MM-DD HH:MM:SS (add +01:00 or Z when the hour happened twice).")
     var at: String
     @Option(help: "Speed: 0.25, 0.5, 1, 2, 4, 8, 16.") var speed: Double = 1
-    @Option(help: "Why the recordings are consulted (requisition reference), for the audit log.") var reason: String?
+    @Option(help: "The requisition the recordings are consulted under (default: the open one that covers the camera and time).")
+    var requisition: String?
+    @Option(help: "Why the recordings are consulted, when no requisition covers them (if the site allows it; marked so in the audit log).")
+    var reason: String?
     @Option(help: "Camera inventory (YAML). Default: $VIGIE_SITE, else Layouts/tours.yaml.") var site: String?
     @Option(help: "Write this many frames as VT bytes to standard output, then stop (no console).") var frames: Int?
     @Option(help: "Area in cells for --frames, COLSxROWS.") var size: String = "80x24"
@@ -277,26 +287,26 @@ struct Play: ParsableCommand {
                 printError("vigie play: refused: \(refusal)")
                 throw ExitCode(77)
             }
-            try console.launch(remote: remote, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason)
+            try console.launch(remote: remote, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason, requisition: requisition)
         } else {
-            try console.launch(inventory: inventory, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason)
+            try console.launch(inventory: inventory, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason, requisition: requisition)
         }
     }
 
     /// Frames to standard output: measurable, and the seek latency benchmark.
     private func plain(inventory: CameraInventory, camera: String, start: Date, remote: RemoteSite?) throws {
         LogSetup.toStandardError(level: Logger.Level(rawValue: console.logLevel) ?? .warning)
-        // Locally the command audits; through a recorder, the recorder does (under the session's account).
-        var audit: (who: String, store: RecordingStore)? = nil
+        // Locally `ConsultedPackets` decides and audits as the recorder does for its clients.
         let packets: any RecordedPackets
         if let remote {
-            packets = remote.recordings.packets(camera: camera, reason: reason)
+            packets = remote.recordings.packets(camera: camera, reason: reason, requisition: requisition)
         } else {
             let root = RecordingStore.root(given: console.storage, siteName: inventory.site.name)
             let store = try RecordingStore(root: root)
             let actor = try authorizeLocal(store, .playback, camera: camera)
-            audit = (actor.name, store)
-            packets = SegmentPackets(store: store, camera: camera)
+            packets = ConsultedPackets(
+                inner: SegmentPackets(store: store, camera: camera), store: store, site: inventory.site, who: actor.name, reason: reason,
+                requisition: requisition, audit: store.audit)
         }
         let area = View.parseSize(size)!
         let began = MonotonicClock.seconds()
@@ -319,9 +329,6 @@ struct Play: ParsableCommand {
         try reader.resize(
             width: picture.renderer.pixelWidth, height: picture.renderer.pixelHeight, preview: picture.renderer.pixelWidth * 2 <= video.width)
         let prepared = MonotonicClock.seconds()
-        audit?.store.audit.record(
-            OperatorEvent(who: audit!.who, action: .playback, cameraID: camera, detail: "opened (plain output)", from: start, reason: reason))
-        let audited = MonotonicClock.seconds()
         var buffer = VTBuffer(colorMode: picture.colorMode)
         var frame = try reader.seek(to: start)
         var shown = 0, firstLatency = 0.0, last = start
@@ -334,14 +341,13 @@ struct Play: ParsableCommand {
                 firstLatency = MonotonicClock.seconds() - began
                 printError(
                     "vigie play: first frame \(LocalTime.format(current.time, timeZone: inventory.site.timeZone, offset: true, fraction: true)) (\(current.segmentPath)) shown \(String(format: "%.1f", firstLatency * 1000)) ms after the seek began"
-                        + " (size probe \(String(format: "%.1f", (prepared - began) * 1000)) ms, audit \(String(format: "%.1f", (audited - prepared) * 1000)) ms, \(reader.lastSeek), drawn \(String(format: "%.1f", (MonotonicClock.seconds() - audited) * 1000 - reader.lastSeek.total)) ms)"
+                        + " (size probe with the consultation's check and audit \(String(format: "%.1f", (prepared - began) * 1000)) ms, \(reader.lastSeek), drawn \(String(format: "%.1f", (MonotonicClock.seconds() - prepared) * 1000 - reader.lastSeek.total)) ms)"
                 )
             }
             last = current.time
             shown += 1
             frame = shown < (frames ?? 1) ? try reader.next() : nil
         }
-        audit?.store.audit.record(OperatorEvent(who: audit!.who, action: .playback, cameraID: camera, detail: "watched", from: start, to: last, reason: reason))
         printError("vigie play: \(shown) frame(s), last \(LocalTime.format(last, timeZone: inventory.site.timeZone, offset: true, fraction: true))")
     }
 }
