@@ -156,6 +156,9 @@ let package = Package(
         // reads terminfo through the console's ncurses.
         .testTarget(name: "ConsoleTests", dependencies: ["TestSupport", "Render", "Console"], swiftSettings: swiftSettings),
         .testTarget(name: "ConsoleCoreTests", dependencies: ["ConsoleCore", "RecorderCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EvidenceTests", dependencies: ["Evidence", "RecorderCore", "RecorderAPI", "Server", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Media", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RecorderCoreTests",

@@ -106,6 +106,10 @@ public final class WallConsole {
     /// The page whose cameras were connected ahead of its zap (done once per zap).
     private var preloadedPage: String?
     private var message: (text: String, until: Date)?
+    /// What the person typed after R: a requisition number or a reason (see ConsultationRule).
+    private var consultation: String?
+    /// The player whose failure was last said in the status line.
+    private var reportedError: ObjectIdentifier?
     private var chromeDirty = true
     private var running = true
     private var layoutModified: Date?
@@ -474,6 +478,14 @@ public final class WallConsole {
                 if state.speed != 1 { parts.append("×\(Player.speedText(state.speed))") }
                 if state.paused { parts.append("PAUSED") }
                 if state.ended { parts.append(state.error.map { "ERROR \($0)" } ?? "NO FOOTAGE") }
+                if state.ended, let error = state.error, reportedError != ObjectIdentifier(player) {
+                    // Said once in the status line too (the label is cut in a narrow pane).
+                    reportedError = ObjectIdentifier(player)
+                    let refused = error.contains("requisition") || error.contains("refused")
+                    // "…the recorder refused the stream: WHY": WHY, and what to do.
+                    let why = error.range(of: "refused").flatMap { error.range(of: ": ", range: $0.upperBound..<error.endIndex) }.map { String(error[$0.upperBound...]) } ?? error
+                    showMessage(refused ? "refused: \(why) (R: a requisition or a reason)" : error, now: Date())
+                }
                 stateText = parts.joined(separator: " ") + " · "
                 style = .playback
                 tiles[index].wantedBanner = state.ended && tile.lastPixels == nil ? "NO FOOTAGE" : nil
@@ -514,7 +526,16 @@ public final class WallConsole {
         }
         parts.append("op: \(options.operatorName)")
         parts.append(clock.string(from: now))
-        if let message, message.until > now { parts.append(message.text) }
+        if let message, message.until > now {
+            // A message comes before the key hints when the line is too narrow for both.
+            let line = " " + (parts + [message.text, "? help"]).joined(separator: " │ ")
+            if line.count > curses.columns, parts.count > 2 {
+                var short = parts
+                if let hint = short[1].range(of: " — ") { short[1] = String(short[1][..<hint.lowerBound]) }
+                parts = short
+            }
+            parts.append(message.text)
+        }
         parts.append("? help")
         curses.put(" " + parts.joined(separator: " │ "), row: curses.rows - 1, column: 0, width: curses.columns, style: .status)
     }
@@ -534,6 +555,7 @@ public final class WallConsole {
         "N    (isolated)   choose a neighbouring camera by its key (follow someone)",
         "[ ]  (isolated)   recordings: back / forward 10 s ({ } one minute)",
         "t    (isolated)   recordings at a date and time (local)",
+        "R                 the requisition (its number) recordings are consulted under, or a reason",
         "Space + - .       in playback: pause, faster, slower, one frame",
         "L                 back to live",
         "mouse             click selects, double click isolates",
@@ -566,7 +588,13 @@ public final class WallConsole {
                 curses.put("  " + line, row: top + offset, column: left, width: width, style: offset == 0 ? .status : .normal)
             }
         case .prompt(let kind, let text):
-            let label = kind == ":" ? " camera (id or number): " : kind == "t" ? " date and time (YYYY-MM-DD HH:MM:SS): " : " name contains: "
+            let label =
+                switch kind {
+                case ":": " camera (id or number): "
+                case "t": " date and time (YYYY-MM-DD HH:MM:SS): "
+                case "R": " requisition number, or why (outside any requisition): "
+                default: " name contains: "
+                }
             curses.put(label + text + "▏", row: curses.rows - 1, column: 0, width: curses.columns, style: .status)
         }
     }
@@ -641,6 +669,9 @@ public final class WallConsole {
             showMessage("grid \(next.0)x\(next.1)", now: now)
             rebuildTiles()
         case .message(let text): showMessage(text, now: now)
+        case .consultUnder(let text):
+            consultation = text.isEmpty ? nil : text
+            showMessage(text.isEmpty ? "recordings: consulted under the requisition that covers them" : "recordings consulted under: \(text)", now: now)
         }
     }
 
@@ -694,7 +725,7 @@ public final class WallConsole {
         }
         do {
             player = try Player(
-                packets: recordings.packets(camera: id, reason: options.reason, requisition: options.requisition), width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight,
+                packets: recordings.packets(camera: id, reason: consultation ?? options.reason, requisition: options.requisition), width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight,
                 at: time, speed: speed)
             playerSequence = 0
             if recordings.consoleAuditsPlayback { record(.playback, cameraID: id, detail: "opened", from: time) }

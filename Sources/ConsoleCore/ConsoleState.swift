@@ -36,6 +36,8 @@ public enum ConsoleAction: Equatable, Sendable {
     case nextGrid
     /// A line for the status bar.
     case message(String)
+    /// The requisition (its number) or the reason later playbacks are consulted under; empty: none.
+    case consultUnder(String)
 }
 
 /// The console without its terminal: which mode and overlay it is in, the selection, the
@@ -49,7 +51,8 @@ public struct ConsoleState: Sendable {
 
     public enum Overlay: Equatable, Sendable {
         case none, help, confirmQuit
-        /// A line being typed: `:` a camera, `/` a name to filter on, `t` a date and time.
+        /// A line being typed: `:` a camera, `/` a name to filter on, `t` a date and time, `R`
+        /// the requisition or reason recordings are consulted under.
         case prompt(kind: Character, text: String)
         /// The isolated camera's neighbours, to choose the next one by its key.
         case neighbours(of: String, ids: [String])
@@ -125,6 +128,8 @@ public struct ConsoleState: Sendable {
             return [.clearScreen]
         case (.character("q"), _):
             overlay = .confirmQuit
+        case (.character("R"), _):
+            overlay = .prompt(kind: "R", text: "")
         case (.character(":"), _), (.character("/"), _):
             if case .character(let kind) = key { overlay = .prompt(kind: kind, text: "") }
         case (.character(" "), _) where playing:
@@ -196,6 +201,7 @@ public struct ConsoleState: Sendable {
         case .enter:
             overlay = .none
             let query = text.trimmingCharacters(in: .whitespaces)
+            if kind == "R" { return [.consultUnder(query)] }
             guard !query.isEmpty else { return [] }
             switch kind {
             case "t":

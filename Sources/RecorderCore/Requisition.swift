@@ -127,12 +127,14 @@ public enum ConsultationRule {
         case refused(String)
     }
 
-    /// `asked`: the requisition the person names (nil: whichever covers the footage).
-    /// `reason`: what they typed. Single-user mode (a first install, the demo) follows the
+    /// `asked`: the requisition the person names (nil: whichever covers the footage; a
+    /// `reason` that is a requisition's number names it too). `reason`: what they typed. Single-user mode (a first install, the demo) follows the
     /// same rule: the site says whether it allows consultation outside a requisition.
     public static func decide(
         camera: String, at time: Date, asked: String?, reason: String?, requisitions: [Requisition], site: Site
     ) -> Decision {
+        // A console's one prompt takes either: a reason that is a requisition's number names it.
+        let asked = asked ?? reason.flatMap { typed in requisitions.first { $0.number == typed.trimmingCharacters(in: .whitespaces) }?.number }
         if let asked {
             guard let requisition = requisitions.first(where: { $0.number == asked }) else { return .refused("no requisition \(asked)") }
             guard requisition.status.allowsConsultation else { return .refused("requisition \(asked) is closed") }

@@ -28,7 +28,6 @@ struct WallCommand: ParsableCommand {
     @OptionGroup var console: ConsoleArguments
 
     func run() throws {
-        try console.prepare(command: "wall")
         var remote: RemoteSite? = nil
         if let server = console.server {
             let site = try RemoteSite.connect(server)
@@ -71,6 +70,12 @@ struct WallCommand: ParsableCommand {
             throw ExitCode(65)
         }
         for warning in wallLayout.warnings { printError(warning.description) }
+        if remote == nil && inventory.site.mode == .videoprotection {
+            printError(
+                "vigie wall: refused: \(inventory.site.name) is in vidéoprotection mode: no live view, for any account; recordings only through a requisition (vigie requisition list, vigie play CAMERA --at TIME)")
+            throw ExitCode(77)
+        }
+        try console.prepare(command: "wall")
 
         if let remote {
             try console.launch(remote: remote, layout: wallLayout, layoutPath: layoutPath)

@@ -116,4 +116,13 @@ struct ConsoleStateTests {
         #expect(state.handle(.character("n"), context()) == [.nextPage])
         #expect(state.handle(.character("g"), context()) == [.nextGrid])
     }
+
+    @Test func rAsksForTheRequisitionOrReasonRecordingsAreConsultedUnder() {
+        var state = ConsoleState()
+        #expect(state.handle(.character("R"), context()).isEmpty && state.overlay == .prompt(kind: "R", text: ""))
+        for character in "PV 12" { _ = state.handle(.character(character), context()) }
+        #expect(state.handle(.enter, context()) == [.consultUnder("PV 12")] && state.overlay == .none)
+        _ = state.handle(.character("R"), context())
+        #expect(state.handle(.enter, context()) == [.consultUnder("")], "an empty line goes back to the requisition that covers the footage")
+    }
 }

@@ -83,13 +83,30 @@ import Testing
         })
         consoles[2].keys("Enter")
         #expect(eventually(timeout: 10) { consoles[2].statusLine.contains("ISOLATED") })
+        // No requisition covers it yet, and no reason was given: refused by the recorder.
+        consoles[2].keys("[")
+        #expect(eventually(timeout: 15) { consoles[2].statusLine.contains("no open requisition covers camera cam0") }, "\(consoles[2].statusLine)")
+        consoles[2].keys("L")
+        // The supervisor enters a requisition (on the socket, as chef); the technician names it (R) and rewinds.
+        let now = Date()
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "Europe/Paris")
+        format.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        func local(_ date: Date) -> String { format.string(from: date) }
+        let entered = try runProgram(
+            vigie, ["requisition", "add", "--number", "PV 31", "--authority", "OPJ Leroy", "--basis", "60-1", "--cameras", "cam0",
+                    "--from", local(now.addingTimeInterval(-120)), "--to", local(now.addingTimeInterval(120))] + common)
+        #expect(entered.status == 0, "\(entered)")
+        consoles[2].keys("R", "P", "V", "Space", "3", "1", "Enter")
+        #expect(eventually(timeout: 5) { consoles[2].statusLine.contains("consulted under: PV 31") }, "\(consoles[2].statusLine)")
         consoles[2].keys("[")
         #expect(eventually(timeout: 15) { consoles[2].statusLine.contains("PLAYBACK") && consoles[2].screen().hasPrefix("PLAYBACK ") }, "\(consoles[2].screen())")
         #expect(eventually(timeout: 10) { consoles[2].screen().contains("━┃") || consoles[2].screen().contains("┃━") }, "\(consoles[2].screen())")
         for console in consoles { console.keys("q", "y") }
         for console in consoles { #expect(eventually(timeout: 15) { console.screen().contains("EXIT=0") }, "\(console.screen())") }
-        let audit = ((try? runProgram("/usr/bin/sqlite3", [storage.appendingPathComponent("catalog.sqlite").path, "SELECT who || ' ' || action || ' ' || IFNULL(camera, '') FROM audit"]))?.stdout) ?? ""
-        for expected in ["chef console.start", "agent console.start", "tech console.start", "agent camera.isolate cam0", "agent access.refuse cam0", "agent console.stop", "tech recording.play cam0"] {
+        let audit = ((try? runProgram("/usr/bin/sqlite3", [storage.appendingPathComponent("catalog.sqlite").path, "SELECT who || ' ' || action || ' ' || IFNULL(camera, '') || IFNULL(' ' || requisition, '') FROM audit"]))?.stdout) ?? ""
+        for expected in ["chef console.start", "agent console.start", "tech console.start", "agent camera.isolate cam0", "agent access.refuse cam0", "agent console.stop", "tech recording.play cam0 PV 31", "chef requisition.add cam0 PV 31"] {
             #expect(audit.contains(expected), "\(expected) in:\n\(audit)")
         }
     }

@@ -135,12 +135,12 @@ import Testing
         let at = Date(timeIntervalSince1970: Double(startMicros) / 1e6 + 0.5).formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
         let atText = at.replacingOccurrences(of: "T", with: " ")
         let played = try vigie(["play", "a", "--at", atText, "--server", server, "--frames", "40", "--size", "40x12", "--reason", "PV-12"])
-        let local = try vigie(["play", "a", "--at", atText, "--frames", "40", "--size", "40x12"] + common)
+        let local = try vigie(["play", "a", "--at", atText, "--frames", "40", "--size", "40x12", "--reason", "PV-12"] + common)
         #expect(played.status == 0 && played.stderr.contains("40 frame(s)"), "\(played.stderr)")
         #expect(played.stdout.count > 2000 && played.stdout == local.stdout, "\(played.stdout.count) bytes through the recorder, \(local.stdout.count) from the files")
         // An operator may not, with or without the upgrade; a technician without it is told to upgrade.
         let upgrade = ["-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13", "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
-        let playbackURL = "\(recorder.base)/v1/playback/a?at=\(startMicros)"
+        let playbackURL = "\(recorder.base)/v1/playback/a?at=\(startMicros)&reason=PV-12"
         let agentPlayback = try Self.curl(asAgent + upgrade + [playbackURL])
         #expect(agentPlayback.status == 403, "\(agentPlayback)")
         #expect(try Self.curl(asTech + [playbackURL]).status == 426)
@@ -154,8 +154,8 @@ import Testing
         })
         let stalled = try ChildProcess(
             "/bin/sh",
-            ["-c", (0..<4).map { _ in "\(try! TestSites.program) play a --at '\(atText)' --server \(recorder.socket) --frames 100000 | sleep 12 &" }.joined(separator: " ") + " wait"])
-        let sixth = "http://vigie/v1/playback/a?at=\(startMicros)"
+            ["-c", (0..<4).map { _ in "\(try! TestSites.program) play a --at '\(atText)' --server \(recorder.socket) --frames 100000 --reason PV-12 | sleep 12 &" }.joined(separator: " ") + " wait"])
+        let sixth = "http://vigie/v1/playback/a?at=\(startMicros)&reason=PV-12"
         #expect(eventually(timeout: 10, every: 0.3) { ((try? Self.curl(["--unix-socket", recorder.socket, sixth]))?.status ?? 0) == 429 })
         let fifth = try Self.curl(["--unix-socket", recorder.socket, sixth])
         #expect(fifth.status == 429 && fifth.body.contains("at most 4 playbacks"), "\(fifth)")
@@ -174,7 +174,7 @@ import Testing
         for expected in [
             "agent login session", "agent access.refuse play recordings back: account agent (operator) may not play recordings back (from 127.0.0.1:",
             "tech hold.add hold 1 PV-12", "tech login.fail wrong account or password from 127.0.0.1:", "tech login.fail throttled",
-            "chef session.revoke 1 session(s) of account agent revoked", "chef recording.play opened (console at 127.0.0.1:", "chef recording.play sent (",
+            "chef session.revoke 1 session(s) of account agent revoked", "chef recording.play opened (outside any requisition, console at 127.0.0.1:", "chef recording.play sent (outside any requisition, ",
         ] {
             #expect(audit.contains(expected), "\(expected) in:\n\(audit)")
         }
