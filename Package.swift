@@ -43,6 +43,12 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // PDF for the registers and the compliance report (used by Evidence only).
+        .systemLibrary(
+            name: "CCairo",
+            pkgConfig: "cairo",
+            providers: [.apt(["libcairo2-dev"])]
+        ),
         .target(
             name: "Media",
             dependencies: ["CFFmpeg", .product(name: "Logging", package: "swift-log")],
@@ -95,7 +101,7 @@ let package = Package(
         .target(
             name: "Evidence",
             dependencies: [
-                "Media", "RecorderCore",
+                "Media", "RecorderCore", "RecorderAPI", "CCairo",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

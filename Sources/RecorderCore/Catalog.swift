@@ -235,6 +235,10 @@ public protocol Catalog: AnyObject, Sendable {
     /// The transmission register: exports handed to a judicial authority.
     func addTransmission(_ transmission: Transmission) throws(CatalogError) -> Transmission
     func transmissions(requisition: String?) throws(CatalogError) -> [Transmission]
+    /// The register's figures: a camera's kept footage in a period (nil: none), and the
+    /// destructions completed in a period, grouped by camera, day and reason.
+    func recordedSummary(camera: String, from: Date, to: Date) throws(CatalogError) -> RecordedSummary?
+    func destructionGroups(from: Date, to: Date) throws(CatalogError) -> [DestructionGroup]
 
     /// Login sessions (the recorder keeps only the SHA-256 of each token).
     func addSession(_ session: LoginSession) throws(CatalogError) -> Int64

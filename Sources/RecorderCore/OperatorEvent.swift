@@ -28,6 +28,7 @@ public struct OperatorEvent: Sendable, Hashable {
         public static let exported = Action("evidence.export")
         public static let softwareOpened = Action("software.open")
         public static let evidenceKeyCreated = Action("evidence.key")
+        public static let reportMade = Action("report.make")
         public static let destroyed = Action("recording.destroy")
         public static let recorderStarted = Action("recorder.start")
         public static let recorderStopped = Action("recorder.stop")

@@ -203,3 +203,53 @@ extension SQLiteCatalog {
         }
     }
 }
+
+/// Destructions grouped for the register: one camera's footage destroyed on one day for one reason.
+public struct DestructionGroup: Sendable, Hashable {
+    public var camera: String
+    public var start: Date
+    public var end: Date
+    public var destroyedAt: Date
+    public var segments: Int
+    public var bytes: Int64
+    public var reason: String
+}
+
+/// What a camera's kept footage spans in a period.
+public struct RecordedSummary: Sendable, Hashable {
+    public var camera: String
+    public var start: Date
+    public var end: Date
+    public var segments: Int
+    public var bytes: Int64
+}
+
+extension SQLiteCatalog {
+    public func recordedSummary(camera: String, from: Date, to: Date) throws(CatalogError) -> RecordedSummary? {
+        try locked { database throws(CatalogError) in
+            guard let row = try database.query(
+                "SELECT MIN(start_us), MAX(end_us), COUNT(*), IFNULL(SUM(bytes), 0) FROM segments WHERE camera = ? AND end_us > ? AND start_us < ?",
+                [.text(camera), .integer(from.micros), .integer(to.micros)]
+            ).first, let start = row[0].int, let end = row[1].int
+            else { return nil }
+            return RecordedSummary(camera: camera, start: Date(micros: start), end: Date(micros: end), segments: Int(row[2].int ?? 0), bytes: row[3].int ?? 0)
+        }
+    }
+
+    public func destructionGroups(from: Date, to: Date) throws(CatalogError) -> [DestructionGroup] {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                """
+                SELECT camera, MIN(start_us), MAX(end_us), MIN(destroyed_us), COUNT(*), SUM(bytes), reason FROM destructions
+                WHERE destroyed_us IS NOT NULL AND destroyed_us >= ? AND destroyed_us < ?
+                GROUP BY camera, destroyed_us / 86400000000, reason ORDER BY MIN(destroyed_us), camera
+                """,
+                [.integer(from.micros), .integer(to.micros)]
+            ).map { row in
+                DestructionGroup(
+                    camera: row[0].string ?? "", start: Date(micros: row[1].int ?? 0), end: Date(micros: row[2].int ?? 0),
+                    destroyedAt: Date(micros: row[3].int ?? 0), segments: Int(row[4].int ?? 0), bytes: row[5].int ?? 0, reason: row[6].string ?? "")
+            }
+        }
+    }
+}

@@ -318,6 +318,10 @@ public final class ServerAPI: Sendable {
                 return try startExport(request, actor)
             case ("GET", let path) where path.count == 3 && path[1] == "exports":
                 return try exportStatus(request, actor, id: path[2])
+            case ("GET", ["v1", "register"]):
+                return try register(request, actor)
+            case ("GET", ["v1", "compliance"]):
+                return try compliance(request, actor)
             case ("GET", ["v1", "transmissions"]):
                 if let refused = try refuse(actor, .registers, request) { return refused }
                 return .json(try store.catalog.transmissions(requisition: nil).map(ServerAPI.info))

@@ -238,7 +238,7 @@ import Testing
         #expect(eventually(timeout: 10) { session.screen().contains("EXIT=0") })
         let audit = try runProgram(vigie, ["audit", "show", "--site", site.path, "--storage", storage, "--camera", "cam0"]).stdout
         // Written by the console here, by the recorder (what it sent) through it.
-        let said = through == "files" ? "reason \"PV 9\"  (watched)" : "reason \"PV 9\"  (sent ("
+        let said = through == "files" ? "reason \"PV 9\"  (read (outside any requisition))" : "reason \"PV 9\"  (sent (outside any requisition, "
         #expect(audit.contains("recording.play  camera cam0  footage") && audit.contains(said), "\(audit)")
     }
 

@@ -163,6 +163,37 @@ import Testing
         #expect(try Self.vigie(["play", "anatole-france", "--at", local(from + 2_000_000), "--frames", "1", "--size", "20x6"] + common).status == 77)
         #expect(try Self.vigie(["requisition", "release", "PV 2026/117", "--reason", "classement sans suite"] + common).status == 0)
         #expect(Self.sql(catalog, "SELECT COUNT(*) FROM holds WHERE released_us IS NULL") == "0")
+
+        // Released footage follows the storage rules again: a small quota destroys the oldest.
+        let squeezed = try Self.vigie(["record"] + common + ["--segment-seconds", "5", "--duration", "8", "--storage-quota", "12M"])
+        #expect(squeezed.status == 0, "\(squeezed.stderr)")
+        #expect((Int(Self.sql(catalog, "SELECT COUNT(*) FROM destructions WHERE destroyed_us IS NOT NULL")) ?? 0) > 0)
+
+        // The register and the compliance report tell what happened, in text, CSV, HTML and PDF.
+        let register = try Self.vigie(["register"] + common)
+        #expect(register.status == 0, "\(register)")
+        for expected in ["RECORDINGS MADE", "anatole-france", "kept", "destroyed", "DESTRUCTIONS", "storage quota", "TRANSMISSIONS TO JUDICIAL AUTHORITIES (1)",
+                         "requisition PV 2026/117  to OPJ Durand on DVD scellé n° 1  by root"] {
+            #expect(register.stdout.contains(expected), "\(expected) in \(register.stdout)")
+        }
+        let csv = try Self.vigie(["register", "--format", "csv"] + common)
+        #expect(csv.stdout.hasPrefix("kind,camera,from,to,at,segments,bytes,detail\r\n") && csv.stdout.contains("\r\ntransmission,anatole-france beranger-est,"), "\(csv.stdout)")
+        let report = try Self.vigie(["compliance", "report"] + common)
+        #expect(report.status == 0, "\(report)")
+        for expected in ["single-user mode", "RETENTION PER CAMERA (3 cameras, 0 over their retention)", "HOLDS IN FORCE (0; 0 without an open requisition)",
+                         "PV 2026/117  closed  CPP 77-1-1  OPJ Durand, commissariat de Coutances", "exported", "chain VERIFIED"] {
+            #expect(report.stdout.contains(expected), "\(expected) in \(report.stdout)")
+        }
+        let html = try Self.vigie(["compliance", "report", "--format", "html"] + common)
+        #expect(html.stdout.hasPrefix("<!DOCTYPE html>") && html.stdout.contains("<h2>ACCOUNTS (0)</h2>"), "\(html.stdout.prefix(400))")
+        for (command, expected) in [(["register"], "TRANSMISSIONS TO JUDICIAL AUTHORITIES (1)"), (["compliance", "report"], "chain VERIFIED")] {
+            let pdf = folder.appendingPathComponent("\(command[0]).pdf")
+            let made = try runProgram("/bin/sh", ["-c", "VIGIE_CACHE=\(Self.cache) '\(try #require(TestPaths.vigie))' \(command.joined(separator: " ")) --format pdf \(common.map { "'\($0)'" }.joined(separator: " ")) > '\(pdf.path)'"])
+            #expect(made.status == 0, "\(made)")
+            #expect(try Data(contentsOf: pdf).prefix(5) == Data("%PDF-".utf8))
+            let text = try runProgram("/usr/bin/pdftotext", [pdf.path, "-"])
+            #expect(text.status == 0 && text.stdout.contains(expected) && text.stdout.contains("PV 2026/117") && text.stdout.contains("page 1/"), "\(text)")
+        }
     }
 
     /// The file with its `sibo` payload zeroed, and its signature, given to `openssl dgst -verify`.

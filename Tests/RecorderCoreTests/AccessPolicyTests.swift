@@ -13,10 +13,15 @@ import Testing
     @Test func eachRoleDoesItsOwnActionsOnly() {
         func allowed(_ role: Role) -> Set<Permission> { Set(Permission.allCases.filter { AccessPolicy.refusal(account(role), $0, at: now) == nil }) }
         #expect(allowed(.operator) == [.live, .status])
-        #expect(allowed(.technician) == [.live, .playback, .holds, .readHolds, .verify, .status])
-        #expect(allowed(.supervisor) == [.live, .playback, .holds, .readHolds, .accounts, .readAccounts, .layouts, .verify, .status])
-        // No images for auditors and admins.
-        #expect(allowed(.auditor) == [.audit, .readHolds, .readAccounts, .verify, .status])
+        #expect(allowed(.technician) == [.live, .playback, .holds, .readHolds, .requisitions, .readRequisitions, .export, .verify, .status])
+        // Only a supervisor confirms the release of a requisition's holds.
+        #expect(
+            allowed(.supervisor) == [
+                .live, .playback, .holds, .readHolds, .requisitions, .readRequisitions, .releaseRequisition, .export, .registers, .accounts, .readAccounts,
+                .layouts, .verify, .status,
+            ])
+        // No images for auditors and admins; auditors read the registers.
+        #expect(allowed(.auditor) == [.audit, .readHolds, .readRequisitions, .registers, .readAccounts, .verify, .status])
         #expect(allowed(.admin) == [.settings, .verify, .status])
         #expect(AccessPolicy.refusal(account(.operator), .playback, camera: "a", at: now) == "account p-operator (operator) may not play recordings back")
         // Single-user mode: everything.
