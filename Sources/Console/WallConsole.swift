@@ -32,6 +32,8 @@ public struct ConsoleOptions: Sendable {
     public var maxBytesPerSecond: Int?
     /// Start isolated on a camera's recordings at a time and speed (`vigie play`).
     public var startPlayback: (camera: String, at: Date, speed: Double)?
+    /// With `startPlayback`: the other cameras of a synchronised wall (the technician's choice).
+    public var synchronizeWith: [String] = []
     /// Why recordings are consulted (a requisition), for the audit log.
     public var reason: String?
     /// The requisition the recordings are consulted under (nil: whichever open one covers them).
@@ -72,7 +74,8 @@ public final class WallConsole {
         let cameraID: String
         let geometry: TileGeometry.Tile
         let renderer: any PictureRenderer
-        let subscription: FrameSubscription
+        /// Its live pictures (nil on a synchronised playback wall: recordings only).
+        let subscription: FrameSubscription?
         /// The picture's shape the renderer was made for.
         let aspect: Double
         var lastSequence: UInt64 = 0
@@ -130,6 +133,9 @@ public final class WallConsole {
     private var budget: OutputBudget?
     /// Playback of the isolated camera's recordings; nil when it shows live.
     private var player: Player?
+    /// The synchronised wall's players (in tile order) and their clock.
+    private var synchronizedPlayers: [Player] = []
+    private var synchronizedClock: PlaybackClock?
     private var playerSequence: UInt64 = 0
     /// The row above the status bar is kept for the playback timeline.
     private var timelineRow = false
@@ -178,9 +184,10 @@ public final class WallConsole {
         }
         defer {
             for tile in tiles {
-                tile.subscription.cancel()
+                tile.subscription?.cancel()
                 tile.standIn?.cancel()
             }
+            stopSynchronized()
             for subscription in preloaded.values { subscription.cancel() }
             stopPlayback()
             facts?.stop()
@@ -194,6 +201,11 @@ public final class WallConsole {
             mode = .isolated(cameraID: start.camera)
             rebuildTiles()
             startPlayback(at: start.at, speed: start.speed)
+            if !options.synchronizeWith.isEmpty {
+                let cameras = Array(([start.camera] + options.synchronizeWith.filter { $0 != start.camera }).prefix(ConsoleState.synchronizedLimit))
+                mode = .synchronized(cameras: cameras)
+                startSynchronized(cameras)
+            }
         } else {
             rebuildTiles()
         }
@@ -256,12 +268,17 @@ public final class WallConsole {
     private var visibleCameras: [String] {
         switch mode {
         case .isolated(let id): return [id]
+        case .synchronized(let cameras): return cameras
         case .wall: return (filter?.ids ?? scheduler.current.cameraIDs).filter(options.mayView)
         }
     }
 
     private var grid: (columns: Int, rows: Int) {
         if case .isolated = mode { return (1, 1) }
+        if case .synchronized(let cameras) = mode {
+            let columns = cameras.count <= 1 ? 1 : cameras.count <= 4 ? 2 : 3
+            return (columns, (cameras.count + columns - 1) / columns)
+        }
         return (scheduler.layout.columns, scheduler.layout.rows)
     }
 
@@ -309,19 +326,27 @@ public final class WallConsole {
             gridColumns: grid.columns, gridRows: grid.rows)
         var fresh: [Tile] = []
         // An isolated camera is shown from its main stream, whatever the pane's size.
-        let isolated = mode != .wall
+        var isolated = false
+        if case .isolated = mode { isolated = true }
+        var synchronized = false
+        if case .synchronized = mode { synchronized = true }
         for (index, cameraID) in visibleCameras.prefix(geometry.tiles.count).enumerated() {
             let place = geometry.tiles[index]
             guard place.picture.rows > 0, place.picture.columns > 0 else { continue }
-            let shape = aspect(of: cameraID, isolated: isolated)
+            let shape = aspect(of: cameraID, isolated: isolated || synchronized)
             let renderer = renderer(for: place.picture, aspect: shape)
+            if synchronized {
+                // Recordings only: no live stream is opened for a synchronised wall.
+                fresh.append(Tile(cameraID: cameraID, geometry: place, renderer: renderer, subscription: nil, aspect: shape))
+                continue
+            }
             let subscription: FrameSubscription
             if !isolated, let reused = preloaded.removeValue(forKey: "\(cameraID)@\(renderer.pixelWidth)x\(renderer.pixelHeight)") {
                 subscription = reused
             } else if let existing = old.first(where: {
-                $0.cameraID == cameraID && (!isolated || $0.subscription.stream == "main") && $0.renderer.pixelWidth == renderer.pixelWidth && $0.renderer.pixelHeight == renderer.pixelHeight
+                $0.cameraID == cameraID && (!isolated || $0.subscription?.stream == "main") && $0.renderer.pixelWidth == renderer.pixelWidth && $0.renderer.pixelHeight == renderer.pixelHeight
             }) {
-                subscription = existing.subscription
+                subscription = existing.subscription!
             } else if let made = core.subscribeFrames(
                 camera: cameraID, width: renderer.pixelWidth, height: renderer.pixelHeight, stream: isolated ? .main : nil)
             {
@@ -339,7 +364,7 @@ public final class WallConsole {
         }
         for tile in old {
             tile.standIn?.cancel()
-            if !fresh.contains(where: { $0.subscription === tile.subscription }) { tile.subscription.cancel() }
+            if let old = tile.subscription, !fresh.contains(where: { $0.subscription === old }) { old.cancel() }
         }
         // A new page of the wall: how long until every tile shows a picture.
         let shown = Set(fresh.map(\.cameraID))
@@ -386,12 +411,17 @@ public final class WallConsole {
                 tiles[index].shownBanner = tiles[index].wantedBanner
             }
             var frame: LiveFrame? = nil
-            if let player {
+            if case .synchronized = mode {
+                if index < synchronizedPlayers.count, let latest = synchronizedPlayers[index].latest(), latest.sequence != tiles[index].lastSequence {
+                    tiles[index].lastSequence = latest.sequence
+                    frame = latest
+                }
+            } else if let player {
                 if let latest = player.latest(), latest.sequence != playerSequence {
                     playerSequence = latest.sequence
                     frame = latest
                 }
-            } else if let latest = tiles[index].subscription.latest() {
+            } else if let latest = tiles[index].subscription?.latest() {
                 if let standIn = tiles[index].standIn {
                     standIn.cancel()  // the main stream is here
                     tiles[index].standIn = nil
@@ -450,16 +480,18 @@ public final class WallConsole {
         let statuses = Dictionary(core.statuses().map { ("\($0.cameraID)/\($0.stream)", $0) }, uniquingKeysWith: { a, _ in a })
         for (index, tile) in tiles.enumerated() {
             let camera = core.inventory.camera(tile.cameraID)
-            let status = statuses["\(tile.cameraID)/\(tile.subscription.stream)"]
-            let state = status?.state ?? .connecting(since: now)
+            let status = statuses["\(tile.cameraID)/\(tile.subscription?.stream ?? "")"]
+            let state = tile.subscription == nil ? .live(since: now) : status?.state ?? .connecting(since: now)
             var stateText = ""
-            var style: Curses.Style = index == selected && mode == .wall ? .selected : .label
+            var synchronized = false
+            if case .synchronized = mode { synchronized = true }
+            var style: Curses.Style = index == selected && (mode == .wall || synchronized) ? .selected : .label
             var banner: String? = nil
             switch state {
             case .live: stateText = ""
             case .connecting, .stopped:
                 stateText = "CONNECTING · "
-                if tile.lastPixels == nil && tile.subscription.latest() == nil && tile.standIn?.latest() == nil {
+                if tile.lastPixels == nil && tile.subscription?.latest() == nil && tile.standIn?.latest() == nil {
                     banner = "CONNECTING"
                 }
             case .lost(let since, _, _), .reconnecting(let since, _, _):
@@ -471,13 +503,19 @@ public final class WallConsole {
             }
             tiles[index].wantedBanner = banner
             if recording.contains(tile.cameraID) { stateText = "● REC · " + stateText }
-            if let player {
+            if let player = synchronized ? (index < synchronizedPlayers.count ? synchronizedPlayers[index] : nil) : player {
                 // Recorded footage: said first and in its own colour, so nobody takes it for live.
-                let state = player.current
+                var state = player.current
+                if let clock = player.clock {
+                    // Driven together: the wall's time, speed and pause.
+                    if state.gap || state.ended { state.position = clock.now() }
+                    state.speed = clock.speed
+                    state.paused = clock.paused
+                }
                 var parts = ["PLAYBACK \(dateClock.string(from: state.position))"]
                 if state.speed != 1 { parts.append("×\(Player.speedText(state.speed))") }
                 if state.paused { parts.append("PAUSED") }
-                if state.ended { parts.append(state.error.map { "ERROR \($0)" } ?? "NO FOOTAGE") }
+                if state.ended { parts.append(state.error.map { "ERROR \($0)" } ?? "NO FOOTAGE") } else if state.gap { parts.append("NO FOOTAGE") }
                 if state.ended, let error = state.error, reportedError != ObjectIdentifier(player) {
                     // Said once in the status line too (the label is cut in a narrow pane).
                     reportedError = ObjectIdentifier(player)
@@ -487,8 +525,14 @@ public final class WallConsole {
                     showMessage(refused ? "refused: \(why) (R: a requisition or a reason)" : error, now: Date())
                 }
                 stateText = parts.joined(separator: " ") + " · "
-                style = .playback
-                tiles[index].wantedBanner = state.ended && tile.lastPixels == nil ? "NO FOOTAGE" : nil
+                if !(synchronized && index == selected) { style = .playback }
+                if synchronized && (state.gap || state.ended) {
+                    // Nothing recorded at the wall's time: said over an empty tile, never the last picture frozen.
+                    tiles[index].lastPixels = nil
+                    tiles[index].wantedBanner = "NO FOOTAGE"
+                } else {
+                    tiles[index].wantedBanner = state.ended && tile.lastPixels == nil ? "NO FOOTAGE" : nil
+                }
             }
             // The state first: a narrow tile cuts the end of its label, never the state.
             let name = "\(camera?.number ?? 0) \(camera?.name ?? tile.cameraID) — \(camera?.location ?? "")"
@@ -503,6 +547,11 @@ public final class WallConsole {
     private func drawStatusBar(now: Date) {
         var parts: [String] = [scheduler.layout.name]
         switch mode {
+        case .synchronized(let cameras):
+            let focus = cameras[min(selected, cameras.count - 1)]
+            let camera = core.inventory.camera(focus)
+            parts.append(
+                "SYNCHRONISED PLAYBACK \(cameras.count) cameras, focus \(camera?.number ?? 0) \(camera?.name ?? focus) — arrows: focus, N: swap for a neighbour, Esc: this camera alone")
         case .isolated(let id):
             let camera = core.inventory.camera(id)
             if player != nil {
@@ -555,6 +604,8 @@ public final class WallConsole {
         "N    (isolated)   choose a neighbouring camera by its key (follow someone)",
         "[ ]  (isolated)   recordings: back / forward 10 s ({ } one minute)",
         "t    (isolated)   recordings at a date and time (local)",
+        "W    (playback)   the camera and its neighbours at the same time, driven together:",
+        "                  arrows move the focus, N swaps it for a neighbour, Esc leaves it alone",
         "R                 the requisition (its number) recordings are consulted under, or a reason",
         "Space + - .       in playback: pause, faster, slower, one frame",
         "L                 back to live",
@@ -629,7 +680,7 @@ public final class WallConsole {
         }
         let context = ConsoleState.Context(
             now: now, tiles: tiles.map(\.cameraID), gridColumns: grid.columns, inventory: core.inventory, mayView: options.mayView,
-            playbackPaused: player?.current.paused)
+            playbackPaused: synchronizedClock.map { $0.paused } ?? player?.current.paused)
         for action in state.handle(given, context) { perform(action, now: now) }
     }
 
@@ -642,11 +693,33 @@ public final class WallConsole {
         case .isolate(let camera, let detail): isolate(camera, detail: detail)
         case .returnToWall(let from): returnToWall(from: from)
         case .startPlayback(let time): startPlayback(at: time, speed: 1)
+        case .seekPlaybackBy(let seconds) where synchronizedClock != nil: seekSynchronized(to: synchronizedClock!.now().addingTimeInterval(seconds))
+        case .seekPlaybackTo(let time) where synchronizedClock != nil: seekSynchronized(to: time)
+        case .togglePlaybackPause where synchronizedClock != nil:
+            synchronizedClock?.togglePause()
+            for player in synchronizedPlayers { player.nudge() }
+        case .changePlaybackSpeed(let step) where synchronizedClock != nil:
+            synchronizedClock?.changeSpeed(by: step)
+            for player in synchronizedPlayers { player.nudge() }
+        case .stepPlayback where synchronizedClock != nil:
+            synchronizedClock?.step(seconds: 1 / 25)
+            for player in synchronizedPlayers { player.nudge() }
         case .seekPlaybackBy(let seconds): player?.seek(by: seconds)
         case .seekPlaybackTo(let time): player?.seek(to: time)
         case .togglePlaybackPause: player?.togglePause()
         case .changePlaybackSpeed(let step): player?.changeSpeed(by: step)
         case .stepPlayback: player?.step()
+        case .synchronize(let cameras): startSynchronized(cameras)
+        case .swapSynchronized(let index, let camera): swapSynchronized(index, camera)
+        case .leaveSynchronized(let camera):
+            let (time, speed, paused) = (synchronizedClock?.now(), synchronizedClock?.speed ?? 1, synchronizedClock?.paused ?? false)
+            stopSynchronized()
+            record(.isolated, cameraID: camera, detail: "from the synchronised wall")
+            rebuildTiles()
+            if let time {
+                startPlayback(at: time, speed: speed)
+                if paused { player?.togglePause() }
+            }
         case .backToLive:
             stopPlayback()
             rebuildTiles()
@@ -735,6 +808,70 @@ public final class WallConsole {
             rebuildTiles()
             showMessage("cannot play: \(error)", now: Date())
         }
+    }
+
+    // MARK: - Synchronised playback
+
+    /// The cameras' recordings at the isolated playback's time, driven together by one clock.
+    private func startSynchronized(_ cameras: [String]) {
+        guard let recordings, let current = player?.current else { return }
+        for camera in cameras where options.playbackRefusal(camera) != nil {
+            let refusal = options.playbackRefusal(camera) ?? ""
+            showMessage("refused: \(refusal)", now: Date())
+            record(.accessRefused, cameraID: camera, detail: "play recordings back: \(refusal)", from: current.position)
+        }
+        let allowed = cameras.filter { options.playbackRefusal($0) == nil }
+        mode = .synchronized(cameras: allowed)
+        stopPlayback()
+        timelineRow = false
+        rebuildTiles()
+        let clock = PlaybackClock(at: current.position, speed: current.speed)
+        synchronizedClock = clock
+        synchronizedPlayers = []
+        for tile in tiles {
+            do {
+                synchronizedPlayers.append(
+                    try Player(
+                        packets: recordings.packets(camera: tile.cameraID, reason: consultation ?? options.reason, requisition: options.requisition),
+                        width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: current.position, speed: current.speed, clock: clock))
+                if recordings.consoleAuditsPlayback { record(.playback, cameraID: tile.cameraID, detail: "opened (synchronised)", from: current.position) }
+            } catch {
+                showMessage("cannot play \(tile.cameraID): \(error)", now: Date())
+            }
+        }
+        showMessage("\(synchronizedPlayers.count) cameras at the same recorded time", now: Date())
+    }
+
+    private func seekSynchronized(to time: Date) {
+        synchronizedClock?.seek(to: time)
+        for player in synchronizedPlayers { player.seek(to: time) }
+    }
+
+    /// Tile `index` shows another camera from the clock's time (the others go on).
+    private func swapSynchronized(_ index: Int, _ camera: String) {
+        guard let clock = synchronizedClock, let recordings, index < synchronizedPlayers.count else { return }
+        if let refusal = options.playbackRefusal(camera) {
+            showMessage("refused: \(refusal)", now: Date())
+            return
+        }
+        synchronizedPlayers[index].stop()
+        rebuildTiles()
+        guard index < tiles.count else { return }
+        let tile = tiles[index]
+        do {
+            synchronizedPlayers[index] = try Player(
+                packets: recordings.packets(camera: camera, reason: consultation ?? options.reason, requisition: options.requisition),
+                width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: clock.now(), speed: clock.speed, clock: clock)
+        } catch {
+            showMessage("cannot play \(camera): \(error)", now: Date())
+        }
+        record(.isolated, cameraID: camera, detail: "swapped into the synchronised wall")
+    }
+
+    private func stopSynchronized() {
+        for player in synchronizedPlayers { player.stop() }
+        synchronizedPlayers = []
+        synchronizedClock = nil
     }
 
     /// Back to live; the audit log gets the period that was watched.

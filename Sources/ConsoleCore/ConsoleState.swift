@@ -38,6 +38,12 @@ public enum ConsoleAction: Equatable, Sendable {
     case message(String)
     /// The requisition (its number) or the reason later playbacks are consulted under; empty: none.
     case consultUnder(String)
+    /// A synchronised playback wall of these cameras, at the playback's time.
+    case synchronize(cameras: [String])
+    /// The tile `index` of the synchronised wall shows `camera` now, at the same time.
+    case swapSynchronized(index: Int, camera: String)
+    /// Back from the synchronised wall to one camera's playback.
+    case leaveSynchronized(to: String)
 }
 
 /// The console without its terminal: which mode and overlay it is in, the selection, the
@@ -47,7 +53,12 @@ public struct ConsoleState: Sendable {
     public enum Mode: Equatable, Sendable {
         case wall
         case isolated(cameraID: String)
+        /// Recordings of several cameras at one time, driven together; `selected` is the focus.
+        case synchronized(cameras: [String])
     }
+
+    /// Most tiles of a synchronised wall (3x3).
+    public static let synchronizedLimit = 9
 
     public enum Overlay: Equatable, Sendable {
         case none, help, confirmQuit
@@ -113,6 +124,11 @@ public struct ConsoleState: Sendable {
         case .neighbours(let of, let ids):
             overlay = .none
             if case .character(let character) = key, let index = ConsoleState.choiceKeys.firstIndex(of: character), index < ids.count {
+                if case .synchronized(var cameras) = mode, selected < cameras.count {
+                    cameras[selected] = ids[index]
+                    mode = .synchronized(cameras: cameras)
+                    return [.redrawAll, .swapSynchronized(index: selected, camera: ids[index])]
+                }
                 return [.redrawAll] + isolate(ids[index], detail: "neighbour \(index + 1) of \(of)", context)
             }
             return [.redrawAll]
@@ -136,6 +152,37 @@ public struct ConsoleState: Sendable {
             return [.togglePlaybackPause]
         case (.character(" "), _):
             return [.toggleRotation]
+        case (.character(let character), .synchronized) where "[]{}".contains(character) && playing:
+            return [.seekPlaybackBy(seconds: ["[": -10, "]": 10, "{": -60, "}": 60][character] ?? 0)]
+        case (.character("t"), .synchronized):
+            overlay = .prompt(kind: "t", text: "")
+        case (.character("W"), .isolated(let id)) where playing:
+            let neighbours = (context.inventory.camera(id)?.neighbours ?? []).filter { context.mayView($0) && context.inventory.camera($0) != nil }
+            if neighbours.isEmpty { return [.message("no neighbouring camera to play beside this one")] }
+            let cameras = Array(([id] + neighbours).prefix(ConsoleState.synchronizedLimit))
+            mode = .synchronized(cameras: cameras)
+            selected = 0
+            return [.synchronize(cameras: cameras)]
+        case (.escape, .synchronized(let cameras)), (.backspace, .synchronized(let cameras)):
+            let focus = cameras[min(selected, cameras.count - 1)]
+            mode = .isolated(cameraID: focus)
+            return [.leaveSynchronized(to: focus)]
+        case (.character("L"), .synchronized(let cameras)):
+            let focus = cameras[min(selected, cameras.count - 1)]
+            mode = .isolated(cameraID: focus)
+            return [.leaveSynchronized(to: focus), .backToLive]
+        case (.up, .synchronized), (.character("k"), .synchronized): move(rows: -1, context)
+        case (.down, .synchronized), (.character("j"), .synchronized): move(rows: 1, context)
+        case (.left, .synchronized), (.character("h"), .synchronized): move(columns: -1, context)
+        case (.right, .synchronized), (.character("l"), .synchronized): move(columns: 1, context)
+        case (.clickTile(let index, _), .synchronized):
+            if index < context.tiles.count { selected = index }
+        case (.character("N"), .synchronized(let cameras)):
+            let focus = cameras[min(selected, cameras.count - 1)]
+            guard let camera = context.inventory.camera(focus) else { break }
+            let neighbours = camera.neighbours.filter { context.mayView($0) && context.inventory.camera($0) != nil && !cameras.contains($0) }
+            if neighbours.isEmpty { return [.message("\(camera.name) has no other neighbouring camera to swap in")] }
+            overlay = .neighbours(of: focus, ids: Array(neighbours.prefix(ConsoleState.choiceKeys.count)))
         case (.character(let character), .isolated) where "[]{}".contains(character):
             let step: Double = ["[": -10, "]": 10, "{": -60, "}": 60][character] ?? 0
             if playing { return [.seekPlaybackBy(seconds: step)] }

@@ -318,8 +318,68 @@ public struct SeekTiming: Sendable, CustomStringConvertible {
     }
 }
 
+/// The recorded time several players show together (a synchronised playback wall): one
+/// time, one speed, one pause for all; each player shows the picture of that time, or
+/// nothing when its camera recorded nothing then.
+public final class PlaybackClock: Sendable {
+    private struct Anchor {
+        var wall: Double
+        var media: Date
+        var speed: Double
+        var paused: Bool
+    }
+    private let anchor: Mutex<Anchor>
+
+    public init(at time: Date, speed: Double = 1) {
+        anchor = Mutex(Anchor(wall: MonotonicClock.seconds(), media: time, speed: speed, paused: false))
+    }
+
+    private static func time(_ anchor: Anchor, at wall: Double) -> Date {
+        anchor.paused ? anchor.media : anchor.media.addingTimeInterval((wall - anchor.wall) * anchor.speed)
+    }
+
+    /// The recorded time shown now.
+    public func now() -> Date { anchor.withLock { PlaybackClock.time($0, at: MonotonicClock.seconds()) } }
+    public var paused: Bool { anchor.withLock { $0.paused } }
+    public var speed: Double { anchor.withLock { $0.speed } }
+
+    public func seek(to time: Date) {
+        anchor.withLock {
+            $0.media = time
+            $0.wall = MonotonicClock.seconds()
+        }
+    }
+
+    public func togglePause() {
+        anchor.withLock {
+            let wall = MonotonicClock.seconds()
+            $0.media = PlaybackClock.time($0, at: wall)
+            $0.wall = wall
+            $0.paused.toggle()
+        }
+    }
+
+    /// One frame's time forward, while paused.
+    public func step(seconds: Double = 0.04) {
+        anchor.withLock { if $0.paused { $0.media = $0.media.addingTimeInterval(seconds) } }
+    }
+
+    public func changeSpeed(by step: Int) {
+        anchor.withLock { anchor in
+            let wall = MonotonicClock.seconds()
+            anchor.media = PlaybackClock.time(anchor, at: wall)
+            anchor.wall = wall
+            let index = Player.speeds.firstIndex(where: { $0 >= anchor.speed }) ?? 2
+            anchor.speed = Player.speeds[max(0, min(Player.speeds.count - 1, index + step))]
+        }
+    }
+}
+
 /// Plays a camera's recordings on its own thread at a speed, into a latest-frame slot the
-/// screen reads when it draws (it never waits for the player). Seeks, pause, single
+/// screen reads when it draws (it never waits for the player). With a `PlaybackClock` it
+/// follows that clock instead of its own pace (a synchronised wall): a picture is shown when
+/// the clock reaches its time, and over a gap the slot is emptied (`State.gap`), never the
+/// last picture left frozen. Seeks, pause, single
 /// steps and speed changes are requests the thread takes at its next frame.
 public final class Player: Sendable {
     public let camera: String
@@ -339,6 +399,8 @@ public final class Player: Sendable {
         public var position: Date
         /// No footage at or after the position.
         public var ended = false
+        /// Following a clock: nothing recorded at the clock's time (the next picture is later).
+        public var gap = false
         public var error: String?
         /// Earliest and latest times shown: the period the audit log records.
         public var watchedFrom: Date
@@ -358,6 +420,11 @@ public final class Player: Sendable {
     private let slot = Mutex<LiveFrame?>(nil)
     private let done = DispatchSemaphore(value: 0)
     private let wake = DispatchSemaphore(value: 0)
+    /// The clock a synchronised wall's players follow together (nil: the player's own pace).
+    public let clock: PlaybackClock?
+
+    /// Wakes the thread (its clock moved).
+    public func nudge() { wake.signal() }
 
     /// Pictures shown at half the recorded width or less are decoded for preview (no deblocking).
     public convenience init(store: RecordingStore, camera: String, width: Int, height: Int, at start: Date, speed: Double = 1) throws(MediaError) {
@@ -365,9 +432,10 @@ public final class Player: Sendable {
     }
 
     /// Plays recorded packets from anywhere (the segment files, the recorder over the network).
-    public init(packets: any RecordedPackets, width: Int, height: Int, at start: Date, speed: Double = 1) throws(MediaError) {
+    public init(packets: any RecordedPackets, width: Int, height: Int, at start: Date, speed: Double = 1, clock: PlaybackClock? = nil) throws(MediaError) {
         self.camera = packets.camera
         self.packets = packets
+        self.clock = clock
         self.width = width
         self.height = height
         state = Mutex(State(speed: speed, position: start, watchedFrom: start, watchedTo: start))
@@ -438,10 +506,61 @@ public final class Player: Sendable {
         state.withLock {
             $0.position = frame.time
             $0.ended = false
+            $0.gap = false
             $0.error = nil
             $0.watchedFrom = min($0.watchedFrom, frame.time)
             $0.watchedTo = max($0.watchedTo, frame.time)
         }
+    }
+
+    /// One turn of a player following a clock.
+    private func follow(_ clock: PlaybackClock, _ reader: PlaybackReader, _ request: Requests, _ pending: inout PlaybackFrame?) throws(MediaError) {
+        if let target = request.seek {
+            pending = try reader.seek(to: target)
+            if pending == nil {
+                state.withLock {
+                    $0.position = target
+                    $0.ended = true
+                }
+                slot.withLock { $0 = nil }
+            }
+        }
+        let now = clock.now()
+        if current.ended {
+            // Nothing after: look again now and then (footage still being written).
+            if wake.wait(timeout: .now() + 1) == .timedOut, packets.hasFootage(after: current.position) {
+                requests.withLock { $0.seek = clock.now() }
+            }
+            return
+        }
+        var next = pending
+        if next == nil { next = try reader.next() }
+        guard let frame = next else {
+            state.withLock { $0.ended = true }
+            slot.withLock { $0 = nil }
+            return
+        }
+        pending = nil
+        let ahead = frame.time.timeIntervalSince(now)
+        if ahead > 0.02 {
+            // Not yet its time. Over a second ahead: a gap in this camera's recordings; its tile says so.
+            if ahead > 1, !current.gap {
+                state.withLock {
+                    $0.gap = true
+                    $0.position = now
+                }
+                slot.withLock { $0 = nil }
+            }
+            pending = frame
+            _ = wake.wait(timeout: .now() + min(0.05, ahead / max(clock.speed, 0.25)))
+            return
+        }
+        if ahead < -2 {
+            requests.withLock { $0.seek = clock.now() }  // far behind the clock (a slow disk, a camera swapped in): jump
+            return
+        }
+        if ahead < -0.1 && !clock.paused { return }  // late: dropped, the next one is decoded
+        publish(frame)
     }
 
     private func run(_ reader: PlaybackReader) {
@@ -457,6 +576,18 @@ public final class Player: Sendable {
                 return requests
             }
             if request.stop { return }
+            if let clock {
+                do {
+                    try follow(clock, reader, request, &pending)
+                } catch {
+                    state.withLock {
+                        $0.error = "\(error)"
+                        $0.ended = true
+                    }
+                    _ = wake.wait(timeout: .now() + 0.5)
+                }
+                continue
+            }
             do {
                 if let target = request.seek {
                     pending = nil

@@ -144,7 +144,7 @@ struct ConsoleArguments: ParsableArguments {
     /// console until the operator quits, then stops everything.
     func launch(
         inventory: CameraInventory, layout: WallLayout, layoutPath: String?, playback: (camera: String, at: Date, speed: Double)? = nil,
-        reason: String? = nil, requisition: String? = nil
+        reason: String? = nil, requisition: String? = nil, synchronizeWith: [String] = []
     ) throws {
         let root = RecordingStore.root(given: storage, siteName: inventory.site.name)
         let store: RecordingStore
@@ -165,6 +165,7 @@ struct ConsoleArguments: ParsableArguments {
         options.playbackRefusal = { AccessPolicy.refusal(actor, .playback, camera: $0) }
         configure(&options)
         options.startPlayback = playback
+        options.synchronizeWith = synchronizeWith
         options.reason = reason
         options.requisition = requisition
         if inventory.site.mode == .videoprotection {
@@ -202,13 +203,14 @@ struct ConsoleArguments: ParsableArguments {
     /// The console as the recorder's client: pictures relayed, audit written by the recorder.
     func launch(
         remote: RemoteSite, layout: WallLayout, layoutPath: String?, playback: (camera: String, at: Date, speed: Double)? = nil, reason: String? = nil,
-        requisition: String? = nil
+        requisition: String? = nil, synchronizeWith: [String] = []
     ) throws {
         var options = ConsoleOptions(operatorName: remote.session.account)
         options.mayView = remote.mayView
         options.playbackRefusal = remote.playbackRefusal
         configure(&options)
         options.startPlayback = playback
+        options.synchronizeWith = synchronizeWith
         options.reason = reason
         options.requisition = requisition
         let watch = SessionWatch(service: remote.service)
@@ -250,6 +252,7 @@ struct Play: ParsableCommand {
     @Option(help: "Why the recordings are consulted, when no requisition covers them (if the site allows it; marked so in the audit log).")
     var reason: String?
     @Option(help: "Camera inventory (YAML). Default: $VIGIE_SITE, else Layouts/tours.yaml.") var site: String?
+    @Option(help: "Other cameras (ids or numbers, comma separated) played beside it at the same time: a synchronised wall.") var with: String?
     @Option(help: "Write this many frames as VT bytes to standard output, then stop (no console).") var frames: Int?
     @Option(help: "Area in cells for --frames, COLSxROWS.") var size: String = "80x24"
     @OptionGroup var console: ConsoleArguments
@@ -273,6 +276,14 @@ struct Play: ParsableCommand {
             throw ExitCode(64)
         }
         let start = try parseLocal(at, inventory.site.timeZone, option: "--at")
+        var others: [String] = []
+        for given in (with ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !given.isEmpty {
+            guard let camera = inventory.camera(given) else {
+                printError("vigie play: --with: no camera `\(given)`")
+                throw ExitCode(64)
+            }
+            others.append(camera.id)
+        }
         if frames != nil || isatty(STDOUT_FILENO) == 0 {
             try plain(inventory: inventory, camera: found.id, start: start, remote: remote)
             remote?.core.shutdown()
@@ -292,9 +303,11 @@ struct Play: ParsableCommand {
                 printError("vigie play: refused: \(refusal)")
                 throw ExitCode(77)
             }
-            try console.launch(remote: remote, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason, requisition: requisition)
+            try console.launch(remote: remote, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason, requisition: requisition,
+                synchronizeWith: others)
         } else {
-            try console.launch(inventory: inventory, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason, requisition: requisition)
+            try console.launch(inventory: inventory, layout: layout, layoutPath: nil, playback: (found.id, start, speed), reason: reason, requisition: requisition,
+                synchronizeWith: others)
         }
     }
 

@@ -125,4 +125,39 @@ struct ConsoleStateTests {
         _ = state.handle(.character("R"), context())
         #expect(state.handle(.enter, context()) == [.consultUnder("")], "an empty line goes back to the requisition that covers the footage")
     }
+
+    @Test func wPlaysTheCameraAndItsNeighboursTogetherAndTheirTilesAreSwappedOrLeft() {
+        var state = ConsoleState()
+        state.mode = .isolated(cameraID: "quai")
+        #expect(state.handle(.character("W"), context()).isEmpty, "live: there is no recorded time to share")
+        #expect(state.handle(.character("W"), context(paused: false)) == [.synchronize(cameras: ["quai", "gare", "halles"])])
+        #expect(state.mode == .synchronized(cameras: ["quai", "gare", "halles"]) && state.selected == 0)
+        let wall = context(tiles: ["quai", "gare", "halles"], paused: false)
+        // Driven together: the player keys act on the wall.
+        #expect(state.handle(.character(" "), wall) == [.togglePlaybackPause])
+        #expect(state.handle(.character("["), wall) == [.seekPlaybackBy(seconds: -10)])
+        // The focus moves; N offers the focused camera's neighbours not on the wall yet.
+        _ = state.handle(.right, wall)
+        #expect(state.selected == 1)
+        #expect(state.handle(.character("N"), wall) == [.message("Gare has no other neighbouring camera to swap in")])
+        _ = state.handle(.left, wall)
+        #expect(state.handle(.character("N"), wall) == [.message("Quai de Loire has no other neighbouring camera to swap in")])
+        // Esc: the focused camera alone, at the wall's time.
+        _ = state.handle(.right, wall)
+        #expect(state.handle(.escape, wall) == [.leaveSynchronized(to: "gare")] && state.mode == .isolated(cameraID: "gare"))
+        // A camera with no neighbour has no wall to make.
+        state.mode = .isolated(cameraID: "cathedrale")
+        #expect(state.handle(.character("W"), context(paused: false)) == [.message("no neighbouring camera to play beside this one")])
+    }
+
+    @Test func aSwapReplacesTheFocusedTileWithTheChosenNeighbour() {
+        var state = ConsoleState()
+        state.mode = .synchronized(cameras: ["gare", "cathedrale"])
+        let wall = context(tiles: ["gare", "cathedrale"], paused: true)
+        #expect(state.handle(.character("N"), wall).isEmpty)
+        #expect(state.overlay == .neighbours(of: "gare", ids: ["quai"]))
+        #expect(state.handle(.character("1"), wall) == [.redrawAll, .swapSynchronized(index: 0, camera: "quai")])
+        #expect(state.mode == .synchronized(cameras: ["quai", "cathedrale"]))
+        #expect(state.handle(.character("L"), wall) == [.leaveSynchronized(to: "quai"), .backToLive])
+    }
 }
