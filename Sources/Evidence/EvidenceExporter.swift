@@ -1,6 +1,7 @@
 public import Crypto
 public import Foundation
 public import RecorderCore
+import Synchronization
 
 /// Makes an export for a requisition: per camera its MP4 files (`CameraExport`), then the
 /// signed manifest (JSON and text), the certificate, `SHA256SUMS` and a README, in a folder
@@ -28,7 +29,7 @@ public enum EvidenceExporter {
 
     public static func export(
         _ request: Request, store: RecordingStore, site: Site, identity: EvidenceIdentity, auditHead: ExportManifest.Head, into directory: URL,
-        cameraDone: (String) -> Void = { _ in }, stop: () -> Bool = { false }
+        cameraDone: (String) -> Void = { _ in }, stop: @escaping @Sendable () -> Bool = { false }
     ) throws -> ExportManifest {
         let fileManager = FileManager.default
         var isFolder: ObjCBool = false
@@ -48,18 +49,59 @@ public enum EvidenceExporter {
         do {
             let requisition = request.requisition
             let purpose = "requisition \(requisition.number), \(requisition.basis.summary), \(requisition.authority); exported by \(request.technician) for \(request.recipient)"
+            // The cameras in parallel, one a core (each is one thread of demuxing, muxing and
+            // hashing); the results in the order asked.
+            let results = Mutex<[Int: Result<([ExportedFile], [ExportGap]), any Error>]>([:])
+            let failed = Atomic<Bool>(false)
+            let done = Mutex<[String]>([])
+            let workers = max(1, min(request.cameras.count, ProcessInfo.processInfo.activeProcessorCount))
+            let next = Atomic<Int>(0)
+            let group = DispatchGroup()
+            for _ in 0..<workers {
+                group.enter()
+                let thread = Thread {
+                    defer { group.leave() }
+                    while true {
+                        let index = next.add(1, ordering: .relaxed).oldValue
+                        guard index < request.cameras.count, !failed.load(ordering: .relaxed) else { return }
+                        let camera = request.cameras[index]
+                        let export = CameraExport(
+                            store: store, camera: camera, timeZone: site.timeZone, identity: identity, unit: ("Vigie recorder, \(site.name)", ""),
+                            operatorName: request.technician, purpose: purpose)
+                        do {
+                            let made = try export.run(from: request.from, to: request.to, into: directory, stop: { stop() || failed.load(ordering: .relaxed) })
+                            results.withLock { $0[index] = .success(made) }
+                            done.withLock { $0.append(camera.id) }
+                        } catch {
+                            failed.store(true, ordering: .relaxed)
+                            results.withLock { $0[index] = .failure(error) }
+                        }
+                    }
+                }
+                thread.name = "export"
+                thread.start()
+            }
+            var reported = 0
+            while group.wait(timeout: .now() + 0.1) == .timedOut {
+                for camera in done.withLock({ Array($0.dropFirst(reported)) }) {
+                    cameraDone(camera)
+                    reported += 1
+                }
+            }
+            for camera in done.withLock({ Array($0.dropFirst(reported)) }) { cameraDone(camera) }
+            if stop() { throw EvidenceError("the export was stopped (the recorder is stopping)") }
             var files: [ExportedFile] = [], gaps: [ExportManifest.Gap] = [], none: [String] = []
-            for camera in request.cameras {
-                let export = CameraExport(
-                    store: store, camera: camera, timeZone: site.timeZone, identity: identity, unit: ("Vigie recorder, \(site.name)", ""),
-                    operatorName: request.technician, purpose: purpose)
-                let (made, holes) = try export.run(from: request.from, to: request.to, into: directory, stop: stop)
-                if stop() { throw EvidenceError("the export was stopped (the recorder is stopping)") }
-                cameraDone(camera.id)
-                written += made.map { directory.appendingPathComponent($0.name) }
-                if made.isEmpty { none.append(camera.id) }
-                files += made
-                gaps += holes.map { ExportManifest.Gap(camera: camera.id, from: $0.from, to: $0.to, reason: $0.reason) }
+            let collected = results.withLock { $0 }
+            for (index, camera) in request.cameras.enumerated() {
+                switch collected[index] {
+                case .failure(let error): throw error
+                case .none: throw EvidenceError("the export of \(camera.id) did not finish")
+                case .success(let (made, holes)):
+                    written += made.map { directory.appendingPathComponent($0.name) }
+                    if made.isEmpty { none.append(camera.id) }
+                    files += made
+                    gaps += holes.map { ExportManifest.Gap(camera: camera.id, from: $0.from, to: $0.to, reason: $0.reason) }
+                }
             }
             let manifest = ExportManifest(
                 site: site.name, timeZone: site.timeZone.identifier,

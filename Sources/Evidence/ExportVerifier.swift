@@ -1,6 +1,7 @@
 public import Crypto
 public import Foundation
 import SwiftASN1
+import Synchronization
 
 /// Checks an export as a court's expert would, without trusting anything in it but the
 /// certificate (whose fingerprint the expert compares with the recorder's): the manifest's
@@ -21,7 +22,7 @@ public enum ExportVerifier {
     public static func verify(_ directory: URL, fingerprint expected: String? = nil) -> Report {
         var report = Report()
         let fileManager = FileManager.default
-        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        @Sendable func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
         // The certificate: its key checks everything else.
         guard let pem = try? String(contentsOfFile: path(ExportManifest.certificateName), encoding: .utf8),
             let document = try? PEMDocument(pemString: pem), document.discriminator == "CERTIFICATE", case let der = [UInt8](document.derBytes),
@@ -61,8 +62,32 @@ public enum ExportVerifier {
                 report.problems.append("\(ExportManifest.textName): \(lines.count) lines, the manifest makes \(expectedLines.count)")
             }
         }
-        for file in manifest.files {
-            for problem in check(file, at: path(file.name), key: key, certificateDER: der, report: &report) { report.problems.append("\(file.name): \(problem)") }
+        // The files in parallel, one a core; their problems in the manifest's order.
+        let checked = Mutex<[Int: (problems: [String], bytes: Int64)]>([:])
+        let next = Atomic<Int>(0)
+        let group = DispatchGroup()
+        let files = manifest.files
+        for _ in 0..<max(1, min(files.count, ProcessInfo.processInfo.activeProcessorCount)) {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                while true {
+                    let index = next.add(1, ordering: .relaxed).oldValue
+                    guard index < files.count else { return }
+                    var bytes: Int64 = 0
+                    let problems = check(files[index], at: path(files[index].name), key: key, certificateDER: der, bytes: &bytes)
+                    checked.withLock { $0[index] = (problems, bytes) }
+                }
+            }.start()
+        }
+        group.wait()
+        for (index, file) in files.enumerated() {
+            guard let result = checked.withLock({ $0[index] }) else { continue }
+            if result.bytes > 0 {
+                report.filesChecked += 1
+                report.bytesChecked += result.bytes
+            }
+            for problem in result.problems { report.problems.append("\(file.name): \(problem)") }
         }
         // SHA256SUMS: what `sha256sum -c` will say.
         if let sums = try? String(contentsOfFile: path(ExportManifest.sumsName), encoding: .utf8) {
@@ -92,7 +117,7 @@ public enum ExportVerifier {
     }
 
     /// One MP4: size, block hashes, whole hash, and the ONVIF signature inside.
-    static func check(_ file: ExportedFile, at path: String, key: RSAPublicNumbers, certificateDER: [UInt8], report: inout Report) -> [String] {
+    static func check(_ file: ExportedFile, at path: String, key: RSAPublicNumbers, certificateDER: [UInt8], bytes read: inout Int64) -> [String] {
         guard let handle = FileHandle(forReadingAtPath: path) else { return ["missing"] }
         defer { try? handle.close() }
         var problems: [String] = []
@@ -117,23 +142,36 @@ public enum ExportVerifier {
         else { return problems + ["no ONVIF signature box (`meta` with `ipro/sinf/schi/sibo`) at the end of the file"] }
         if parsed.certificateDER != certificateDER { problems.append("signed with another certificate than the export's") }
         let signatureStart = Int64(meta.offset + parsed.signatureOffset), signatureEnd = signatureStart + Int64(parsed.signature.count)
-        // One read: the whole file's hash, the blocks', and the hash with the signature zero.
-        var whole = SHA256(), signed = SHA256(), block = SHA256()
+        // One read: the whole file's hash, the blocks', and the hash with the signature zero
+        // (the same as the whole file's up to the signature: forked there, the rest is the small end of `meta`).
+        var whole = SHA256(), block = SHA256()
+        var signed: SHA256? = nil
         var blockIndex = 0, inBlock = 0, at: Int64 = 0
         var changedBlocks: [Int] = []
         try? handle.seek(toOffset: 0)
         while true {
             guard let data = try? handle.read(upToCount: 1 << 20), !data.isEmpty else { break }
-            let chunk = [UInt8](data)
-            whole.update(data: chunk)
-            var zeroed = chunk
-            let lower = max(signatureStart, at), upper = min(signatureEnd, at + Int64(chunk.count))
-            if lower < upper { for index in Int(lower - at)..<Int(upper - at) { zeroed[index] = 0 } }
-            signed.update(data: zeroed)
+            let end = at + Int64(data.count)
+            if signed == nil && end <= signatureStart {
+                whole.update(data: data)
+            } else {
+                var chunk = [UInt8](data)
+                var from = 0
+                if signed == nil {
+                    let split = Int(signatureStart - at)
+                    whole.update(data: chunk[0..<split])
+                    signed = whole
+                    from = split
+                }
+                whole.update(data: chunk[from...])
+                let lower = max(signatureStart, at), upper = min(signatureEnd, end)
+                if lower < upper { for index in Int(lower - at)..<Int(upper - at) { chunk[index] = 0 } }
+                signed!.update(data: chunk[from...])
+            }
             var offset = 0
-            while offset < chunk.count {
-                let count = min(file.chunkBytes - inBlock, chunk.count - offset)
-                block.update(data: chunk[offset..<(offset + count)])
+            while offset < data.count {
+                let count = min(file.chunkBytes - inBlock, data.count - offset)
+                block.update(data: data[data.startIndex + offset..<data.startIndex + offset + count])
                 inBlock += count
                 offset += count
                 if inBlock == file.chunkBytes {
@@ -143,14 +181,13 @@ public enum ExportVerifier {
                     inBlock = 0
                 }
             }
-            at += Int64(chunk.count)
+            at = end
         }
         if inBlock > 0 {
             if blockIndex >= file.chunks.count || Hex.of(block.finalize()) != file.chunks[blockIndex] { changedBlocks.append(blockIndex) }
             blockIndex += 1
         }
-        report.filesChecked += 1
-        report.bytesChecked += at
+        read = at
         if Hex.of(whole.finalize()) != file.sha256 {
             problems.append("its SHA-256 is not the manifest's")
             for index in changedBlocks.prefix(5) {
@@ -158,7 +195,8 @@ public enum ExportVerifier {
                 problems.append("changed between bytes \(from) and \(to), \(boxNames(from: from, to: to))")
             }
         }
-        if RSAPSS.verify(signature: parsed.signature, digest: signed.finalize(), modulus: key.modulus, exponent: key.exponent) == nil {
+        if let signed, RSAPSS.verify(signature: parsed.signature, digest: signed.finalize(), modulus: key.modulus, exponent: key.exponent) != nil {
+        } else {
             problems.append("the ONVIF signature inside the file does not match its bytes")
         }
         return problems

@@ -160,6 +160,7 @@ extension Bench {
 
         @OptionGroup var storageOptions: StorageOptions
         @Option(help: "Days of footage, ending now.") var days: Int = 30
+        @Option(help: "Hours of footage instead of days (export benchmarks).") var hours: Double?
         @Option(help: "A recorded segment (.ts) whose index every row gets.") var template: String
 
         func run() throws {
@@ -172,7 +173,7 @@ extension Bench {
             }
             let length = scan.duration.rounded()
             let end = (Date().timeIntervalSince1970 / length).rounded(.down) * length
-            let first = end - Double(days) * 86_400
+            let first = end - (hours.map { $0 * 3600 } ?? Double(days) * 86_400)
             let started = MonotonicClock.seconds()
             var rows = 0
             for camera in inventory.cameras {
@@ -190,7 +191,7 @@ extension Bench {
                 try catalog.insertSegments(rowsOfCamera)
                 rows += rowsOfCamera.count
             }
-            print(String(format: "%d segments (%d cameras x %d days of %.0f s) in %.1f s", rows, inventory.cameras.count, days, length, MonotonicClock.seconds() - started))
+            print(String(format: "%d segments (%d cameras, %.1f hours of %.0f s each) in %.1f s", rows, inventory.cameras.count, (end - first) / 3600, length, MonotonicClock.seconds() - started))
         }
     }
 
