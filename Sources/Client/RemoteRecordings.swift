@@ -156,4 +156,13 @@ public struct RemoteRecordings: ConsoleRecordings {
         let wanted = Set(cameras)
         return Set(try service.cameras().filter { wanted.contains($0.id) && ($0.recordedUntil ?? .distantPast) > since }.map(\.id))
     }
+
+    public func requisitions() throws -> [RequisitionChoice] {
+        try service.requisitions().filter { $0.status != "closed" }.map {
+            RequisitionChoice(
+                number: $0.number, authority: $0.authority, status: $0.status,
+                cameras: $0.scopes.contains { $0.cameras.isEmpty } ? [] : Array(Set($0.scopes.flatMap(\.cameras))).sorted(),
+                from: $0.scopes.map(\.from).min() ?? $0.received, to: $0.scopes.map(\.to).max() ?? $0.received, opensAt: $0.firstFootage)
+        }
+    }
 }

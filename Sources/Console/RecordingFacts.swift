@@ -9,11 +9,15 @@ final class RecordingFacts: Sendable {
     private struct Wanted: Sendable {
         var cameras: [String] = []
         var timeline: (camera: String, at: Date)?
+        var requisitions = false
     }
     private struct Found: Sendable {
         var marks: Set<String> = []
         var spans: RecordedSpans?
         var spansFetched = Date.distantPast
+        var requisitions: [RequisitionChoice]?
+        var requisitionsFetched = Date.distantPast
+        var requisitionsError: String?
     }
     private let recordings: any ConsoleRecordings
     private let wanted = Mutex(Wanted())
@@ -38,13 +42,28 @@ final class RecordingFacts: Sendable {
     func want(cameras: [String], timeline: (camera: String, at: Date)?) {
         let changed = wanted.withLock { wanted -> Bool in
             let moved = wanted.timeline?.camera != timeline?.camera || wanted.cameras != cameras
-            wanted = Wanted(cameras: cameras, timeline: timeline)
+            wanted = Wanted(cameras: cameras, timeline: timeline, requisitions: wanted.requisitions)
             return moved
         }
         if changed { wake.signal() }
     }
 
     var marks: Set<String> { found.withLock { $0.marks } }
+
+    /// The requisitions open to consultation (asked for once the list was shown, then kept fresh): nil
+    /// until they come; the error when they could not be read.
+    func requisitions(wanted: Bool) -> (list: [RequisitionChoice]?, error: String?) {
+        if wanted { askRequisitions() }
+        return found.withLock { ($0.requisitions, $0.requisitionsError) }
+    }
+
+    private func askRequisitions() {
+        let first = wanted.withLock { wanted -> Bool in
+            defer { wanted.requisitions = true }
+            return !wanted.requisitions
+        }
+        if first { wake.signal() }
+    }
 
     /// The spans of `camera` over the whole of `from...to`, when they were fetched (a jump
     /// elsewhere: nil until the new ones come, never a guess).
@@ -70,6 +89,21 @@ final class RecordingFacts: Sendable {
                 lastMarks = now
                 if let marks = try? recordings.recording(want.cameras, since: now.addingTimeInterval(-12)) {
                     found.withLock { $0.marks = marks }
+                }
+            }
+            if want.requisitions && now.timeIntervalSince(found.withLock { $0.requisitionsFetched }) >= 5 {
+                do {
+                    let list = try recordings.requisitions()
+                    found.withLock {
+                        $0.requisitions = list
+                        $0.requisitionsError = nil
+                        $0.requisitionsFetched = now
+                    }
+                } catch {
+                    found.withLock {
+                        $0.requisitionsError = "\(error)"
+                        $0.requisitionsFetched = now
+                    }
                 }
             }
             if let timeline = want.timeline {

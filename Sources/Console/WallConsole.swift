@@ -34,6 +34,8 @@ public struct ConsoleOptions: Sendable {
     public var startPlayback: (camera: String, at: Date, speed: Double)?
     /// With `startPlayback`: the other cameras of a synchronised wall (the technician's choice).
     public var synchronizeWith: [String] = []
+    /// Vidéoprotection: no live tile at all, the requisitions' list first.
+    public var opensOnRequisitions = false
     /// Why recordings are consulted (a requisition), for the audit log.
     public var reason: String?
     /// The requisition the recordings are consulted under (nil: whichever open one covers them).
@@ -208,6 +210,8 @@ public final class WallConsole {
             }
         } else {
             rebuildTiles()
+            // Vidéoprotection: no live view; the console opens on the requisitions.
+            if options.opensOnRequisitions { state.overlay = .requisitions }
         }
         let period = 1 / options.turnsPerSecond
         var deadline = MonotonicClock.seconds()
@@ -340,6 +344,11 @@ public final class WallConsole {
                 fresh.append(Tile(cameraID: cameraID, geometry: place, renderer: renderer, subscription: nil, aspect: shape))
                 continue
             }
+            if isolated && !options.mayView(cameraID) {
+                // Recordings without live (vidéoprotection): the camera's stream is not opened.
+                fresh.append(Tile(cameraID: cameraID, geometry: place, renderer: renderer, subscription: nil, aspect: shape))
+                continue
+            }
             let subscription: FrameSubscription
             if !isolated, let reused = preloaded.removeValue(forKey: "\(cameraID)@\(renderer.pixelWidth)x\(renderer.pixelHeight)") {
                 subscription = reused
@@ -388,7 +397,8 @@ public final class WallConsole {
         }
         preloadedPage = next.name
         let geometry = TileGeometry(screenColumns: curses.columns, screenRows: curses.rows, gridColumns: grid.columns, gridRows: grid.rows)
-        for (index, cameraID) in next.cameraIDs.prefix(geometry.tiles.count).enumerated() {
+        // As the page will show them: only the cameras the account may watch (none in vidéoprotection).
+        for (index, cameraID) in next.cameraIDs.filter(options.mayView).prefix(geometry.tiles.count).enumerated() {
             let renderer = renderer(for: geometry.tiles[index].picture, aspect: aspect(of: cameraID, isolated: false))
             let key = "\(cameraID)@\(renderer.pixelWidth)x\(renderer.pixelHeight)"
             if preloaded[key] == nil && !tiles.contains(where: { $0.cameraID == cameraID }) {
@@ -400,6 +410,7 @@ public final class WallConsole {
     private func drawPictures() {
         if overlay == .help { return }
         if case .neighbours = overlay { return }  // the list stays readable over the pictures
+        if case .requisitions = overlay { return }
         let now = MonotonicClock.seconds()
         if budget != nil && !budget!.allows(now: now) { return }  // over --max-rate: skip, never queue
         var buffer = VTBuffer(colorMode: colorMode)
@@ -559,6 +570,8 @@ public final class WallConsole {
             } else {
                 parts.append("ISOLATED \(camera?.number ?? 0) \(camera?.name ?? id) — Esc: back, ←/→: cameras, N: neighbours, [ rewind, t time")
             }
+        case .wall where options.opensOnRequisitions:
+            parts.append("VIDÉOPROTECTION — no live view; r: the requisitions")
         case .wall:
             if let filter {
                 parts.append("filter \"\(filter.text)\": \(filter.ids.count) cameras — Esc clears")
@@ -607,6 +620,7 @@ public final class WallConsole {
         "W    (playback)   the camera and its neighbours at the same time, driven together:",
         "                  arrows move the focus, N swaps it for a neighbour, Esc leaves it alone",
         "R                 the requisition (its number) recordings are consulted under, or a reason",
+        "r                 the requisitions open to consultation: play one's footage by its key",
         "Space + - .       in playback: pause, faster, slower, one frame",
         "L                 back to live",
         "mouse             click selects, double click isolates",
@@ -635,6 +649,25 @@ public final class WallConsole {
             }
             let width = min(curses.columns - 2, max(40, (lines.map(\.count).max() ?? 0) + 4))
             let top = max(0, curses.rows - 2 - lines.count), left = max(0, (curses.columns - width) / 2)
+            for (offset, line) in lines.enumerated() {
+                curses.put("  " + line, row: top + offset, column: left, width: width, style: offset == 0 ? .status : .normal)
+            }
+        case .requisitions:
+            let zone = core.inventory.site.timeZone
+            let (list, error) = facts?.requisitions(wanted: true) ?? (nil, "no recordings here")
+            var lines = ["Requisitions open to consultation: press the key to play its footage (Esc: close)"]
+            if let list {
+                if list.isEmpty { lines.append("no requisition is open (vigie requisition add)") }
+                for (index, item) in list.prefix(ConsoleState.choiceKeys.count).enumerated() {
+                    let cameras = item.cameras.isEmpty ? "all cameras" : item.cameras.count == 1 ? item.cameras[0] : "\(item.cameras.count) cameras"
+                    lines.append(
+                        "\(ConsoleState.choiceKeys[index])  \(item.number)  \(item.status)  \(item.authority)  \(cameras)  \(LocalTime.format(item.from, timeZone: zone)) to \(LocalTime.format(item.to, timeZone: zone))")
+                }
+            } else {
+                lines.append(error.map { "cannot read them: \($0)" } ?? "asking…")
+            }
+            let width = min(curses.columns - 2, max(50, (lines.map(\.count).max() ?? 0) + 4))
+            let top = max(0, (curses.rows - lines.count) / 2), left = max(0, (curses.columns - width) / 2)
             for (offset, line) in lines.enumerated() {
                 curses.put("  " + line, row: top + offset, column: left, width: width, style: offset == 0 ? .status : .normal)
             }
@@ -678,9 +711,10 @@ public final class WallConsole {
             guard let index = geometry.tile(atRow: row, column: column) else { return }
             given = .clickTile(index: index, double: double)
         }
-        let context = ConsoleState.Context(
+        var context = ConsoleState.Context(
             now: now, tiles: tiles.map(\.cameraID), gridColumns: grid.columns, inventory: core.inventory, mayView: options.mayView,
             playbackPaused: synchronizedClock.map { $0.paused } ?? player?.current.paused)
+        context.requisitions = overlay == .requisitions ? facts?.requisitions(wanted: true).list : nil
         for action in state.handle(given, context) { perform(action, now: now) }
     }
 
@@ -710,6 +744,17 @@ public final class WallConsole {
         case .changePlaybackSpeed(let step): player?.changeSpeed(by: step)
         case .stepPlayback: player?.step()
         case .synchronize(let cameras): startSynchronized(cameras)
+        case .openRequisition(let number, let cameras, let at):
+            consultation = number
+            stopPlayback()
+            stopSynchronized()
+            record(.isolated, cameraID: cameras.count == 1 ? cameras[0] : nil, detail: "requisition \(number) opened")
+            if cameras.count == 1 {
+                rebuildTiles()
+                startPlayback(at: at, speed: 1)
+            } else {
+                startSynchronized(cameras, at: at, speed: 1)
+            }
         case .swapSynchronized(let index, let camera): swapSynchronized(index, camera)
         case .leaveSynchronized(let camera):
             let (time, speed, paused) = (synchronizedClock?.now(), synchronizedClock?.speed ?? 1, synchronizedClock?.paused ?? false)
@@ -813,19 +858,20 @@ public final class WallConsole {
     // MARK: - Synchronised playback
 
     /// The cameras' recordings at the isolated playback's time, driven together by one clock.
-    private func startSynchronized(_ cameras: [String]) {
-        guard let recordings, let current = player?.current else { return }
+    private func startSynchronized(_ cameras: [String], at time: Date? = nil, speed: Double? = nil) {
+        guard let recordings, let start = time ?? player?.current.position else { return }
+        let pace = speed ?? player?.current.speed ?? 1
         for camera in cameras where options.playbackRefusal(camera) != nil {
             let refusal = options.playbackRefusal(camera) ?? ""
             showMessage("refused: \(refusal)", now: Date())
-            record(.accessRefused, cameraID: camera, detail: "play recordings back: \(refusal)", from: current.position)
+            record(.accessRefused, cameraID: camera, detail: "play recordings back: \(refusal)", from: start)
         }
         let allowed = cameras.filter { options.playbackRefusal($0) == nil }
         mode = .synchronized(cameras: allowed)
         stopPlayback()
         timelineRow = false
         rebuildTiles()
-        let clock = PlaybackClock(at: current.position, speed: current.speed)
+        let clock = PlaybackClock(at: start, speed: pace)
         synchronizedClock = clock
         synchronizedPlayers = []
         for tile in tiles {
@@ -833,8 +879,8 @@ public final class WallConsole {
                 synchronizedPlayers.append(
                     try Player(
                         packets: recordings.packets(camera: tile.cameraID, reason: consultation ?? options.reason, requisition: options.requisition),
-                        width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: current.position, speed: current.speed, clock: clock))
-                if recordings.consoleAuditsPlayback { record(.playback, cameraID: tile.cameraID, detail: "opened (synchronised)", from: current.position) }
+                        width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: start, speed: pace, clock: clock))
+                if recordings.consoleAuditsPlayback { record(.playback, cameraID: tile.cameraID, detail: "opened (synchronised)", from: start) }
             } catch {
                 showMessage("cannot play \(tile.cameraID): \(error)", now: Date())
             }

@@ -44,6 +44,8 @@ public enum ConsoleAction: Equatable, Sendable {
     case swapSynchronized(index: Int, camera: String)
     /// Back from the synchronised wall to one camera's playback.
     case leaveSynchronized(to: String)
+    /// A requisition's footage, under it: its camera, or its cameras on a synchronised wall, from `at`.
+    case openRequisition(number: String, cameras: [String], at: Date)
 }
 
 /// The console without its terminal: which mode and overlay it is in, the selection, the
@@ -67,6 +69,8 @@ public struct ConsoleState: Sendable {
         case prompt(kind: Character, text: String)
         /// The isolated camera's neighbours, to choose the next one by its key.
         case neighbours(of: String, ids: [String])
+        /// The requisitions open to consultation, to open one by its key.
+        case requisitions
     }
 
     /// The wall shows only the cameras whose name contains a text.
@@ -89,6 +93,8 @@ public struct ConsoleState: Sendable {
         public var mayView: (String) -> Bool
         /// nil while the pane shows live; else whether the playback is paused.
         public var playbackPaused: Bool?
+        /// The requisitions open to consultation, when they are known.
+        public var requisitions: [RequisitionChoice]? = nil
 
         public init(now: Date, tiles: [String], gridColumns: Int, inventory: CameraInventory, mayView: @escaping (String) -> Bool, playbackPaused: Bool?) {
             self.now = now
@@ -121,6 +127,19 @@ public struct ConsoleState: Sendable {
             return key == .character("y") || key == .character("Y") ? [.quit] : []
         case .prompt(let kind, let text):
             return typed(key, kind: kind, text: text, context)
+        case .requisitions:
+            overlay = .none
+            guard case .character(let character) = key, let index = ConsoleState.choiceKeys.firstIndex(of: character),
+                let list = context.requisitions, index < list.count
+            else { return [.redrawAll] }
+            let choice = list[index]
+            let cameras = Array(
+                (choice.cameras.isEmpty ? context.inventory.cameras.map(\.id) : choice.cameras).filter { context.inventory.camera($0) != nil }
+                    .prefix(ConsoleState.synchronizedLimit))
+            guard let first = cameras.first else { return [.redrawAll, .message("requisition \(choice.number) names no camera of this site")] }
+            mode = cameras.count == 1 ? .isolated(cameraID: first) : .synchronized(cameras: cameras)
+            selected = 0
+            return [.redrawAll, .openRequisition(number: choice.number, cameras: cameras, at: choice.opensAt)]
         case .neighbours(let of, let ids):
             overlay = .none
             if case .character(let character) = key, let index = ConsoleState.choiceKeys.firstIndex(of: character), index < ids.count {
@@ -146,6 +165,9 @@ public struct ConsoleState: Sendable {
             overlay = .confirmQuit
         case (.character("R"), _):
             overlay = .prompt(kind: "R", text: "")
+        case (.character("r"), _):
+            overlay = .requisitions
+            return [.clearScreen]
         case (.character(":"), _), (.character("/"), _):
             if case .character(let kind) = key { overlay = .prompt(kind: kind, text: "") }
         case (.character(" "), _) where playing:

@@ -57,7 +57,11 @@ public struct SessionInfo: Codable, Sendable, Hashable {
     /// The site's name and time zone (local times are shown in it).
     public var site: String?
     public var timeZone: String?
-    public init(account: String, role: String, cameras: [String], singleUser: Bool, expires: Date?, site: String? = nil, timeZone: String? = nil) {
+    /// `videosurveillance` or `videoprotection` (no live view).
+    public var mode: String?
+    public init(
+        account: String, role: String, cameras: [String], singleUser: Bool, expires: Date?, site: String? = nil, timeZone: String? = nil, mode: String? = nil
+    ) {
         self.account = account
         self.role = role
         self.cameras = cameras
@@ -65,6 +69,7 @@ public struct SessionInfo: Codable, Sendable, Hashable {
         self.expires = expires
         self.site = site
         self.timeZone = timeZone
+        self.mode = mode
     }
 }
 

@@ -34,6 +34,8 @@ public struct RequisitionInfo: Codable, Sendable, Hashable {
     public var holds: [Int64]
     /// Its exports (the transmission register's lines).
     public var transmissions: [TransmissionInfo]
+    /// The first footage kept inside its cameras and periods (where a console opens it).
+    public var firstFootage: Date?
 
     public init(
         number: String, authority: String, basis: String, received: Date, deadline: Date?, scopes: [ScopeInfo], status: String, createdBy: String,
@@ -55,6 +57,17 @@ public struct RequisitionInfo: Codable, Sendable, Hashable {
         self.holdsReleasedAt = holdsReleasedAt
         self.holds = holds
         self.transmissions = transmissions
+    }
+    public init(
+        number: String, authority: String, basis: String, received: Date, deadline: Date?, scopes: [ScopeInfo], status: String, createdBy: String,
+        createdAt: Date, closedBy: String?, closedAt: Date?, holdsReleasedBy: String?, holdsReleasedAt: Date?, holds: [Int64],
+        transmissions: [TransmissionInfo], firstFootage: Date?
+    ) {
+        self.init(
+            number: number, authority: authority, basis: basis, received: received, deadline: deadline, scopes: scopes, status: status, createdBy: createdBy,
+            createdAt: createdAt, closedBy: closedBy, closedAt: closedAt, holdsReleasedBy: holdsReleasedBy, holdsReleasedAt: holdsReleasedAt, holds: holds,
+            transmissions: transmissions)
+        self.firstFootage = firstFootage
     }
 }
 

@@ -18,6 +18,35 @@ public struct RecordedSpans: Sendable {
     }
 }
 
+/// A requisition as a console offers it: its footage to open (playback under it).
+public struct RequisitionChoice: Sendable, Hashable {
+    public var number: String
+    public var authority: String
+    public var status: String
+    /// Camera ids; empty: every camera of the site.
+    public var cameras: [String]
+    public var from: Date
+    public var to: Date
+    /// Where its footage is opened: the first kept inside it (else its start).
+    public var opensAt: Date
+
+    public init(number: String, authority: String, status: String, cameras: [String], from: Date, to: Date, opensAt: Date? = nil) {
+        self.number = number
+        self.authority = authority
+        self.status = status
+        self.cameras = cameras
+        self.from = from
+        self.to = to
+        self.opensAt = opensAt ?? from
+    }
+
+    public init(_ requisition: Requisition) {
+        self.init(
+            number: requisition.number, authority: requisition.authority, status: requisition.status.rawValue, cameras: requisition.cameras,
+            from: requisition.scopes.map(\.start).min() ?? requisition.received, to: requisition.scopes.map(\.end).max() ?? requisition.received)
+    }
+}
+
 /// The recordings as a console sees them: the site's own storage (the embedded core) or
 /// the recorder over the network. The console calls these from a background thread, never
 /// from the one that draws.
@@ -31,6 +60,8 @@ public protocol ConsoleRecordings: Sendable {
     func spans(camera: String, from: Date, to: Date) throws -> RecordedSpans
     /// Of `cameras`, those with footage written after `since`.
     func recording(_ cameras: [String], since: Date) throws -> Set<String>
+    /// The requisitions still open to consultation, oldest first.
+    func requisitions() throws -> [RequisitionChoice]
 }
 
 /// The recordings in this machine's storage, read directly, under the site's rule
@@ -57,6 +88,14 @@ public struct LocalRecordings: ConsoleRecordings {
         let segments = try store.catalog.segments(camera: camera, from: from, to: to)
         let holds = try store.catalog.holds(includeReleased: false).filter { $0.cameras.isEmpty || $0.cameras.contains(camera) }
         return RecordedSpans(camera: camera, from: from, to: to, recorded: segments.map { ($0.start, $0.end) }, held: holds.map { ($0.start, $0.end) })
+    }
+
+    public func requisitions() throws -> [RequisitionChoice] {
+        try store.catalog.requisitions().filter { $0.status.allowsConsultation }.map { requisition in
+            var choice = RequisitionChoice(requisition)
+            if let first = try requisition.firstFootage(in: store.catalog, cameras: try store.catalog.usage().map(\.camera)) { choice.opensAt = first }
+            return choice
+        }
     }
 
     public func recording(_ cameras: [String], since: Date) throws -> Set<String> {

@@ -98,6 +98,19 @@ public struct Requisition: Sendable, Hashable {
         scopes.filter { $0.covers(camera: camera, at: time) }.map(\.end).max()
     }
 
+    /// The first footage kept inside its scopes (`cameras`: the site's, for a scope of all).
+    public func firstFootage(in catalog: any Catalog, cameras all: [String]) throws(CatalogError) -> Date? {
+        var first: Date? = nil
+        for scope in scopes {
+            for camera in scope.cameras.isEmpty ? all : scope.cameras {
+                guard let segment = try catalog.segment(camera: camera, containingOrAfter: scope.start), segment.start < scope.end else { continue }
+                let start = max(segment.start, scope.start)
+                if first == nil || start < first! { first = start }
+            }
+        }
+        return first
+    }
+
     /// Every camera it names (empty: all of the site).
     public var cameras: [String] {
         scopes.contains { $0.cameras.isEmpty } ? [] : Array(Set(scopes.flatMap(\.cameras))).sorted()

@@ -38,7 +38,7 @@ extension ServerAPI {
             deadline: requisition.deadline, scopes: requisition.scopes.map { ScopeInfo(cameras: $0.cameras, from: $0.start, to: $0.end) },
             status: requisition.status.rawValue, createdBy: requisition.createdBy, createdAt: requisition.createdAt, closedBy: requisition.closedBy,
             closedAt: requisition.closedAt, holdsReleasedBy: requisition.holdsReleasedBy, holdsReleasedAt: requisition.holdsReleasedAt, holds: holds,
-            transmissions: transmissions)
+            transmissions: transmissions, firstFootage: try requisition.firstFootage(in: store.catalog, cameras: inventory.cameras.map(\.id)))
     }
 
     static func info(_ transmission: Transmission) -> TransmissionInfo {

@@ -411,11 +411,11 @@ public final class ServerAPI: Sendable {
         case .singleUser(let user):
             SessionInfo(
                 account: user, role: "single-user", cameras: ["*"], singleUser: true, expires: nil, site: inventory.site.name,
-                timeZone: inventory.site.timeZone.identifier)
+                timeZone: inventory.site.timeZone.identifier, mode: inventory.site.mode.rawValue)
         case .account(let account):
             SessionInfo(
                 account: account.name, role: account.role.rawValue, cameras: account.cameras, singleUser: false, expires: session?.expires,
-                site: inventory.site.name, timeZone: inventory.site.timeZone.identifier)
+                site: inventory.site.name, timeZone: inventory.site.timeZone.identifier, mode: inventory.site.mode.rawValue)
         }
     }
 

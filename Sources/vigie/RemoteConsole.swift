@@ -69,7 +69,9 @@ struct RemoteSite {
 
     static func inventoryOf(_ cameras: [CameraInfo], site session: SessionInfo, from address: ServerAddress) throws -> CameraInventory {
         func quoted(_ text: String) -> String { String(decoding: API.encode(text), as: UTF8.self) }
-        var yaml = "site:\n  name: \(quoted(session.site ?? "Vigie"))\n  timezone: \(quoted(session.timeZone ?? "UTC"))\ncameras:\n"
+        var yaml = "site:\n  name: \(quoted(session.site ?? "Vigie"))\n  timezone: \(quoted(session.timeZone ?? "UTC"))\n"
+        if session.mode == SiteMode.videoprotection.rawValue { yaml += "  mode: videoprotection\n" }
+        yaml += "cameras:\n"
         let known = Set(cameras.map(\.id))
         for camera in cameras {
             yaml += "  - id: \(quoted(camera.id))\n    name: \(quoted(camera.name))\n    location: \(quoted(camera.location))\n"

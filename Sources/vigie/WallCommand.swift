@@ -31,7 +31,7 @@ struct WallCommand: ParsableCommand {
         var remote: RemoteSite? = nil
         if let server = console.server {
             let site = try RemoteSite.connect(server)
-            guard site.cameras.contains(where: \.live) else {
+            guard site.cameras.contains(where: \.live) || site.inventory.site.mode == .videoprotection else {
                 printError("vigie wall: refused: account \(site.session.account) (\(site.session.role)) may watch no camera")
                 throw ExitCode(77)
             }
@@ -70,11 +70,6 @@ struct WallCommand: ParsableCommand {
             throw ExitCode(65)
         }
         for warning in wallLayout.warnings { printError(warning.description) }
-        if remote == nil && inventory.site.mode == .videoprotection {
-            printError(
-                "vigie wall: refused: \(inventory.site.name) is in vidéoprotection mode: no live view, for any account; recordings only through a requisition (vigie requisition list, vigie play CAMERA --at TIME)")
-            throw ExitCode(77)
-        }
         try console.prepare(command: "wall")
 
         if let remote {
@@ -169,7 +164,9 @@ struct ConsoleArguments: ParsableArguments {
         options.reason = reason
         options.requisition = requisition
         if inventory.site.mode == .videoprotection {
+            // No live view for anyone: the console opens on the requisitions.
             options.mayView = { _ in false }
+            options.opensOnRequisitions = true
         }
         let (core, _) = SiteSources.core(inventory)
         var recorder: Recorder? = nil
@@ -213,6 +210,10 @@ struct ConsoleArguments: ParsableArguments {
         options.synchronizeWith = synchronizeWith
         options.reason = reason
         options.requisition = requisition
+        if remote.inventory.site.mode == .videoprotection {
+            options.mayView = { _ in false }
+            options.opensOnRequisitions = true
+        }
         let watch = SessionWatch(service: remote.service)
         options.sessionEnded = { watch.endedBecause }
         let sender = RecorderAuditSink(service: remote.service)

@@ -160,4 +160,24 @@ struct ConsoleStateTests {
         #expect(state.mode == .synchronized(cameras: ["quai", "cathedrale"]))
         #expect(state.handle(.character("L"), wall) == [.leaveSynchronized(to: "quai"), .backToLive])
     }
+
+    @Test func rListsTheRequisitionsAndAKeyOpensOnesFootage() {
+        var state = ConsoleState()
+        #expect(state.handle(.character("r"), context()) == [.clearScreen] && state.overlay == .requisitions)
+        var known = context()
+        let t = now.addingTimeInterval(-3600)
+        known.requisitions = [
+            RequisitionChoice(number: "PV 1", authority: "OPJ", status: "open", cameras: ["gare"], from: t, to: now, opensAt: t.addingTimeInterval(5)),
+            RequisitionChoice(number: "PV 2", authority: "OPJ", status: "open", cameras: [], from: t, to: now),
+        ]
+        #expect(state.handle(.character("1"), known) == [.redrawAll, .openRequisition(number: "PV 1", cameras: ["gare"], at: t.addingTimeInterval(5))])
+        #expect(state.mode == .isolated(cameraID: "gare"))
+        // All cameras: a synchronised wall of the site's, at most nine.
+        _ = state.handle(.character("r"), known)
+        #expect(state.handle(.character("2"), known) == [.redrawAll, .openRequisition(number: "PV 2", cameras: ["quai", "gare", "halles", "cathedrale"], at: t)])
+        #expect(state.mode == .synchronized(cameras: ["quai", "gare", "halles", "cathedrale"]))
+        // A key with no requisition, or any other key, closes the list.
+        _ = state.handle(.character("r"), known)
+        #expect(state.handle(.character("9"), known) == [.redrawAll] && state.overlay == .none)
+    }
 }

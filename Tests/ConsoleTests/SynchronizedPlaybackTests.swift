@@ -103,6 +103,24 @@ import Testing
         #expect(eventually(timeout: 10) { labels().count == 1 && labels()[0].contains("Rue boisdenier") && labels()[0].contains("PAUSED") && session.statusLine.contains("PLAYBACK 4 Rue boisdenier") }, "\(session.screen())")
         session.keys("q", "y")
         #expect(eventually(timeout: 10) { session.screen().contains("EXIT=0") })
+        // Vidéoprotection (Coutances): the console opens on the requisitions, no live stream is
+        // opened; a requisition's key plays its footage.
+        let protection = try String(contentsOf: all, encoding: .utf8).replacingOccurrences(of: "  timezone: Europe/Paris\n", with: "  timezone: Europe/Paris\n  mode: videoprotection\n")
+        let protected = folder.appendingPathComponent("videoprotection.yaml")
+        try protection.write(to: protected, atomically: true, encoding: .utf8)
+        let coutances = try WallConsoleTests.Session(
+            command: "VIGIE_STATE=\(folder.path) VIGIE_CACHE=\(Self.cache) \(vigie) wall --site \(protected.path) --storage \(storage) --colors truecolor",
+            columns: 160, rows: 48)
+        #expect(eventually(timeout: 15) { coutances.screen().contains("Requisitions open to consultation") && coutances.screen().contains("1  PV 77  open  OPJ Petit  all cameras") },
+                "\(coutances.screen())")
+        #expect(coutances.statusLine.contains("VIDÉOPROTECTION — no live view"))
+        Thread.sleep(forTimeInterval: 2)
+        #expect(!coutances.screen().contains("CONNECTING") && !coutances.screen().contains("NO SIGNAL"), "no live stream is opened: \(coutances.screen())")
+        coutances.keys("1")
+        #expect(eventually(timeout: 15) { coutances.statusLine.contains("SYNCHRONISED PLAYBACK 4 cameras") }, "\(coutances.screen())")
+        #expect(eventually(timeout: 15) { coutances.screen(colours: true).components(separatedBy: "48;2;").count > 300 }, "pictures of the requisition's footage")
+        coutances.keys("q", "y")
+        #expect(eventually(timeout: 10) { coutances.screen().contains("EXIT=0") })
         let audit = try run(["audit", "show", "--requisition", "PV 77"] + common).stdout
         for camera in ["anatole-france", "beranger-est", "beranger-ouest", "boisdenier"] {
             #expect(audit.contains("recording.play  camera \(camera)  requisition PV 77"), "\(camera) in \(audit)")
