@@ -1,5 +1,6 @@
 import CNcursesw
 import Foundation
+import Synchronization
 public import Render
 
 /// Asks the terminal what it can do (`TerminalProbe`'s query) on /dev/tty in raw mode, and
@@ -40,9 +41,14 @@ extension TerminalQuery {
     /// Whether the terminfo entry of `term` (nil: $TERM's, or the one curses runs with)
     /// declares 24-bit colours: the RGB flag of ncurses' *-direct entries, or tmux's Tc.
     public static func terminfoDirectColour(term: String? = nil) -> Bool {
-        guard let term else { return vigie_terminfo_direct_colour(nil) == 1 }
-        return term.withCString { vigie_terminfo_direct_colour($0) == 1 }
+        // ncurses keeps the terminal it reads in a global (cur_term): one reader at a time.
+        terminfoLock.withLock { _ in
+            guard let term else { return vigie_terminfo_direct_colour(nil) == 1 }
+            return term.withCString { vigie_terminfo_direct_colour($0) == 1 }
+        }
     }
+
+    private static let terminfoLock = Mutex(())
 
     /// Pixels of one cell from the kernel's window size (TIOCGWINSZ), which xterm fills
     /// even when its window operations (CSI 14/16 t) are disabled.

@@ -326,8 +326,8 @@ public final class ServerAPI: Sendable {
                 if let refused = try refuse(actor, .registers, request) { return refused }
                 return .json(try store.catalog.transmissions(requisition: nil).map(ServerAPI.info))
             default:
-                let known: [[String]] = [["metrics"], ["v1", "session"], ["v1", "events"], ["v1", "logout"], ["v1", "cameras"], ["v1", "status"], ["v1", "holds"], ["v1", "audit"], ["v1", "accounts"], ["v1", "sessions", "revoke"]]
-                let pattern = known.contains(parts) || (parts.count == 4 && parts[1] == "holds" && parts[3] == "release") || (parts.count == 3 && (parts[1] == "recordings" || parts[1] == "playback"))
+                let known: [[String]] = [["metrics"], ["v1", "session"], ["v1", "events"], ["v1", "logout"], ["v1", "cameras"], ["v1", "status"], ["v1", "holds"], ["v1", "audit"], ["v1", "accounts"], ["v1", "sessions", "revoke"], ["v1", "exports"], ["v1", "transmissions"], ["v1", "register"], ["v1", "compliance"]]
+                let pattern = known.contains(parts) || (parts.count == 4 && parts[1] == "holds" && parts[3] == "release") || (parts.count == 3 && (parts[1] == "recordings" || parts[1] == "playback" || parts[1] == "exports"))
                 return pattern
                     ? .error(405, "\(request.method) is not a method of \(request.path) (see docs/protocol.yaml)")
                     : .error(404, "no such resource: \(request.method) \(request.path) (see docs/protocol.yaml)")
