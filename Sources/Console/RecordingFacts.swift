@@ -10,6 +10,8 @@ final class RecordingFacts: Sendable {
         var cameras: [String] = []
         var timeline: (camera: String, at: Date)?
         var requisitions = false
+        /// When the list was last on screen: it is fetched only while it is.
+        var requisitionsAsked = Date.distantPast
     }
     private struct Found: Sendable {
         var marks: Set<String> = []
@@ -42,7 +44,7 @@ final class RecordingFacts: Sendable {
     func want(cameras: [String], timeline: (camera: String, at: Date)?) {
         let changed = wanted.withLock { wanted -> Bool in
             let moved = wanted.timeline?.camera != timeline?.camera || wanted.cameras != cameras
-            wanted = Wanted(cameras: cameras, timeline: timeline, requisitions: wanted.requisitions)
+            wanted = Wanted(cameras: cameras, timeline: timeline, requisitions: wanted.requisitions, requisitionsAsked: wanted.requisitionsAsked)
             return moved
         }
         if changed { wake.signal() }
@@ -59,7 +61,10 @@ final class RecordingFacts: Sendable {
 
     private func askRequisitions() {
         let first = wanted.withLock { wanted -> Bool in
-            defer { wanted.requisitions = true }
+            defer {
+                wanted.requisitions = true
+                wanted.requisitionsAsked = Date()
+            }
             return !wanted.requisitions
         }
         if first { wake.signal() }
@@ -91,7 +96,10 @@ final class RecordingFacts: Sendable {
                     found.withLock { $0.marks = marks }
                 }
             }
-            if want.requisitions && now.timeIntervalSince(found.withLock { $0.requisitionsFetched }) >= 5 {
+            let refused = found.withLock { $0.requisitionsError?.contains("may not") == true }
+            if want.requisitions && !refused && now.timeIntervalSince(want.requisitionsAsked) < 3
+                && now.timeIntervalSince(found.withLock { $0.requisitionsFetched }) >= 5
+            {
                 do {
                     let list = try recordings.requisitions()
                     found.withLock {

@@ -113,6 +113,15 @@ public final class WallConsole {
     private var message: (text: String, until: Date)?
     /// What the person typed after R: a requisition number or a reason (see ConsultationRule).
     private var consultation: String?
+    /// The requisition opened from the `r` list (it wins over `--requisition`).
+    private var chosenRequisition: String?
+    /// What recordings are consulted under: the requisition chosen, else the typed text (a
+    /// requisition's number or a reason), else the command's options.
+    private var grounds: (reason: String?, requisition: String?) {
+        if let chosenRequisition { return (nil, chosenRequisition) }
+        if let consultation { return (consultation, nil) }
+        return (options.reason, options.requisition)
+    }
     /// The player whose failure was last said in the status line.
     private var reportedError: ObjectIdentifier?
     private var chromeDirty = true
@@ -715,6 +724,8 @@ public final class WallConsole {
             now: now, tiles: tiles.map(\.cameraID), gridColumns: grid.columns, inventory: core.inventory, mayView: options.mayView,
             playbackPaused: synchronizedClock.map { $0.paused } ?? player?.current.paused)
         context.requisitions = overlay == .requisitions ? facts?.requisitions(wanted: true).list : nil
+        let playbackRefusal = options.playbackRefusal
+        context.mayPlay = { playbackRefusal($0) == nil }
         for action in state.handle(given, context) { perform(action, now: now) }
     }
 
@@ -745,7 +756,8 @@ public final class WallConsole {
         case .stepPlayback: player?.step()
         case .synchronize(let cameras): startSynchronized(cameras)
         case .openRequisition(let number, let cameras, let at):
-            consultation = number
+            chosenRequisition = number
+            consultation = nil
             stopPlayback()
             stopSynchronized()
             record(.isolated, cameraID: cameras.count == 1 ? cameras[0] : nil, detail: "requisition \(number) opened")
@@ -789,6 +801,7 @@ public final class WallConsole {
         case .message(let text): showMessage(text, now: now)
         case .consultUnder(let text):
             consultation = text.isEmpty ? nil : text
+            chosenRequisition = nil
             showMessage(text.isEmpty ? "recordings: consulted under the requisition that covers them" : "recordings consulted under: \(text)", now: now)
         }
     }
@@ -843,7 +856,7 @@ public final class WallConsole {
         }
         do {
             player = try Player(
-                packets: recordings.packets(camera: id, reason: consultation ?? options.reason, requisition: options.requisition), width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight,
+                packets: recordings.packets(camera: id, reason: grounds.reason, requisition: grounds.requisition), width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight,
                 at: time, speed: speed)
             playerSequence = 0
             if recordings.consoleAuditsPlayback { record(.playback, cameraID: id, detail: "opened", from: time) }
@@ -867,6 +880,12 @@ public final class WallConsole {
             record(.accessRefused, cameraID: camera, detail: "play recordings back: \(refusal)", from: start)
         }
         let allowed = cameras.filter { options.playbackRefusal($0) == nil }
+        guard !allowed.isEmpty else {
+            // Nothing to play: stay where the console was.
+            if case .synchronized = mode { mode = player.map { .isolated(cameraID: $0.camera) } ?? .wall }
+            rebuildTiles()
+            return
+        }
         mode = .synchronized(cameras: allowed)
         stopPlayback()
         timelineRow = false
@@ -878,7 +897,7 @@ public final class WallConsole {
             do {
                 synchronizedPlayers.append(
                     try Player(
-                        packets: recordings.packets(camera: tile.cameraID, reason: consultation ?? options.reason, requisition: options.requisition),
+                        packets: recordings.packets(camera: tile.cameraID, reason: grounds.reason, requisition: grounds.requisition),
                         width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: start, speed: pace, clock: clock))
                 if recordings.consoleAuditsPlayback { record(.playback, cameraID: tile.cameraID, detail: "opened (synchronised)", from: start) }
             } catch {
@@ -906,7 +925,7 @@ public final class WallConsole {
         let tile = tiles[index]
         do {
             synchronizedPlayers[index] = try Player(
-                packets: recordings.packets(camera: camera, reason: consultation ?? options.reason, requisition: options.requisition),
+                packets: recordings.packets(camera: camera, reason: grounds.reason, requisition: grounds.requisition),
                 width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: clock.now(), speed: clock.speed, clock: clock)
         } catch {
             showMessage("cannot play \(camera): \(error)", now: Date())
@@ -915,7 +934,10 @@ public final class WallConsole {
     }
 
     private func stopSynchronized() {
-        for player in synchronizedPlayers { player.stop() }
+        // All asked at once, then half a second for all of them: the console's thread never waits longer.
+        for player in synchronizedPlayers { player.requestStop() }
+        let deadline = DispatchTime.now() + 0.5
+        for player in synchronizedPlayers { player.waitStopped(until: deadline) }
         synchronizedPlayers = []
         synchronizedClock = nil
     }

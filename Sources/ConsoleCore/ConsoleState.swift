@@ -59,8 +59,8 @@ public struct ConsoleState: Sendable {
         case synchronized(cameras: [String])
     }
 
-    /// Most tiles of a synchronised wall (3x3).
-    public static let synchronizedLimit = 9
+    /// Most tiles of a synchronised wall (2x2: each is a playback stream from the recorder).
+    public static let synchronizedLimit = 4
 
     public enum Overlay: Equatable, Sendable {
         case none, help, confirmQuit
@@ -95,6 +95,13 @@ public struct ConsoleState: Sendable {
         public var playbackPaused: Bool?
         /// The requisitions open to consultation, when they are known.
         public var requisitions: [RequisitionChoice]? = nil
+        /// Whether the account may play a camera's recordings (nil: as `mayView`).
+        public var mayPlay: ((String) -> Bool)? = nil
+
+        /// Whether a camera may be shown now: live, or in playback its recordings (vidéoprotection: never live).
+        public func mayShow(_ camera: String) -> Bool {
+            playbackPaused != nil ? (mayPlay ?? mayView)(camera) : mayView(camera)
+        }
 
         public init(now: Date, tiles: [String], gridColumns: Int, inventory: CameraInventory, mayView: @escaping (String) -> Bool, playbackPaused: Bool?) {
             self.now = now
@@ -134,7 +141,9 @@ public struct ConsoleState: Sendable {
             else { return [.redrawAll] }
             let choice = list[index]
             let cameras = Array(
-                (choice.cameras.isEmpty ? context.inventory.cameras.map(\.id) : choice.cameras).filter { context.inventory.camera($0) != nil }
+                (choice.cameras.isEmpty ? context.inventory.cameras.map(\.id) : choice.cameras).filter {
+                    context.inventory.camera($0) != nil && (context.mayPlay ?? context.mayView)($0)
+                }
                     .prefix(ConsoleState.synchronizedLimit))
             guard let first = cameras.first else { return [.redrawAll, .message("requisition \(choice.number) names no camera of this site")] }
             mode = cameras.count == 1 ? .isolated(cameraID: first) : .synchronized(cameras: cameras)
@@ -179,7 +188,7 @@ public struct ConsoleState: Sendable {
         case (.character("t"), .synchronized):
             overlay = .prompt(kind: "t", text: "")
         case (.character("W"), .isolated(let id)) where playing:
-            let neighbours = (context.inventory.camera(id)?.neighbours ?? []).filter { context.mayView($0) && context.inventory.camera($0) != nil }
+            let neighbours = (context.inventory.camera(id)?.neighbours ?? []).filter { context.mayShow($0) && context.inventory.camera($0) != nil }
             if neighbours.isEmpty { return [.message("no neighbouring camera to play beside this one")] }
             let cameras = Array(([id] + neighbours).prefix(ConsoleState.synchronizedLimit))
             mode = .synchronized(cameras: cameras)
@@ -202,7 +211,7 @@ public struct ConsoleState: Sendable {
         case (.character("N"), .synchronized(let cameras)):
             let focus = cameras[min(selected, cameras.count - 1)]
             guard let camera = context.inventory.camera(focus) else { break }
-            let neighbours = camera.neighbours.filter { context.mayView($0) && context.inventory.camera($0) != nil && !cameras.contains($0) }
+            let neighbours = camera.neighbours.filter { context.mayShow($0) && context.inventory.camera($0) != nil && !cameras.contains($0) }
             if neighbours.isEmpty { return [.message("\(camera.name) has no other neighbouring camera to swap in")] }
             overlay = .neighbours(of: focus, ids: Array(neighbours.prefix(ConsoleState.choiceKeys.count)))
         case (.character(let character), .isolated) where "[]{}".contains(character):
@@ -245,7 +254,7 @@ public struct ConsoleState: Sendable {
             return step(from: id, by: 1, context)
         case (.character("N"), .isolated(let id)):
             guard let camera = context.inventory.camera(id) else { break }
-            let neighbours = camera.neighbours.filter { context.mayView($0) && context.inventory.camera($0) != nil }
+            let neighbours = camera.neighbours.filter { context.mayShow($0) && context.inventory.camera($0) != nil }
             if neighbours.isEmpty { return [.message("\(camera.name) has no neighbouring camera in the site file")] }
             overlay = .neighbours(of: id, ids: Array(neighbours.prefix(ConsoleState.choiceKeys.count)))
         case (.clickTile(let index, let double), .wall):
@@ -281,7 +290,7 @@ public struct ConsoleState: Sendable {
                     return [.message(error.description)]
                 }
             case ":":
-                guard let camera = context.inventory.camera(query), context.mayView(camera.id) else { return [.message("no camera \(query)")] }
+                guard let camera = context.inventory.camera(query), context.mayShow(camera.id) else { return [.message("no camera \(query)")] }
                 return isolate(camera.id, detail: "typed \(query)", context)
             default:
                 let folded = ConsoleState.fold(query)
@@ -303,14 +312,14 @@ public struct ConsoleState: Sendable {
     static func fold(_ text: String) -> String { text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil) }
 
     private mutating func isolate(_ camera: String, detail: String?, _ context: Context) -> [ConsoleAction] {
-        guard context.mayView(camera) else { return [] }
+        guard context.mayShow(camera) else { return [] }
         mode = .isolated(cameraID: camera)
         return [.isolate(camera: camera, detail: detail)]
     }
 
     /// The previous or next camera of the site the account may watch, around.
     private mutating func step(from id: String, by offset: Int, _ context: Context) -> [ConsoleAction] {
-        let cameras = context.inventory.cameras.filter { context.mayView($0.id) }
+        let cameras = context.inventory.cameras.filter { context.mayShow($0.id) }
         guard let index = cameras.firstIndex(where: { $0.id == id }) else { return [] }
         return isolate(cameras[(index + offset + cameras.count) % cameras.count].id, detail: nil, context)
     }

@@ -38,11 +38,11 @@ public enum BMFF {
             guard to - at >= 8 else { return nil }
             var size = Int(readU32(bytes, at)), header = 8
             if size == 1 {
-                guard to - at >= 16 else { return nil }
-                size = Int(readU64(bytes, at + 8))
+                guard to - at >= 16, let large = Int(exactly: readU64(bytes, at + 8)) else { return nil }
+                size = large
                 header = 16
             }
-            guard size >= header, at + size <= to, let type = String(bytes: bytes[(at + 4)..<(at + 8)], encoding: .isoLatin1) else { return nil }
+            guard size >= header, size <= to - at, let type = String(bytes: bytes[(at + 4)..<(at + 8)], encoding: .isoLatin1) else { return nil }
             boxes.append(Box(type: type, offset: base + at, size: size, headerSize: header))
             at += size
         }
@@ -62,13 +62,13 @@ public enum BMFF {
             guard header.count >= 8 else { throw EvidenceError("\(path): a box is cut at byte \(at)") }
             var size = Int(readU32(header, 0)), headerSize = 8
             if size == 1 {
-                guard header.count == 16 else { throw EvidenceError("\(path): a box is cut at byte \(at)") }
-                size = Int(readU64(header, 8))
+                guard header.count == 16, let large = Int(exactly: readU64(header, 8)) else { throw EvidenceError("\(path): a box is cut at byte \(at)") }
+                size = large
                 headerSize = 16
             } else if size == 0 {
                 size = length - at
             }
-            guard size >= headerSize, at + size <= length, let type = String(bytes: header[4..<8], encoding: .isoLatin1) else {
+            guard size >= headerSize, size <= length - at, let type = String(bytes: header[4..<8], encoding: .isoLatin1) else {
                 throw EvidenceError("\(path): the box at byte \(at) has a size (\(size)) that does not fit the file (\(length) bytes)")
             }
             boxes.append(Box(type: type, offset: at, size: size, headerSize: headerSize))
@@ -177,9 +177,10 @@ public struct OnvifMetaBox: Sendable {
         }
         let suep = try child(children, "suep")
         let ipro = try child(children, "ipro")
-        guard let sinf = BMFF.boxes(in: bytes, from: ipro.payloadOffset + 6, to: ipro.end)?.first(where: { $0.type == "sinf" }) else { throw fail("no `sinf` in `ipro`") }
+        guard ipro.end - ipro.payloadOffset >= 6, let sinf = BMFF.boxes(in: bytes, from: ipro.payloadOffset + 6, to: ipro.end)?.first(where: { $0.type == "sinf" }) else { throw fail("no `sinf` in `ipro`") }
         guard let inSinf = BMFF.boxes(in: bytes, from: sinf.payloadOffset, to: sinf.end) else { throw fail("`sinf` is damaged") }
         let schm = try child(inSinf, "schm"), schi = try child(inSinf, "schi")
+        guard schm.end - schm.payloadOffset >= 12 else { throw fail("`schm` is too short") }
         let scheme = String(bytes: bytes[(schm.payloadOffset + 4)..<(schm.payloadOffset + 8)], encoding: .isoLatin1) ?? ""
         guard let inSchi = BMFF.boxes(in: bytes, from: schi.payloadOffset, to: schi.end) else { throw fail("`schi` is damaged") }
         let sibo = try child(inSchi, "sibo"), cert = try child(inSchi, "cert")
@@ -196,6 +197,7 @@ public struct OnvifMetaBox: Sendable {
             }
         }
         // suep: full box header (4), then unit name, URL, MAC, time (u64), operator.
+        guard suep.end - suep.payloadOffset >= 4 else { throw fail("`suep` is too short") }
         var at = suep.payloadOffset + 4
         func string() -> String {
             let start = at

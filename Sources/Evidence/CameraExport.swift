@@ -136,7 +136,8 @@ public struct CameraExport {
             stamp.locale = Locale(identifier: "en_US_POSIX")
             stamp.timeZone = TimeZone(identifier: "UTC")
             stamp.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-            name = "\(export.camera.id)_\(stamp.string(from: start)).mp4"
+            // The part's number too: two parts can start within one second (a change of stream).
+            name = "\(export.camera.id)_\(stamp.string(from: start))_\(index + 1).mp4"
             path = directory.appendingPathComponent(name)
             self.start = start
             end = start

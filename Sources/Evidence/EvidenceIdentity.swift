@@ -22,8 +22,12 @@ public struct EvidenceIdentity: Sendable {
         return (folder.appendingPathComponent("evidence-key.pem").path, folder.appendingPathComponent("evidence-certificate.pem").path)
     }
 
-    /// Loads the identity, or makes it when neither file exists.
+    private static let making = NSLock()
+
+    /// Loads the identity, or makes it when neither file exists (one export at a time makes it).
     public static func loadOrCreate(storage: URL, siteName: String) throws -> EvidenceIdentity {
+        making.lock()
+        defer { making.unlock() }
         let (keyPath, certificatePath) = paths(storage: storage)
         let fileManager = FileManager.default
         if fileManager.fileExists(atPath: keyPath) || fileManager.fileExists(atPath: certificatePath) {

@@ -38,9 +38,10 @@ public enum ExportVerifier {
         func signatureProblem(_ name: String) -> String? {
             guard let data = fileManager.contents(atPath: path(name)) else { return "\(name): missing" }
             guard let signature = fileManager.contents(atPath: path(name + ".sig")) else { return "\(name).sig: missing" }
-            guard RSAPSS.verify(signature: [UInt8](signature), digest: SHA256.hash(data: data), modulus: key.modulus, exponent: key.exponent) != nil else {
+            guard let salt = RSAPSS.verify(signature: [UInt8](signature), digest: SHA256.hash(data: data), modulus: key.modulus, exponent: key.exponent) else {
                 return "\(name): its signature (\(name).sig) does not match: the file or its signature was changed"
             }
+            if salt != RSAPSS.saltLength { return "\(name): signed with a salt of \(salt) bytes, not the \(RSAPSS.saltLength) a Vigie export uses" }
             return nil
         }
         if let problem = signatureProblem(ExportManifest.jsonName) { report.problems.append(problem) }
@@ -137,7 +138,7 @@ public enum ExportVerifier {
                 }
             }.joined(separator: ", ")
         }
-        guard let meta = boxes.last, meta.type == "meta", let bytes = try? readRange(handle, from: meta.offset, count: meta.size),
+        guard let meta = boxes.last, meta.type == "meta", meta.size <= 16 << 20, let bytes = try? readRange(handle, from: meta.offset, count: meta.size),
             let parsed = try? OnvifMetaBox.parse(bytes, offset: meta.offset)
         else { return problems + ["no ONVIF signature box (`meta` with `ipro/sinf/schi/sibo`) at the end of the file"] }
         if parsed.certificateDER != certificateDER { problems.append("signed with another certificate than the export's") }
@@ -195,7 +196,8 @@ public enum ExportVerifier {
                 problems.append("changed between bytes \(from) and \(to), \(boxNames(from: from, to: to))")
             }
         }
-        if let signed, RSAPSS.verify(signature: parsed.signature, digest: signed.finalize(), modulus: key.modulus, exponent: key.exponent) != nil {
+        if let signed, let salt = RSAPSS.verify(signature: parsed.signature, digest: signed.finalize(), modulus: key.modulus, exponent: key.exponent) {
+            if salt != RSAPSS.saltLength { problems.append("the ONVIF signature uses a salt of \(salt) bytes; the format requires \(RSAPSS.saltLength)") }
         } else {
             problems.append("the ONVIF signature inside the file does not match its bytes")
         }

@@ -54,7 +54,12 @@ public enum Reports {
     /// One row a fact: kind, camera, from, to, when, count, bytes, detail (RFC 4180 quoting; UTC ISO times).
     public static func registerCSV(_ register: RegisterInfo) -> String {
         func iso(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false)) }
-        func field(_ text: String) -> String { text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text }
+        func field(_ raw: String) -> String {
+            // A cell a spreadsheet would take for a formula starts with a quote (text typed by people: recipients, media, reasons).
+            let text = raw.first.map { "=+-@\t\r".contains($0) } == true ? "'" + raw : raw
+            return text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        }
         var rows = ["kind,camera,from,to,at,segments,bytes,detail"]
         for item in register.recordings {
             rows.append(["recording", item.camera, iso(item.from), iso(item.to), "", "\(item.segments)", "\(item.bytes)", item.state].map(field).joined(separator: ","))

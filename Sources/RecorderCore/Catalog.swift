@@ -93,11 +93,14 @@ public struct Hold: Sendable, Hashable {
     public var createdAt: Date
     public var releasedBy: String?
     public var releasedAt: Date?
+    /// The requisition that holds it (its number), when a requisition made it: released only with it.
+    public var requisition: String?
 
     public init(
         id: Int64 = 0, reference: String, cameras: [String], start: Date, end: Date, reason: String, createdBy: String,
-        createdAt: Date, releasedBy: String? = nil, releasedAt: Date? = nil
+        createdAt: Date, releasedBy: String? = nil, releasedAt: Date? = nil, requisition: String? = nil
     ) {
+        self.requisition = requisition
         self.id = id
         self.reference = reference
         self.cameras = cameras

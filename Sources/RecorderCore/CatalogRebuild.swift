@@ -246,6 +246,17 @@ extension RecordingStore {
                 added += 1
             }
         }
+        // The requisitions and the transmission register since the backup, too.
+        if let requisitions = try? old.requisitions(), let known = try? catalog.requisitions().map(\.number) {
+            for requisition in requisitions where !known.contains(requisition.number) {
+                _ = try? catalog.insertRequisitionRow(requisition)
+            }
+        }
+        if let transmissions = try? old.transmissions(requisition: nil), let known = try? catalog.transmissions(requisition: nil) {
+            for transmission in transmissions where !known.contains(where: { $0.at == transmission.at && $0.requisition == transmission.requisition }) {
+                _ = try? catalog.addTransmission(transmission)
+            }
+        }
         return added
     }
 

@@ -422,6 +422,8 @@ public final class Player: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     /// The clock a synchronised wall's players follow together (nil: the player's own pace).
     public let clock: PlaybackClock?
+    /// When the player's thread last repositioned (following a clock). Its thread only.
+    nonisolated(unsafe) private var lastSeek = 0.0
 
     /// Wakes the thread (its clock moved).
     public func nudge() { wake.signal() }
@@ -491,11 +493,18 @@ public final class Player: Sendable {
     /// Stops the thread: whatever it waits for (a file, the recorder) is cancelled; waits for
     /// it a moment only, never on a network.
     public func stop() {
+        requestStop()
+        waitStopped(until: .now() + 0.5)
+    }
+
+    /// Asks the thread to stop, without waiting (several players stop together).
+    public func requestStop() {
         requests.withLock { $0.stop = true }
         packets.cancel()
         wake.signal()
-        _ = done.wait(timeout: .now() + 0.5)
     }
+
+    public func waitStopped(until deadline: DispatchTime) { _ = done.wait(timeout: deadline) }
 
     private func publish(_ frame: PlaybackFrame) {
         slot.withLock { current in
@@ -516,14 +525,27 @@ public final class Player: Sendable {
     /// One turn of a player following a clock.
     private func follow(_ clock: PlaybackClock, _ reader: PlaybackReader, _ request: Requests, _ pending: inout PlaybackFrame?) throws(MediaError) {
         if let target = request.seek {
-            pending = try reader.seek(to: target)
-            if pending == nil {
+            pending = nil  // what was waiting for the clock is from before the seek
+            let found = try reader.seek(to: target)
+            if let found {
+                state.withLock { $0.ended = false }
+                // The picture a seek lands on is shown when it is the clock's (even late: decoding
+                // from the keyframe takes a moment, more at 16x); later, it waits for the clock.
+                // (Within a frame after the clock's time: that picture is the one of that time.)
+                if found.time.timeIntervalSince(clock.now()) <= 0.1 {
+                    publish(found)
+                    lastSeek = MonotonicClock.seconds()
+                    return
+                }
+                pending = found
+            } else {
                 state.withLock {
                     $0.position = target
                     $0.ended = true
                 }
                 slot.withLock { $0 = nil }
             }
+            lastSeek = MonotonicClock.seconds()
         }
         let now = clock.now()
         if current.ended {
@@ -555,8 +577,8 @@ public final class Player: Sendable {
             _ = wake.wait(timeout: .now() + min(0.05, ahead / max(clock.speed, 0.25)))
             return
         }
-        if ahead < -2 {
-            requests.withLock { $0.seek = clock.now() }  // far behind the clock (a slow disk, a camera swapped in): jump
+        if ahead < -2 && MonotonicClock.seconds() - lastSeek > 1 {
+            requests.withLock { $0.seek = clock.now() }  // far behind the clock (a slow disk, a camera swapped in): jump, once a second at most
             return
         }
         if ahead < -0.1 && !clock.paused { return }  // late: dropped, the next one is decoded

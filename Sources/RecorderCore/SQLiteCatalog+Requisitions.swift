@@ -99,10 +99,25 @@ extension SQLiteCatalog {
                 for scope in requisition.scopes {
                     holds.append(try insertHold(database, Hold(
                         reference: requisition.number, cameras: scope.cameras, start: scope.start, end: scope.end, reason: holdReason,
-                        createdBy: requisition.createdBy, createdAt: requisition.createdAt)))
+                        createdBy: requisition.createdBy, createdAt: requisition.createdAt, requisition: requisition.number)))
                 }
                 return (stored, holds)
             }
+        }
+    }
+
+    /// A requisition as it was (salvaged from a damaged catalog): its row only, its holds salvaged apart.
+    func insertRequisitionRow(_ requisition: Requisition) throws(CatalogError) {
+        try locked { database throws(CatalogError) in
+            try database.query(
+                "INSERT INTO requisitions (number, authority, basis, received_us, deadline_us, scopes, status, created_by, created_us, closed_by, closed_us, released_by, released_us) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    .text(requisition.number), .text(requisition.authority), .text(requisition.basis.rawValue), .integer(requisition.received.micros),
+                    requisition.deadline.map { .integer($0.micros) } ?? .null, .text(SQLiteCatalog.scopesText(requisition.scopes)),
+                    .text(requisition.status.rawValue), .text(requisition.createdBy), .integer(requisition.createdAt.micros), requisition.closedBy.sql,
+                    requisition.closedAt.map { .integer($0.micros) } ?? .null, requisition.holdsReleasedBy.sql,
+                    requisition.holdsReleasedAt.map { .integer($0.micros) } ?? .null,
+                ])
         }
     }
 
@@ -116,7 +131,8 @@ extension SQLiteCatalog {
                 requisition.scopes.append(scope)
                 try database.query("UPDATE requisitions SET scopes = ? WHERE id = ?", [.text(SQLiteCatalog.scopesText(requisition.scopes)), .integer(requisition.id)])
                 let hold = try insertHold(database, Hold(
-                    reference: number, cameras: scope.cameras, start: scope.start, end: scope.end, reason: holdReason, createdBy: who, createdAt: time))
+                    reference: number, cameras: scope.cameras, start: scope.start, end: scope.end, reason: holdReason, createdBy: who, createdAt: time,
+                    requisition: number))
                 return (requisition, hold)
             }
         }
@@ -155,9 +171,9 @@ extension SQLiteCatalog {
         try locked { database throws(CatalogError) in
             try database.transaction { () throws(CatalogError) -> [Hold] in
                 let held = try database.query(
-                    "SELECT \(SQLiteCatalog.holdColumns) FROM holds WHERE reference = ? AND released_us IS NULL ORDER BY id", [.text(number)]
+                    "SELECT \(SQLiteCatalog.holdColumns) FROM holds WHERE requisition = ? AND released_us IS NULL ORDER BY id", [.text(number)]
                 ).map(SQLiteCatalog.hold)
-                try database.query("UPDATE holds SET released_by = ?, released_us = ? WHERE reference = ? AND released_us IS NULL", [.text(who), .integer(time.micros), .text(number)])
+                try database.query("UPDATE holds SET released_by = ?, released_us = ? WHERE requisition = ? AND released_us IS NULL", [.text(who), .integer(time.micros), .text(number)])
                 try database.query("UPDATE requisitions SET released_by = ?, released_us = ? WHERE number = ?", [.text(who), .integer(time.micros), .text(number)])
                 return held.map { hold in
                     var released = hold

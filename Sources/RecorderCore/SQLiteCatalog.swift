@@ -59,7 +59,8 @@ public final class SQLiteCatalog: Catalog {
             created_by TEXT NOT NULL,
             created_us INTEGER NOT NULL,
             released_by TEXT,
-            released_us INTEGER
+            released_us INTEGER,
+            requisition TEXT
         );
         CREATE TABLE IF NOT EXISTS destructions (
             id INTEGER PRIMARY KEY,
@@ -245,6 +246,8 @@ public final class SQLiteCatalog: Catalog {
             if version >= 1 && version < 5 {
                 let columns = try database.query("SELECT name FROM pragma_table_info('audit')").compactMap { $0.first?.string }
                 if !columns.contains("requisition") { try database.execute("ALTER TABLE audit ADD COLUMN requisition TEXT") }
+                let holdColumns = try database.query("SELECT name FROM pragma_table_info('holds')").compactMap { $0.first?.string }
+                if !holdColumns.contains("requisition") { try database.execute("ALTER TABLE holds ADD COLUMN requisition TEXT") }
             }
             if version == 1 {
                 // Schema 2 keeps per-camera totals up to date (triggers) instead of summing millions of rows.
@@ -624,10 +627,16 @@ public final class SQLiteCatalog: Catalog {
             id: row[0].int ?? 0, reference: row[1].string ?? "",
             cameras: (row[2].string ?? "").split(separator: ",").map(String.init), start: Date(micros: row[3].int ?? 0),
             end: Date(micros: row[4].int ?? 0), reason: row[5].string ?? "", createdBy: row[6].string ?? "",
-            createdAt: Date(micros: row[7].int ?? 0), releasedBy: row[8].string, releasedAt: row[9].int.map(Date.init(micros:)))
+            createdAt: Date(micros: row[7].int ?? 0), releasedBy: row[8].string, releasedAt: row[9].int.map(Date.init(micros:)),
+            requisition: row.count > 10 ? row[10].string : nil)
     }
 
-    static let holdColumns = "id, reference, cameras, start_us, end_us, reason, created_by, created_us, released_by, released_us"
+    static let holdColumns = "id, reference, cameras, start_us, end_us, reason, created_by, created_us, released_by, released_us, requisition"
+    /// The hold columns a catalog has (one of an earlier schema, read without upgrading it, has no requisition).
+    func holdSelect(_ database: SQLiteDatabase) throws(CatalogError) -> String {
+        let columns = try database.query("SELECT name FROM pragma_table_info('holds')").compactMap { $0.first?.string }
+        return columns.contains("requisition") ? SQLiteCatalog.holdColumns : SQLiteCatalog.holdColumns.replacingOccurrences(of: ", requisition", with: ", NULL")
+    }
 
     public func addHold(_ hold: Hold) throws(CatalogError) -> Hold {
         try locked { database throws(CatalogError) in try insertHold(database, hold) }
@@ -636,10 +645,10 @@ public final class SQLiteCatalog: Catalog {
     /// Inserts a hold on the locked connection (inside a caller's transaction, for a requisition).
     func insertHold(_ database: SQLiteDatabase, _ hold: Hold) throws(CatalogError) -> Hold {
         try database.query(
-            "INSERT INTO holds (reference, cameras, start_us, end_us, reason, created_by, created_us) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO holds (reference, cameras, start_us, end_us, reason, created_by, created_us, requisition) VALUES (?,?,?,?,?,?,?,?)",
             [
                 .text(hold.reference), .text(hold.cameras.joined(separator: ",")), .integer(hold.start.micros),
-                .integer(hold.end.micros), .text(hold.reason), .text(hold.createdBy), .integer(hold.createdAt.micros),
+                .integer(hold.end.micros), .text(hold.reason), .text(hold.createdBy), .integer(hold.createdAt.micros), hold.requisition.sql,
             ])
         var stored = hold
         stored.id = database.lastInsertedRow
@@ -649,7 +658,7 @@ public final class SQLiteCatalog: Catalog {
     public func holds(includeReleased: Bool) throws(CatalogError) -> [Hold] {
         try locked { database throws(CatalogError) in
             try database.query(
-                "SELECT \(SQLiteCatalog.holdColumns) FROM holds\(includeReleased ? "" : " WHERE released_us IS NULL") ORDER BY id"
+                "SELECT \(try holdSelect(database)) FROM holds\(includeReleased ? "" : " WHERE released_us IS NULL") ORDER BY id"
             ).map(SQLiteCatalog.hold)
         }
     }

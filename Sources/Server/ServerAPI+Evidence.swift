@@ -44,17 +44,22 @@ extension ServerAPI {
         }
         let directory: URL
         if let output = body.output {
-            guard case .local = request.peer else {
+            guard case .local(let user) = request.peer else {
                 return .error(400, "`output` is a folder on the recorder's machine: only local clients name one (over the network, leave it out)")
             }
             guard output.hasPrefix("/"), !output.split(separator: "/").contains(".."), TerminalText.firstProblem(in: output) == nil else {
                 return .error(400, "`output` must be an absolute path without `..`")
             }
+            // The recorder writes there as its own Unix user: only for that same user (no one may have it write elsewhere).
+            guard user == ServerAPI.recorderUnixUser else {
+                return .error(
+                    403, "the recorder runs as \(ServerAPI.recorderUnixUser), not as \(user): the export goes to the recorder's storage (leave `output` out) and is copied from there")
+            }
             directory = URL(fileURLWithPath: output)
         } else {
             let stamp = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false).timeSeparator(.omitted).dateSeparator(.omitted))
             let safe = requisition.number.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
-            directory = store.root.appendingPathComponent("exports").appendingPathComponent("\(String(safe))_\(stamp)")
+            directory = store.root.appendingPathComponent("exports").appendingPathComponent("\(String(safe))_\(stamp)_\(UUID().uuidString.prefix(8).lowercased())")
         }
         let identity: EvidenceIdentity
         do {
@@ -71,6 +76,7 @@ extension ServerAPI {
             id: id, requisition: requisition.number, state: "running", directory: directory.path, cameras: cameras.map(\.id), camerasDone: 0, files: 0,
             bytes: 0, manifestSHA256: nil, certificateSHA256: identity.fingerprint, error: nil, seconds: 0)
         exports.withLock { $0[id] = status }
+        exportOwners.withLock { $0[id] = actor.name }
         // The chain's head at export time: the entry saying the export begins.
         let started = OperatorEvent(
             who: actor.name, action: .exported, detail: "started: cameras \(cameras.map(\.id).joined(separator: ",")) to \(directory.path) for \(body.recipient)",
@@ -128,7 +134,10 @@ extension ServerAPI {
 
     func exportStatus(_ request: APIRequest, _ actor: Actor, id: String) throws -> APIReply {
         if let refused = try refuse(actor, .export, request) { return refused }
-        guard let status = exports.withLock({ $0[id] }) else { return .error(404, "no export \(id) since the recorder started") }
+        // Only its maker follows it (the recorder's single user, too).
+        guard let status = exports.withLock({ $0[id] }), exportOwners.withLock({ $0[id] }) == actor.name else {
+            return .error(404, "no export \(id) of yours since the recorder started")
+        }
         return .json(status)
     }
 }

@@ -78,7 +78,7 @@ extension ServerAPI {
             ComplianceInfo.HoldLine(
                 id: hold.id, reference: hold.reference, cameras: hold.cameras, from: hold.start, to: hold.end, createdBy: hold.createdBy,
                 createdAt: hold.createdAt, ageDays: now.timeIntervalSince(hold.createdAt) / 86_400,
-                requisition: requisitions.first { $0.number == hold.reference }?.status.rawValue ?? "none")
+                requisition: hold.requisition.flatMap { number in requisitions.first { $0.number == number }?.status.rawValue } ?? "none")
         }
         let accounts = try store.catalog.accounts()
         let since = now.addingTimeInterval(-30 * 86_400)

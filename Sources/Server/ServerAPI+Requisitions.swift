@@ -31,7 +31,7 @@ extension ServerAPI {
     }
 
     func info(_ requisition: Requisition) throws -> RequisitionInfo {
-        let holds = try store.catalog.holds(includeReleased: false).filter { $0.reference == requisition.number }.map(\.id)
+        let holds = try store.catalog.holds(includeReleased: false).filter { $0.requisition == requisition.number }.map(\.id)
         let transmissions = try store.catalog.transmissions(requisition: requisition.number).map(ServerAPI.info)
         return RequisitionInfo(
             number: requisition.number, authority: requisition.authority, basis: requisition.basis.rawValue, received: requisition.received,
@@ -152,6 +152,7 @@ extension ServerAPI {
         if let problem = ServerAPI.textProblem("reason", body.reason) { return .error(400, problem) }
         if body.release, let refused = try refuse(actor, .releaseRequisition, request) { return refused }
         guard let existing = try store.catalog.requisition(number: number) else { return .error(404, "no requisition \(number)") }
+        if let refused = try refuseCameras(of: existing, actor, request) { return refused }
         guard existing.status != .closed else { return .error(409, "requisition \(number) is already closed") }
         guard var closed = try store.catalog.setRequisitionStatus(number: number, .closed, by: actor.name, at: Date()) else {
             return .error(404, "no requisition \(number)")
@@ -172,11 +173,20 @@ extension ServerAPI {
         guard let body = try? API.decode(ReleaseRequest.self, from: request.body) else { return .error(400, "a release is {\"reason\": TEXT}") }
         if let problem = ServerAPI.textProblem("reason", body.reason) { return .error(400, problem) }
         guard let existing = try store.catalog.requisition(number: number) else { return .error(404, "no requisition \(number)") }
+        if let refused = try refuseCameras(of: existing, actor, request) { return refused }
         guard existing.status == .closed else {
             return .error(409, "requisition \(number) is \(existing.status.rawValue): close it first (its footage stays held while it is open)")
         }
         try release(number, actor, reason: body.reason)
         return .json(try info(try store.catalog.requisition(number: number) ?? existing))
+    }
+
+    /// A 403 when the account may not touch the footage of every camera the requisition names.
+    private func refuseCameras(of requisition: Requisition, _ actor: Actor, _ request: APIRequest) throws -> APIReply? {
+        for camera in requisition.cameras.isEmpty ? inventory.cameras.map(\.id) : requisition.cameras {
+            if let refused = try refuse(actor, .holds, request, camera: camera) { return refused }
+        }
+        return nil
     }
 
     private func release(_ number: String, _ actor: Actor, reason: String) throws {

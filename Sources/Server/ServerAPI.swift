@@ -98,6 +98,12 @@ public final class ServerAPI: Sendable {
     private let throttle = Mutex(LoginThrottle())
     /// Exports made or being made since the recorder started, by id.
     let exports = Mutex<[String: ExportStatus]>([:])
+    let exportOwners = Mutex<[String: String]>([:])
+    /// The Unix user the recorder runs as.
+    static let recorderUnixUser: String = {
+        guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name else { return "uid\(getuid())" }
+        return String(cString: name)
+    }()
     let stopping = Atomic<Bool>(false)
     private let logger = Logger(label: "vigie.server")
     /// How long a login lasts.
@@ -157,7 +163,8 @@ public final class ServerAPI: Sendable {
     /// most `playbacksPerAsker` at once each (each has a thread and an open file), and all
     /// stopped when the server stops.
     let playbacks = Mutex<[ObjectIdentifier: (asker: String, streamer: PlaybackStreamer)]>([:])
-    static let playbacksPerAsker = 4
+    /// Enough for a synchronised wall of 4 (ConsoleState.synchronizedLimit) while its seeks replace their streams.
+    static let playbacksPerAsker = 8
 
     static func asker(session: LoginSession?, peer: Peer) -> String { session.map { "session \($0.id)" } ?? "\(peer)" }
 
@@ -166,11 +173,14 @@ public final class ServerAPI: Sendable {
     func register(_ streamer: PlaybackStreamer, asker: String) { playbacks.withLock { $0[ObjectIdentifier(streamer)] = (asker, streamer) } }
     func unregister(_ streamer: PlaybackStreamer) { _ = playbacks.withLock { $0.removeValue(forKey: ObjectIdentifier(streamer)) } }
 
-    /// Stops every playback (the server stops): their connections closed, their threads given 2 s.
+    /// Stops every playback and export (the server stops): connections closed, threads given 2 s.
     func stopPlaybacks() {
+        stopping.store(true, ordering: .relaxed)
         for (_, entry) in playbacks.withLock({ $0 }) { entry.streamer.cancel() }
         let deadline = Date().addingTimeInterval(2)
-        while !playbacks.withLock({ $0.isEmpty }) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        while (!playbacks.withLock({ $0.isEmpty }) || exports.withLock({ $0.values.contains { $0.state == "running" } })) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
     }
 
     /// Under what recordings are consulted: a requisition (and the end of its period), or
@@ -505,7 +515,9 @@ public final class ServerAPI: Sendable {
         if let given = body.camera {
             guard let found = inventory.camera(given) else { return .error(404, "no camera `\(given)`") }
             camera = found.id
-            if action != .accessRefused, let refused = try refuse(actor, .live, request, camera: found.id) { return refused }
+            // A console reports on the cameras it shows: live ones, or (vidéoprotection) recordings only.
+            let shows: Permission = inventory.site.mode == .videoprotection ? .playback : .live
+            if action != .accessRefused, let refused = try refuse(actor, shows, request, camera: found.id) { return refused }
         }
         audit(OperatorEvent(who: actor.name, action: action, cameraID: camera, detail: body.detail.map { "\($0) (console at \(request.peer))" } ?? "console at \(request.peer)"))
         return APIReply(status: 204, body: [])
@@ -573,6 +585,14 @@ public final class ServerAPI: Sendable {
             TerminalText.firstProblem(in: body.reason) == nil, body.reason.count <= 1000
         else { return .error(400, "a release is {\"reason\": TEXT} (printable, at most 1000 characters)") }
         guard let held = try store.catalog.holds(includeReleased: false).first(where: { $0.id == id }) else { return .error(404, "no hold \(id) in force") }
+        if let number = held.requisition {
+            // A requisition's footage is released with it, on a supervisor's confirmation only.
+            audit(
+                OperatorEvent(
+                    who: actor.name, action: .accessRefused, detail: "release hold \(id): it belongs to requisition \(number) (from \(request.peer))",
+                    requisition: number))
+            return .error(403, "hold \(id) belongs to requisition \(number): it is released with it, by a supervisor (vigie requisition release)")
+        }
         for camera in held.cameras.isEmpty ? inventory.cameras.map(\.id) : held.cameras {
             if let refused = try refuse(actor, .holds, request, camera: camera) { return refused }
         }

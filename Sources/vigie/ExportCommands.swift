@@ -92,7 +92,12 @@ struct ExportVerify: ParsableCommand {
         if let manifest = report.manifest {
             print("export of requisition \(manifest.requisition.number) (\(manifest.site)), \(manifest.files.count) file(s), by \(manifest.technician) for \(manifest.recipient)")
         }
-        if let fingerprint = report.fingerprint { print("signed by certificate SHA-256 \(fingerprint)") }
+        if let found = report.fingerprint {
+            print("signed by certificate SHA-256 \(found)")
+            if fingerprint == nil {
+                print("note: the certificate was not checked against the recorder's: compare its SHA-256 with the recorder's (`vigie recorder status`), or give --fingerprint")
+            }
+        }
         for note in report.notes { print("note: \(note)") }
         for problem in report.problems { print("CHANGED: \(problem)") }
         let seconds = Date().timeIntervalSince(began)

@@ -88,6 +88,15 @@ import Testing
         #expect(eventually(timeout: 10) { session.screen().contains("NO FOOTAGE") && (labels().first { $0.contains("beranger-ouest") } ?? "").contains("NO FOOTAGE") },
                 "\(session.screen())")
         #expect(!(labels().first { $0.contains("anatole-france") } ?? "NO FOOTAGE").contains("NO FOOTAGE"), "\(labels())")
+        // And back into the first recording: beranger-ouest, ended a moment ago, shows pictures again.
+        session.keys("t")
+        session.keys("-l", format.string(from: first.addingTimeInterval(8)))
+        session.keys("Enter")
+        #expect(eventually(timeout: 10) { labels().count == 3 && !labels().contains { $0.contains("NO FOOTAGE") } && Set(times()).count == 1 }, "\(labels())")
+        session.keys("t")
+        session.keys("-l", format.string(from: second))
+        session.keys("Enter")
+        #expect(eventually(timeout: 10) { (labels().first { $0.contains("beranger-ouest") } ?? "").contains("NO FOOTAGE") }, "\(labels())")
 
         // The focus moves; the focused tile's camera is swapped for one of its neighbours.
         session.keys("Right")

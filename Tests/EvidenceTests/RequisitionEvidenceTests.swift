@@ -284,4 +284,64 @@ import Testing
         let checked = try Self.vigie(["cameras", "check", wrong.path])
         #expect(checked.status == 65 && checked.stderr.contains("wrong.yaml:5:24: error: outside_requisition: with-reason is not possible"), "\(checked)")
     }
+
+    /// Each role its own part: technicians enter, extend and close requisitions and export;
+    /// only a supervisor releases a requisition's holds; an operator may do none of it, an
+    /// auditor reads them; nobody exports outside a requisition's cameras and periods.
+    @Test func requisitionsAndExportsAreEachRolesOwn() throws {
+        let folder = TestPaths.temporaryFolder("requisition-roles")
+        let site = try Self.site(folder, ids: ["a", "b"])
+        let inventory = try CameraInventory.load(path: site.path)
+        let store = try RecordingStore(root: folder.appendingPathComponent("storage"))
+        let api = ServerAPI(store: store, inventory: inventory, metrics: { "" })
+        for role in Role.allCases {
+            try store.catalog.addAccount(
+                Account(
+                    name: "p-\(role.rawValue)", role: role, cameras: role == .technician ? ["a"] : ["*"], unixUser: "u-\(role.rawValue)",
+                    passwordHash: try PasswordHash.make("a long password"), createdBy: "test", createdAt: Date()))
+        }
+        func ask(_ role: Role, _ method: String, _ target: String, _ body: String = "") -> (status: Int, body: String) {
+            let reply = api.handle(APIRequest(method: method, target: target, authorization: nil, body: Array(body.utf8), peer: .local(unixUser: "u-\(role.rawValue)")))
+            return (reply.status, String(decoding: reply.body, as: UTF8.self))
+        }
+        let entry = #"{"number":"PV 5","authority":"OPJ","basis":"60-1","cameras":["a"],"from":"2026-11-30T10:00:00Z","to":"2026-11-30T11:00:00Z"}"#
+        #expect(ask(.operator, "POST", "/v1/requisitions", entry).status == 403)
+        #expect(ask(.auditor, "POST", "/v1/requisitions", entry).status == 403)
+        // A technician limited to camera a may not ask for b.
+        #expect(ask(.technician, "POST", "/v1/requisitions", entry.replacingOccurrences(of: #"["a"]"#, with: #"["b"]"#)).status == 403)
+        let entered = ask(.technician, "POST", "/v1/requisitions", entry)
+        #expect(entered.status == 201 && entered.body.contains(#""createdBy":"p-technician""#), "\(entered)")
+        #expect(ask(.technician, "POST", "/v1/requisitions", entry).status == 409)
+        #expect(ask(.auditor, "GET", "/v1/requisitions").status == 200)
+        #expect(ask(.operator, "GET", "/v1/requisitions").status == 403)
+        #expect(ask(.admin, "GET", "/v1/requisitions").status == 403)
+        // Exports: a technician's (outside the requisition's period: refused), never an operator's or an auditor's.
+        let export = #"{"requisition":"PV 5","cameras":[],"from":"2026-11-30T09:00:00Z","to":"2026-11-30T10:30:00Z","recipient":"OPJ","medium":"clé","output":"/tmp/x"}"#
+        #expect(ask(.operator, "POST", "/v1/exports", export).status == 403)
+        #expect(ask(.auditor, "POST", "/v1/exports", export).status == 403)
+        let outside = ask(.technician, "POST", "/v1/exports", export)
+        #expect(outside.status == 403 && outside.body.contains("does not cover camera a"), "\(outside)")
+        let traversal = export.replacingOccurrences(of: "09:00:00", with: "10:00:00").replacingOccurrences(of: #""output":"/tmp/x""#, with: #""output":"/tmp/../etc""#)
+        #expect(ask(.technician, "POST", "/v1/exports", traversal).status == 400)
+        // The recorder writes only where its own Unix user asks (here it is root, the technician u-technician).
+        let elsewhere = ask(.technician, "POST", "/v1/exports", export.replacingOccurrences(of: "09:00:00", with: "10:00:00"))
+        #expect(elsewhere.status == 403 && elsewhere.body.contains("the export goes to the recorder's storage"), "\(elsewhere)")
+        // A requisition's hold is released with it only, not as a hold of its own.
+        let holdID = try #require(try store.catalog.holds(includeReleased: false).first { $0.requisition == "PV 5" }?.id)
+        let direct = ask(.technician, "POST", "/v1/holds/\(holdID)/release", #"{"reason":"plus besoin"}"#)
+        #expect(direct.status == 403 && direct.body.contains("belongs to requisition PV 5"), "\(direct)")
+        // The register and the report: supervisors and auditors only.
+        #expect(ask(.auditor, "GET", "/v1/register").status == 200 && ask(.supervisor, "GET", "/v1/compliance").status == 200)
+        #expect(ask(.technician, "GET", "/v1/register").status == 403 && ask(.operator, "GET", "/v1/compliance").status == 403)
+        // Closing: the technician may, but not release the holds; the supervisor confirms.
+        let number = "PV%205"
+        #expect(ask(.technician, "POST", "/v1/requisitions/\(number)/close", #"{"reason":"fait","release":true}"#).status == 403)
+        let closed = ask(.technician, "POST", "/v1/requisitions/\(number)/close", #"{"reason":"fait","release":false}"#)
+        #expect(closed.status == 200 && closed.body.contains(#""status":"closed""#) && !closed.body.contains(#""holds":[]"#), "\(closed)")
+        #expect(ask(.technician, "POST", "/v1/requisitions/\(number)/release", #"{"reason":"fin"}"#).status == 403)
+        let released = ask(.supervisor, "POST", "/v1/requisitions/\(number)/release", #"{"reason":"fin"}"#)
+        #expect(released.status == 200 && released.body.contains(#""holds":[]"#) && released.body.contains(#""holdsReleasedBy":"p-supervisor""#), "\(released)")
+        let refusals = try store.catalog.auditEntries(camera: nil, since: nil, who: nil).filter { $0.event.action == .accessRefused }
+        #expect(refusals.count >= 9, "every refusal audited: \(refusals.count)")
+    }
 }
