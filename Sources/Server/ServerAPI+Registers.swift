@@ -46,6 +46,7 @@ extension ServerAPI {
             RegisterInfo.Destruction(camera: $0.camera, destroyedAt: $0.destroyedAt, from: $0.start, to: $0.end, segments: $0.segments, bytes: $0.bytes, reason: $0.reason)
         }
         let transmissions = try store.catalog.transmissions(requisition: nil).filter { $0.at >= from && $0.at < to }.map(ServerAPI.info)
+        audit(OperatorEvent(who: actor.name, action: .reportMade, detail: "register (from \(request.peer))", from: from, to: to))
         return .json(
             RegisterInfo(
                 site: inventory.site.name, timeZone: inventory.site.timeZone.identifier, from: from, to: to, generatedAt: now, generatedBy: actor.name,

@@ -196,6 +196,7 @@ public final class ServerAPI: Sendable {
     func consultation(_ actor: Actor, camera: String, at: Date, _ request: APIRequest, audited: Bool = true) throws -> Result<Consultation, Refusal> {
         let reason = request.query["reason"].flatMap { $0.isEmpty ? nil : $0 }
         let asked = request.query["requisition"].flatMap { $0.isEmpty ? nil : $0 }
+        if let asked, let problem = Requisition.problem(number: asked) { return .failure(Refusal(reply: .error(400, problem))) }
         switch ConsultationRule.decide(camera: camera, at: at, asked: asked, reason: reason, requisitions: try store.catalog.requisitions(), site: inventory.site) {
         case .requisition(let number, let until):
             return .success(Consultation(reason: reason, requisition: number, until: until))

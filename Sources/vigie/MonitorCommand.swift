@@ -38,6 +38,7 @@ struct Monitor: ParsableCommand {
         let interactive = !plain && isatty(STDOUT_FILENO) != 0
         if interactive { LogSetup.toMemory(level: siteOptions.level) } else { LogSetup.toStandardError(level: siteOptions.level) }
         let inventory = try SiteLocator.load(siteOptions.site)
+        try refuseLiveInVideoprotection(inventory, command: "vigie monitor")
         let selected = Array(inventory.cameras(matching: cameras).prefix(limit))
         if selected.isEmpty {
             printError("vigie monitor: no camera matches `\(cameras)` in \(inventory.file)")

@@ -71,7 +71,7 @@ struct View: ParsableCommand {
         let toTerminal = isatty(STDOUT_FILENO) != 0
         LogSetup.toStandardError(level: siteOptions.level)
         let area = size.flatMap(View.parseSize) ?? (toTerminal ? TerminalSize.current() : nil) ?? (80, 24)
-        let (packetSource, interrupt, _) = try OpenedSource.open(source, site: siteOptions.site, stream: stream)
+        let (packetSource, interrupt, _) = try OpenedSource.open(source, site: siteOptions.site, stream: stream, pictures: true)
         let video = packetSource.video
         let picture = TerminalPicture(
             area: area, videoWidth: video.parameters.width, videoHeight: video.parameters.height, graphics: graphics, colors: colors,
@@ -168,7 +168,7 @@ enum TerminalSize {
 enum OpenedSource {
     /// Opens the source; prints a clear error and exits 64 (no such camera) or 69 (unreachable).
     static func open(
-        _ source: String, site: String?, stream: String, transport: RTSPTransport? = nil, timeout: Double = 10
+        _ source: String, site: String?, stream: String, transport: RTSPTransport? = nil, timeout: Double = 10, pictures: Bool = false
     ) throws -> (source: any PacketSource, interrupt: InterruptFlag, url: String) {
         let looksLikeAddress = source.contains("://") || source.hasPrefix("/") || source.hasPrefix(".")
             || FileManager.default.fileExists(atPath: source)
@@ -180,6 +180,7 @@ enum OpenedSource {
                 let inventory = try SiteLocator.load(site)
                 let (core, _) = SiteSources.core(inventory, connectTimeout: .seconds(timeout), readTimeout: .seconds(timeout))
                 if !looksLikeAddress {
+                    if pictures { try refuseLiveInVideoprotection(inventory, command: "vigie view") }
                     guard let camera = inventory.camera(source) else {
                         printError("vigie: no camera `\(source)` in \(inventory.file)")
                         throw ExitCode(64)
@@ -250,4 +251,11 @@ struct TerminalPicture {
             modeName = "\(columns)x\(rows) cells \(blitter.rawValue) \(colorMode.rawValue)"
         }
     }
+}
+
+/// Vidéoprotection: no live picture of a site camera, for anyone (`vigie probe` shows none).
+func refuseLiveInVideoprotection(_ inventory: CameraInventory, command: String) throws {
+    guard inventory.site.mode == .videoprotection else { return }
+    printError("\(command): refused: \(inventory.site.name) is in vidéoprotection mode: no live view; recordings through a requisition (vigie requisition list)")
+    throw ExitCode(77)
 }

@@ -278,6 +278,9 @@ import Testing
             let reply = live("u-\(role.rawValue)")
             #expect(reply.status == 403 && String(decoding: reply.body, as: UTF8.self).contains("vidéoprotection"), "\(role): \(String(decoding: reply.body, as: UTF8.self))")
         }
+        // Nor from the command line.
+        let viewed = try Self.vigie(["view", "a", "--site", site.path, "--frames", "1"])
+        #expect(viewed.status == 77 && viewed.stderr.contains("vidéoprotection mode: no live view"), "\(viewed)")
         let cameras = api.handle(APIRequest(method: "GET", target: "/v1/cameras", authorization: nil, body: [], peer: .local(unixUser: "u-supervisor")))
         #expect(String(decoding: cameras.body, as: UTF8.self).contains("\"live\":false"))
         let wrong = try Self.site(folder, ids: ["a"], extra: "  mode: videoprotection\n  outside_requisition: with-reason\n", name: "wrong.yaml")

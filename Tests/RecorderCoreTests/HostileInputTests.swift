@@ -122,7 +122,9 @@ import Testing
         #expect(probe.wait() == 69)
         let seconds = Date().timeIntervalSince(started)
         #expect(seconds < 4 + 1 + 3, "probe took \(seconds) s")
-        #expect(probe.maximumResidentKilobytes < 200_000, "probe peaked at \(probe.maximumResidentKilobytes) kB")
+        // Bounded, not growing with the tracks (5000 of them at 100 kB each would be 500 MB):
+        // 78 MB measured alone, up to 204 MB under the whole suite's load on 2 cores.
+        #expect(probe.maximumResidentKilobytes < 256_000, "probe peaked at \(probe.maximumResidentKilobytes) kB")
         // Recording that camera: bounded too, and it stops when asked.
         let folder = TestPaths.temporaryFolder("many-tracks")
         let site = try TestSites.addresses([server.url], in: folder)
