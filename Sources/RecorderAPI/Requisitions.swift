@@ -219,4 +219,14 @@ extension RecorderService {
     }
     public func export(id: String) throws(ServiceError) -> ExportStatus { try call("GET", "/v1/exports/\(RecorderService.escape(id))", as: ExportStatus.self) }
     public func transmissions() throws(ServiceError) -> [TransmissionInfo] { try call("GET", "/v1/transmissions", as: [TransmissionInfo].self) }
+    /// A finished export's files (`name`, `bytes`), to copy from the recorder.
+    public func exportFiles(id: String) throws(ServiceError) -> [[String: String]] {
+        try call("GET", "/v1/exports/\(RecorderService.escape(id))/files", as: [[String: String]].self)
+    }
+    /// Up to 8 MiB of an export's file from `offset` (empty at its end).
+    public func exportChunk(id: String, name: String, offset: Int64) throws(ServiceError) -> [UInt8] {
+        let response = try transport.exchange("GET", "/v1/exports/\(RecorderService.escape(id))/files/\(RecorderService.escape(name))?offset=\(offset)", body: nil)
+        guard (200..<300).contains(response.status) else { throw ServiceError.from(response) }
+        return response.body
+    }
 }

@@ -140,4 +140,51 @@ extension ServerAPI {
         }
         return .json(status)
     }
+
+    /// A finished export of the asker's own: its folder.
+    private func finishedExport(_ request: APIRequest, _ actor: Actor, id: String) throws -> Result<URL, Refusal> {
+        if let refused = try refuse(actor, .export, request) { return .failure(Refusal(reply: refused)) }
+        guard let status = exports.withLock({ $0[id] }), exportOwners.withLock({ $0[id] }) == actor.name else {
+            return .failure(Refusal(reply: .error(404, "no export \(id) of yours since the recorder started")))
+        }
+        guard status.state == "done" else { return .failure(Refusal(reply: .error(409, "export \(id) is \(status.state)"))) }
+        return .success(URL(fileURLWithPath: status.directory))
+    }
+
+    /// GET /v1/exports/{id}/files: the export's files and sizes (a client copies them from there).
+    func exportFiles(_ request: APIRequest, _ actor: Actor, id: String) throws -> APIReply {
+        let directory: URL
+        switch try finishedExport(request, actor, id: id) {
+        case .success(let found): directory = found
+        case .failure(let refusal): return refusal.reply
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
+        let files = names.map { name -> [String: String] in
+            let size = (try? FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(name).path))?[.size] as? Int64 ?? 0
+            return ["name": name, "bytes": "\(size)"]
+        }
+        let requisition = exports.withLock { $0[id]?.requisition }
+        audit(
+            OperatorEvent(who: actor.name, action: .exported, detail: "copied by the client at \(request.peer) (\(files.count) files)", requisition: requisition))
+        return .json(files)
+    }
+
+    /// GET /v1/exports/{id}/files/{name}?offset=N: up to 8 MiB of one file from `offset`.
+    func exportFile(_ request: APIRequest, _ actor: Actor, id: String, name: String) throws -> APIReply {
+        let directory: URL
+        switch try finishedExport(request, actor, id: id) {
+        case .success(let found): directory = found
+        case .failure(let refusal): return refusal.reply
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        guard names.contains(name), !name.contains("/") else { return .error(404, "no file \(name) in export \(id)") }
+        let offset = UInt64(request.query["offset"] ?? "0") ?? 0
+        guard let handle = FileHandle(forReadingAtPath: directory.appendingPathComponent(name).path) else { return .error(404, "no file \(name) in export \(id)") }
+        defer { try? handle.close() }
+        try handle.seek(toOffset: offset)
+        let data = try handle.read(upToCount: ServerAPI.exportChunk) ?? Data()
+        return APIReply(status: 200, contentType: "application/octet-stream", body: [UInt8](data))
+    }
+
+    static let exportChunk = 8 << 20
 }

@@ -329,6 +329,10 @@ public final class ServerAPI: Sendable {
                 return try startExport(request, actor)
             case ("GET", let path) where path.count == 3 && path[1] == "exports":
                 return try exportStatus(request, actor, id: path[2])
+            case ("GET", let path) where path.count == 4 && path[1] == "exports" && path[3] == "files":
+                return try exportFiles(request, actor, id: path[2])
+            case ("GET", let path) where path.count == 5 && path[1] == "exports" && path[3] == "files":
+                return try exportFile(request, actor, id: path[2], name: path[4].removingPercentEncoding ?? path[4])
             case ("GET", ["v1", "register"]):
                 return try register(request, actor)
             case ("GET", ["v1", "compliance"]):

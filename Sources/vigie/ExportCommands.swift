@@ -20,8 +20,8 @@ struct ExportMake: ParsableCommand {
             manifest (JSON and text), SHA256SUMS, the certificate and a README telling how to check \
             it all with standard tools. Cameras and period default to the requisition's and must \
             lie inside it. The export is written to the transmission register (date, recipient, \
-            medium) and the audit log. Over the network (--server) the files stay in the \
-            recorder's storage (STORAGE/exports), whose path is printed.
+            medium) and the audit log. With --server the recorder writes it in its storage \
+            (STORAGE/exports) and the files are copied from there into --output, then checked.
             """)
 
     @OptionGroup var storageOptions: StorageOptions
@@ -32,21 +32,22 @@ struct ExportMake: ParsableCommand {
     @Option(help: "To (local time; default: the requisition's end).") var to: String?
     @Option(help: "Who receives it (the OPJ, the prosecutor's office).") var recipient: String
     @Option(help: "The medium's reference (sealed disc number, transfer reference).") var medium: String
-    @Option(help: "A new or empty folder on this machine for the export (not with --server).") var output: String?
+    @Option(help: "A new or empty folder for the export (with --server: where it is copied to).") var output: String?
 
     func validate() throws {
         try checkTyped(recipient, option: "--recipient")
         try checkTyped(medium, option: "--medium")
-        if remote.server != nil && output != nil { throw ValidationError("with --server the export stays in the recorder's storage: leave --output out") }
-        if remote.server == nil && output == nil { throw ValidationError("--output FOLDER: where the export goes") }
+        if output == nil { throw ValidationError("--output FOLDER: where the export goes") }
     }
 
     func run() throws {
         let (service, zone) = try remote.connect(storageOptions, access: .readWrite)
         let start = try from.map { try parseLocal($0, zone, option: "--from") }, end = try to.map { try parseLocal($0, zone, option: "--to") }
         let folder = output.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        // Through a remote recorder the export is made in its storage, then copied here.
         let request = ExportRequest(
-            requisition: requisition, cameras: cameras.map(cameraList) ?? [], from: start, to: end, recipient: recipient, medium: medium, output: folder)
+            requisition: requisition, cameras: cameras.map(cameraList) ?? [], from: start, to: end, recipient: recipient, medium: medium,
+            output: remote.server == nil ? folder : nil)
         var status = try check("vigie export") { () throws(ServiceError) in try service.startExport(request) }
         printError("vigie export: requisition \(status.requisition), \(status.cameras.count) camera(s) into \(status.directory)")
         var shown = -1
@@ -63,8 +64,51 @@ struct ExportMake: ParsableCommand {
             printError("vigie export: failed: \(status.error ?? "unknown error"); nothing was left in \(status.directory)")
             throw ExitCode(74)
         }
-        print("exported \(status.files) file(s), \(status.bytes) bytes, into \(status.directory) in \(String(format: "%.1f", status.seconds)) s")
+        if remote.server != nil, let folder {
+            try copy(status, from: service, into: URL(fileURLWithPath: folder))
+            print("exported \(status.files) file(s), \(status.bytes) bytes, by the recorder into \(status.directory), copied into \(folder) and checked")
+        } else {
+            print("exported \(status.files) file(s), \(status.bytes) bytes, into \(status.directory) in \(String(format: "%.1f", status.seconds)) s")
+        }
         print("manifest SHA-256 \(status.manifestSHA256 ?? "?"); signed by certificate SHA-256 \(status.certificateSHA256 ?? "?")")
+    }
+}
+
+extension ExportMake {
+    /// Copies a remote export's files, 8 MiB a request, into a new or empty folder, then
+    /// checks the copy as `export verify` does (a transfer that changed a byte is caught).
+    func copy(_ status: ExportStatus, from service: RecorderService, into folder: URL) throws {
+        let manager = FileManager.default
+        if manager.fileExists(atPath: folder.path), ((try? manager.contentsOfDirectory(atPath: folder.path)) ?? []).isEmpty == false {
+            printError("vigie export: \(folder.path) is not empty: the copy goes into a new or empty folder (the export stays in the recorder's \(status.directory))")
+            throw ExitCode(73)
+        }
+        try manager.createDirectory(at: folder, withIntermediateDirectories: true)
+        let id = status.id
+        let files = try check("vigie export") { () throws(ServiceError) in try service.exportFiles(id: id) }
+        for file in files {
+            guard let name = file["name"], !name.contains("/"), name != "." && name != ".." else { continue }
+            let path = folder.appendingPathComponent(name).path
+            guard manager.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                printError("vigie export: cannot write \(path)")
+                throw ExitCode(73)
+            }
+            defer { try? handle.close() }
+            var offset: Int64 = 0
+            while true {
+                let at = offset
+                let chunk = try check("vigie export") { () throws(ServiceError) in try service.exportChunk(id: id, name: name, offset: at) }
+                if chunk.isEmpty { break }
+                try handle.write(contentsOf: Data(chunk))
+                offset += Int64(chunk.count)
+            }
+            printError("vigie export: copied \(name), \(offset) bytes")
+        }
+        let report = ExportVerifier.verify(folder, fingerprint: status.certificateSHA256)
+        guard report.isValid else {
+            for problem in report.problems { printError("vigie export: the copy: \(problem)") }
+            throw ExitCode(74)
+        }
     }
 }
 

@@ -165,6 +165,22 @@ import Testing
         let holds = try vigie(["hold", "list", "--server", server])
         #expect(holds.status == 0 && holds.stdout.contains("PV-12") && holds.stdout.contains("by tech"), "\(holds)")
 
+        // An export through the recorder over TLS: made in its storage, copied here 8 MiB at a time, checked.
+        let exportFrom = Date(timeIntervalSince1970: Double(startMicros) / 1e6 + 0.5)
+        func text(_ date: Date) -> String {
+            date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)).replacingOccurrences(of: "T", with: " ")
+        }
+        let entered = try vigie(
+            ["requisition", "add", "--server", server, "--number", "PV-88", "--authority", "OPJ", "--basis", "99-3", "--cameras", "a",
+             "--from", text(exportFrom), "--to", text(exportFrom.addingTimeInterval(6))])
+        #expect(entered.status == 0, "\(entered)")
+        let copied = folder.appendingPathComponent("copied-export")
+        let exported = try vigie(["export", "--server", server, "--requisition", "PV-88", "--recipient", "OPJ", "--medium", "lien", "--output", copied.path])
+        #expect(exported.status == 0 && exported.stdout.contains("copied into \(copied.path) and checked"), "\(exported)")
+        let checked = try vigie(["export", "verify", copied.path])
+        #expect(checked.status == 0 && checked.stdout.contains("verified: 1 file(s)"), "\(checked)")
+        #expect(FileManager.default.fileExists(atPath: storage.appendingPathComponent("exports").path), "made in the recorder's storage")
+
         // A revoked session is cut at its next request.
         #expect(try vigie(["accounts", "revoke", "agent", "--server", server]).stdout.contains("1 session(s) of agent revoked"))
         let cut = try Self.curl(asAgent + ["\(recorder.base)/v1/cameras"])
