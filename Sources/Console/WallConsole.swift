@@ -732,7 +732,9 @@ public final class WallConsole {
     private func perform(_ action: ConsoleAction, now: Date) {
         switch action {
         case .quit: running = false
-        case .rebuildTiles: rebuildTiles()
+        case .rebuildTiles:
+            rebuildTiles()
+            fitPlayers()
         case .redrawAll: rebuildAfterOverlay()
         case .clearScreen: curses.clearAll()
         case .isolate(let camera, let detail): isolate(camera, detail: detail)
@@ -905,6 +907,29 @@ public final class WallConsole {
             }
         }
         showMessage("\(synchronizedPlayers.count) cameras at the same recorded time", now: Date())
+    }
+
+    /// After the terminal's size changed: players decode at their tiles' new sizes (each
+    /// started again where it was; the pictures of the old size would not be drawn).
+    private func fitPlayers() {
+        if let player, case .isolated = mode, let tile = tiles.first, player.width != tile.renderer.pixelWidth || player.height != tile.renderer.pixelHeight {
+            let state = player.current
+            startPlayback(at: state.position, speed: state.speed)
+            if state.paused { self.player?.togglePause() }
+        }
+        guard let clock = synchronizedClock, let recordings else { return }
+        for index in synchronizedPlayers.indices where index < tiles.count {
+            let tile = tiles[index], old = synchronizedPlayers[index]
+            guard old.width != tile.renderer.pixelWidth || old.height != tile.renderer.pixelHeight else { continue }
+            old.stop()
+            if let made = try? Player(
+                packets: recordings.packets(camera: tile.cameraID, reason: grounds.reason, requisition: grounds.requisition),
+                width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: clock.now(), speed: clock.speed, clock: clock)
+            {
+                synchronizedPlayers[index] = made
+                tiles[index].lastSequence = 0
+            }
+        }
     }
 
     private func seekSynchronized(to time: Date) {

@@ -107,6 +107,15 @@ import Testing
         #expect(eventually(timeout: 10) { labels().contains { $0.contains("Rue boisdenier") } && !labels().contains { $0.contains("Rue beranger-est") } }, "\(labels())")
         #expect(eventually(timeout: 10) { Set(times()).count == 1 }, "the camera swapped in plays at the wall's time: \(times())")
 
+        // A smaller terminal: the players decode at the new tiles' size, the pictures go on.
+        _ = try session.tmux(["resize-window", "-t", session.name, "-x", "130", "-y", "40"])
+        session.keys("Space")
+        #expect(eventually(timeout: 10) {
+            let before = session.screen(colours: true)
+            Thread.sleep(forTimeInterval: 0.6)
+            return before.components(separatedBy: "48;2;").count > 200 && session.screen(colours: true) != before
+        }, "pictures after the resize: \(session.screen())")
+        session.keys("Space")
         // Esc: that camera alone, at the same time; q quits.
         session.keys("Escape")
         #expect(eventually(timeout: 10) { labels().count == 1 && labels()[0].contains("Rue boisdenier") && labels()[0].contains("PAUSED") && session.statusLine.contains("PLAYBACK 4 Rue boisdenier") }, "\(session.screen())")
