@@ -35,3 +35,14 @@ pages:
     cameras: [plumereau-*, rue-du-grand-marche, place-grand-marche, rue-du-change, place-chateauneuf, briconnet, commerce-*, halles-pailhou, place-des-halles, rue-des-halles-*, nationale-nord, nationale-commerce]
 YAML
 }
+
+# bench_template FILE SITE FOLDER records the site's first source camera for a while into
+# FOLDER and keeps its longest segment (one minute of a 720p main stream) as FILE, once.
+bench_template() {
+  local template=$1 site=$2 folder=$3 best
+  [ -f "$template" ] && return 0
+  rm -rf "$folder"
+  "$vigie" record --site "$site" --cameras "${source_ids[0]}" --storage "$folder" --duration 130 --log-level error 2>/dev/null
+  best=$(sqlite3 "$folder/catalog.sqlite" "SELECT path FROM segments ORDER BY end_us - start_us DESC LIMIT 1")
+  cp "$folder/$best" "$template"
+}

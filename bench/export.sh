@@ -23,12 +23,7 @@ store=$work/store-$cameras-$hours
 
 # A real one-minute segment of a simulated 720p main stream: the template of every row.
 template=$work/template.ts
-if [ ! -f "$template" ]; then
-  rm -rf "$work/recording"
-  "$vigie" record --site "$site" --cameras "${source_ids[0]}" --storage "$work/recording" --duration 130 --log-level error 2>/dev/null
-  best=$(sqlite3 "$work/recording/catalog.sqlite" "SELECT path FROM segments ORDER BY end_us - start_us DESC LIMIT 1")
-  cp "$work/recording/$best" "$template"
-fi
+bench_template "$template" "$site" "$work/recording"
 if [ ! -f "$store/catalog.sqlite" ]; then
   rm -rf "$store"
   "$vigie" bench catalog --site "$site" --storage "$store" --hours "$hours" --template "$template"

@@ -857,9 +857,7 @@ public final class WallConsole {
             return
         }
         do {
-            player = try Player(
-                packets: recordings.packets(camera: id, reason: grounds.reason, requisition: grounds.requisition), width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight,
-                at: time, speed: speed)
+            player = try makePlayer(recordings, camera: id, tile: tile, at: time, speed: speed)
             playerSequence = 0
             if recordings.consoleAuditsPlayback { record(.playback, cameraID: id, detail: "opened", from: time) }
         } catch {
@@ -898,15 +896,22 @@ public final class WallConsole {
         for tile in tiles {
             do {
                 synchronizedPlayers.append(
-                    try Player(
-                        packets: recordings.packets(camera: tile.cameraID, reason: grounds.reason, requisition: grounds.requisition),
-                        width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: start, speed: pace, clock: clock))
+                    try makePlayer(recordings, camera: tile.cameraID, tile: tile, at: start, speed: pace, clock: clock))
                 if recordings.consoleAuditsPlayback { record(.playback, cameraID: tile.cameraID, detail: "opened (synchronised)", from: start) }
             } catch {
                 showMessage("cannot play \(tile.cameraID): \(error)", now: Date())
             }
         }
         showMessage("\(synchronizedPlayers.count) cameras at the same recorded time", now: Date())
+    }
+
+    /// A player of `camera`'s recordings sized to `tile`, under the consultation's grounds.
+    private func makePlayer(
+        _ recordings: any ConsoleRecordings, camera: String, tile: Tile, at time: Date, speed: Double, clock: PlaybackClock? = nil
+    ) throws(MediaError) -> Player {
+        try Player(
+            packets: recordings.packets(camera: camera, reason: grounds.reason, requisition: grounds.requisition), width: tile.renderer.pixelWidth,
+            height: tile.renderer.pixelHeight, at: time, speed: speed, clock: clock)
     }
 
     /// After the terminal's size changed: players decode at their tiles' new sizes (each
@@ -922,10 +927,7 @@ public final class WallConsole {
             let tile = tiles[index], old = synchronizedPlayers[index]
             guard old.width != tile.renderer.pixelWidth || old.height != tile.renderer.pixelHeight else { continue }
             old.stop()
-            if let made = try? Player(
-                packets: recordings.packets(camera: tile.cameraID, reason: grounds.reason, requisition: grounds.requisition),
-                width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: clock.now(), speed: clock.speed, clock: clock)
-            {
+            if let made = try? makePlayer(recordings, camera: tile.cameraID, tile: tile, at: clock.now(), speed: clock.speed, clock: clock) {
                 synchronizedPlayers[index] = made
                 tiles[index].lastSequence = 0
             }
@@ -949,9 +951,7 @@ public final class WallConsole {
         guard index < tiles.count else { return }
         let tile = tiles[index]
         do {
-            synchronizedPlayers[index] = try Player(
-                packets: recordings.packets(camera: camera, reason: grounds.reason, requisition: grounds.requisition),
-                width: tile.renderer.pixelWidth, height: tile.renderer.pixelHeight, at: clock.now(), speed: clock.speed, clock: clock)
+            synchronizedPlayers[index] = try makePlayer(recordings, camera: camera, tile: tile, at: clock.now(), speed: clock.speed, clock: clock)
         } catch {
             showMessage("cannot play \(camera): \(error)", now: Date())
         }

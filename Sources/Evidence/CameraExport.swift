@@ -202,28 +202,13 @@ public struct CameraExport {
             // One read of the movie: the hash to sign (box with a zero signature) and, forked
             // from the same state, the file's own hash (box with the signature); block hashes too.
             var hasher = SHA256()
-            var chunks: [String] = []
-            var chunk = SHA256(), inChunk = 0
+            var blocks = BlockHashes(size: CameraExport.chunkBytes)
             try handle.seek(toOffset: 0)
             var remaining = Int(movieEnd)
-            func take(_ data: [UInt8]) {
-                var at = 0
-                while at < data.count {
-                    let count = min(CameraExport.chunkBytes - inChunk, data.count - at)
-                    chunk.update(data: data[at..<(at + count)])
-                    inChunk += count
-                    at += count
-                    if inChunk == CameraExport.chunkBytes {
-                        chunks.append(Hex.of(chunk.finalize()))
-                        chunk = SHA256()
-                        inChunk = 0
-                    }
-                }
-            }
             while remaining > 0 {
                 guard let data = try handle.read(upToCount: min(remaining, 1 << 20)), !data.isEmpty else { throw EvidenceError("\(path.path) ended early") }
                 hasher.update(data: data)
-                take([UInt8](data))
+                blocks.update(data)
                 remaining -= data.count
             }
             var signed = hasher
@@ -235,8 +220,8 @@ public struct CameraExport {
             try handle.write(contentsOf: Data(signature))
             try handle.synchronize()
             hasher.update(data: final)
-            take(final)
-            if inChunk > 0 { chunks.append(Hex.of(chunk.finalize())) }
+            blocks.update(final)
+            let chunks = blocks.finish()
             let video = parameters
             return ExportedFile(
                 name: name, camera: export.camera.id, cameraName: export.camera.name, location: export.camera.location, from: start, to: end, frames: frames,

@@ -145,10 +145,10 @@ public enum ExportVerifier {
         let signatureStart = Int64(meta.offset + parsed.signatureOffset), signatureEnd = signatureStart + Int64(parsed.signature.count)
         // One read: the whole file's hash, the blocks', and the hash with the signature zero
         // (the same as the whole file's up to the signature: forked there, the rest is the small end of `meta`).
-        var whole = SHA256(), block = SHA256()
+        var whole = SHA256()
+        var blocks = BlockHashes(size: file.chunkBytes)
         var signed: SHA256? = nil
-        var blockIndex = 0, inBlock = 0, at: Int64 = 0
-        var changedBlocks: [Int] = []
+        var at: Int64 = 0
         try? handle.seek(toOffset: 0)
         while true {
             guard let data = try? handle.read(upToCount: 1 << 20), !data.isEmpty else { break }
@@ -169,25 +169,11 @@ public enum ExportVerifier {
                 if lower < upper { for index in Int(lower - at)..<Int(upper - at) { chunk[index] = 0 } }
                 signed!.update(data: chunk[from...])
             }
-            var offset = 0
-            while offset < data.count {
-                let count = min(file.chunkBytes - inBlock, data.count - offset)
-                block.update(data: data[data.startIndex + offset..<data.startIndex + offset + count])
-                inBlock += count
-                offset += count
-                if inBlock == file.chunkBytes {
-                    if blockIndex >= file.chunks.count || Hex.of(block.finalize()) != file.chunks[blockIndex] { changedBlocks.append(blockIndex) }
-                    block = SHA256()
-                    blockIndex += 1
-                    inBlock = 0
-                }
-            }
+            blocks.update(data)
             at = end
         }
-        if inBlock > 0 {
-            if blockIndex >= file.chunks.count || Hex.of(block.finalize()) != file.chunks[blockIndex] { changedBlocks.append(blockIndex) }
-            blockIndex += 1
-        }
+        let hashes = blocks.finish()
+        let changedBlocks = hashes.indices.filter { $0 >= file.chunks.count || hashes[$0] != file.chunks[$0] }
         read = at
         if Hex.of(whole.finalize()) != file.sha256 {
             problems.append("its SHA-256 is not the manifest's")

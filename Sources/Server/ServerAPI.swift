@@ -553,23 +553,15 @@ public final class ServerAPI: Sendable {
             return .error(400, "a hold is {\"reference\", \"cameras\": [ids], \"from\", \"to\", \"reason\"} with ISO 8601 times")
         }
         for (field, text) in [("reference", body.reference), ("reason", body.reason)] {
-            if text.trimmingCharacters(in: .whitespaces).isEmpty { return .error(400, "`\(field)` must not be empty") }
-            if let (position, problem) = TerminalText.firstProblem(in: text) { return .error(400, "`\(field)` contains \(problem) at character \(position)") }
-            if text.count > 1000 { return .error(400, "`\(field)` is longer than 1000 characters") }
+            if let problem = ServerAPI.textProblem(field, text) { return .error(400, problem) }
         }
         guard body.to > body.from else { return .error(400, "`to` must be after `from`") }
         // Cameras by id or number, held by id (what footage rows carry); a camera no longer in the
         // site file but with footage kept can be held too.
-        var ids: [String] = []
-        let recorded = body.cameras.contains { inventory.camera($0) == nil } ? Set(try store.catalog.usage().map(\.camera)) : []
-        for given in body.cameras {
-            if let camera = inventory.camera(given) {
-                ids.append(camera.id)
-            } else if recorded.contains(given) {
-                ids.append(given)
-            } else {
-                return .error(404, "no camera `\(given)` in the site nor in the recordings")
-            }
+        let ids: [String]
+        switch try cameraIDs(body.cameras) {
+        case .success(let found): ids = found
+        case .failure(let refusal): return refusal.reply
         }
         for id in ids.isEmpty ? inventory.cameras.map(\.id) : ids {
             if let refused = try refuse(actor, .holds, request, camera: id) { return refused }
