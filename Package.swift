@@ -49,6 +49,9 @@ let package = Package(
             pkgConfig: "cairo",
             providers: [.apt(["libcairo2-dev"])]
         ),
+        // OpenVINO's C API, declared only: the engine is opened at run time (Analysis), so
+        // Vigie builds and runs without it (search disabled).
+        .target(name: "COpenVINO", linkerSettings: [.linkedLibrary("dl")]),
         .target(
             name: "Media",
             dependencies: ["CFFmpeg", .product(name: "Logging", package: "swift-log")],
@@ -84,7 +87,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "RecorderCore", "RecorderAPI", "Media", "Evidence",
+                "RecorderCore", "RecorderAPI", "Media", "Evidence", "Analysis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -108,6 +111,13 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: swiftSettings
+        ),
+        // Search under requisition: motion, detection (OpenVINO), tracking, colours, appearance,
+        // the object index and following a vehicle. Decisions are pure Swift, tested alone.
+        .target(
+            name: "Analysis",
+            dependencies: ["Media", "RecorderCore", "COpenVINO", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         // A console's and a command's side of the protocol: a Unix-socket or TLS client.
         .target(
@@ -141,7 +151,7 @@ let package = Package(
         .executableTarget(
             name: "vigie",
             dependencies: [
-                "Media", "RecorderCore", "RecorderAPI", "Server", "Client", "Simulation", "Render", "Wall", "Console", "Evidence",
+                "Media", "RecorderCore", "RecorderAPI", "Server", "Client", "Simulation", "Render", "Wall", "Console", "Evidence", "Analysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -164,6 +174,9 @@ let package = Package(
         .testTarget(name: "ConsoleCoreTests", dependencies: ["ConsoleCore", "RecorderCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EvidenceTests", dependencies: ["Evidence", "RecorderCore", "RecorderAPI", "Server", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AnalysisTests", dependencies: ["Analysis", "RecorderCore", "Media", "Simulation", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Media", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(

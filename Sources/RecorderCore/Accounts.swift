@@ -17,10 +17,10 @@ public enum Role: String, Sendable, CaseIterable, Codable {
     public var permissions: Set<Permission> {
         switch self {
         case .operator: [.live, .status]
-        case .technician: [.live, .playback, .holds, .readHolds, .requisitions, .readRequisitions, .export, .verify, .status]
+        case .technician: [.live, .playback, .holds, .readHolds, .requisitions, .readRequisitions, .export, .search, .verify, .status]
         case .supervisor:
             [
-                .live, .playback, .holds, .readHolds, .requisitions, .readRequisitions, .releaseRequisition, .export, .registers, .accounts, .readAccounts,
+                .live, .playback, .holds, .readHolds, .requisitions, .readRequisitions, .releaseRequisition, .export, .search, .registers, .accounts, .readAccounts,
                 .layouts, .verify, .status,
             ]
         case .auditor: [.audit, .readHolds, .readRequisitions, .registers, .readAccounts, .verify, .status]
@@ -31,8 +31,8 @@ public enum Role: String, Sendable, CaseIterable, Codable {
     public var summary: String {
         switch self {
         case .operator: "live wall and isolation on the account's cameras"
-        case .technician: "live, playback, holds, requisitions and exports on the account's cameras"
-        case .supervisor: "live, playback, holds, requisitions, exports, releases, registers, accounts and layouts"
+        case .technician: "live, playback, holds, requisitions, exports and search on the account's cameras"
+        case .supervisor: "live, playback, holds, requisitions, exports, search, releases, registers, accounts and layouts"
         case .auditor: "the audit log and the registers, no images"
         case .admin: "system settings, no images"
         }
@@ -50,6 +50,8 @@ public enum Permission: String, Sendable, CaseIterable {
     /// Confirms the release of a closed requisition's holds.
     case releaseRequisition = "release a requisition's holds"
     case export = "export evidence"
+    /// Analyse a requisition's footage and search its index (never live, never faces).
+    case search = "analyse and search a requisition's footage"
     case registers = "read the registers and the compliance report"
     case audit = "read the audit log"
     case accounts = "manage accounts"
@@ -60,7 +62,7 @@ public enum Permission: String, Sendable, CaseIterable {
     case status = "read the recorder's status"
 
     /// Whether the action concerns pictures of particular cameras (checked against the account's).
-    var concernsCameras: Bool { self == .live || self == .playback || self == .holds || self == .export }
+    var concernsCameras: Bool { self == .live || self == .playback || self == .holds || self == .export || self == .search }
 }
 
 /// A named, habilitated person.

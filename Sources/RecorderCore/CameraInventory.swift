@@ -19,6 +19,9 @@ public struct Site: Sendable, Hashable {
     /// Whether recordings may be consulted outside an open requisition, with a typed reason
     /// (marked as such in the audit log). Never in vidéoprotection mode.
     public var consultationOutsideRequisition: OutsideRequisition = .withReason
+    /// For a site of simulated cameras (sim://): the length of the simulated footage's
+    /// loop, in seconds (a divisor of a day), when it is not the simulator's default.
+    public var simulationLoopSeconds: Int? = nil
 }
 
 /// How a site uses its cameras (arrêté of the prefect).
@@ -80,7 +83,7 @@ public struct CameraInventory: Sendable {
     public let warnings: [Diagnostic]
 
     static let topKeys = ["site", "cameras"]
-    static let siteKeys = ["name", "timezone", "retention_days", "authorised_retention_days", "storage_quota", "mode", "outside_requisition"]
+    static let siteKeys = ["name", "timezone", "retention_days", "authorised_retention_days", "storage_quota", "mode", "outside_requisition", "simulation_loop_seconds"]
     static let cameraKeys = ["id", "name", "location", "main", "sub", "neighbours", "notes", "transport", "retention_days"]
     /// The most neighbours a camera lists (streets leaving its view).
     public static let maximumNeighbours = 32
@@ -167,6 +170,13 @@ public struct CameraInventory: Sendable {
                 }
             }
             if site.mode == .videoprotection { site.consultationOutsideRequisition = .refused }
+            if let (value, node) = checker.text(entries, "simulation_loop_seconds", in: "site", required: true) {
+                if let seconds = Int(value), seconds >= 10, seconds <= 3600, 86_400 % seconds == 0 {
+                    site.simulationLoopSeconds = seconds
+                } else {
+                    checker.error(node, "simulation_loop_seconds is a whole number of seconds from 10 to 3600 that divides a day (60, 300, 600...), not `\(value)`")
+                }
+            }
             if let (value, node) = checker.text(entries, "outside_requisition", in: "site", required: true) {
                 if let rule = OutsideRequisition(rawValue: value) {
                     if rule == .withReason && site.mode == .videoprotection {

@@ -243,6 +243,15 @@ public protocol Catalog: AnyObject, Sendable {
     func recordedSummary(camera: String, from: Date, to: Date) throws(CatalogError) -> RecordedSummary?
     func destructionGroups(from: Date, to: Date) throws(CatalogError) -> [DestructionGroup]
 
+    /// The object index of requisitions' analyses (it dies with its segments).
+    func analysedSegments(requisition: String) throws(CatalogError) -> Set<Int64>
+    func saveAnalysis(requisition: String, segmentID: Int64, passages: [(Passage, [UInt8]?)], at: Date) throws(CatalogError)
+    func searchPassages(_ query: PassageQuery) throws(CatalogError) -> [Passage]
+    func passages(requisition: String, objectClass: String?, from: Date?, to: Date?) throws(CatalogError) -> [Passage]
+    func passage(id: Int64) throws(CatalogError) -> Passage?
+    func thumbnail(passage id: Int64) throws(CatalogError) -> [UInt8]?
+    func passageCount(requisition: String) throws(CatalogError) -> Int
+
     /// Login sessions (the recorder keeps only the SHA-256 of each token).
     func addSession(_ session: LoginSession) throws(CatalogError) -> Int64
     func session(tokenSHA256: String) throws(CatalogError) -> LoginSession?

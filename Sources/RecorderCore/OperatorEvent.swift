@@ -26,6 +26,10 @@ public struct OperatorEvent: Sendable, Hashable {
         public static let requisitionExtended = Action("requisition.extend")
         public static let requisitionClosed = Action("requisition.close")
         public static let exported = Action("evidence.export")
+        /// A requisition's footage analysed (started, then finished or stopped).
+        public static let analysisStarted = Action("analysis.run")
+        /// A search of a requisition's index, with its criteria.
+        public static let searched = Action("search")
         public static let softwareOpened = Action("software.open")
         public static let evidenceKeyCreated = Action("evidence.key")
         public static let reportMade = Action("report.make")

@@ -258,6 +258,13 @@ final class SQLiteDatabase {
 extension SQLValue {
     var int: Int64? { if case .integer(let value) = self { return value } else { return nil } }
     var string: String? { if case .text(let value) = self { return value } else { return nil } }
+    var double: Double? {
+        switch self {
+        case .real(let value): return value
+        case .integer(let value): return Double(value)
+        default: return nil
+        }
+    }
     var bytes: [UInt8]? { if case .blob(let value) = self { return value } else { return nil } }
 }
 

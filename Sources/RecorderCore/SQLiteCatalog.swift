@@ -22,8 +22,9 @@ public final class SQLiteCatalog: Catalog {
     /// 3: indexes of the segments a rebuild has not hashed yet and of the destructions under
     /// way (found without reading tables of millions of rows). 4: audit entries signed
     /// (signer, signature); named accounts. 5: requisitions, the transmission register, the
-    /// requisition of an audit entry.
-    static let schemaVersion: Int64 = 5
+    /// requisition of an audit entry. 6: the object index of requisitions' analyses
+    /// (passages, thumbnails, the segments analysed), deleted with their segments.
+    static let schemaVersion: Int64 = 6
     static let schema = """
         CREATE TABLE IF NOT EXISTS segments (
             id INTEGER PRIMARY KEY,
@@ -161,6 +162,50 @@ public final class SQLiteCatalog: Catalog {
             bytes INTEGER NOT NULL,
             manifest_sha256 TEXT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS analysed_segments (
+            requisition TEXT NOT NULL,
+            segment_id INTEGER NOT NULL,
+            analysed_us INTEGER NOT NULL,
+            PRIMARY KEY (requisition, segment_id)
+        );
+        CREATE INDEX IF NOT EXISTS analysed_by_segment ON analysed_segments (segment_id);
+        CREATE TABLE IF NOT EXISTS passages (
+            id INTEGER PRIMARY KEY,
+            requisition TEXT NOT NULL,
+            camera TEXT NOT NULL,
+            segment_id INTEGER NOT NULL,
+            start_us INTEGER NOT NULL,
+            end_us INTEGER NOT NULL,
+            class TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            colours TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            box TEXT NOT NULL,
+            descriptor BLOB NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS passages_by_requisition ON passages (requisition, class, confidence DESC);
+        CREATE TABLE IF NOT EXISTS passage_colours (
+            passage_id INTEGER NOT NULL,
+            requisition TEXT NOT NULL,
+            class TEXT NOT NULL,
+            colour TEXT NOT NULL,
+            score REAL NOT NULL,
+            start_us INTEGER NOT NULL,
+            camera TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS passage_colours_ranked ON passage_colours (requisition, colour, class, score DESC);
+        CREATE INDEX IF NOT EXISTS passage_colours_by_passage ON passage_colours (passage_id);
+        CREATE INDEX IF NOT EXISTS passages_by_segment ON passages (segment_id);
+        CREATE TABLE IF NOT EXISTS passage_thumbnails (
+            passage_id INTEGER PRIMARY KEY,
+            image BLOB NOT NULL
+        );
+        CREATE TRIGGER IF NOT EXISTS index_dies_with_footage AFTER DELETE ON segments BEGIN
+            DELETE FROM passage_thumbnails WHERE passage_id IN (SELECT id FROM passages WHERE segment_id = OLD.id);
+            DELETE FROM passage_colours WHERE passage_id IN (SELECT id FROM passages WHERE segment_id = OLD.id);
+            DELETE FROM passages WHERE segment_id = OLD.id;
+            DELETE FROM analysed_segments WHERE segment_id = OLD.id;
+        END;
         """
 
     /// Opens the catalog at `path`: for writing (created when missing, its schema brought
@@ -227,9 +272,9 @@ public final class SQLiteCatalog: Catalog {
         database.persistWriteAheadLog()
         // A current schema needs no write (a full disk must not stop the catalog from opening).
         let current = try database.query("PRAGMA user_version").first?.first?.int ?? 0
-        let tables = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('segments', 'gaps', 'holds', 'destructions', 'usage', 'audit', 'accounts', 'sessions', 'requisitions', 'transmissions')")
+        let tables = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('segments', 'gaps', 'holds', 'destructions', 'usage', 'audit', 'accounts', 'sessions', 'requisitions', 'transmissions', 'analysed_segments', 'passages', 'passage_colours', 'passage_thumbnails')")
             .first?.first?.int ?? 0
-        if current == SQLiteCatalog.schemaVersion && tables == 10 { return }
+        if current == SQLiteCatalog.schemaVersion && tables == 14 { return }
         try database.transaction { () throws(CatalogError) in
             try database.execute(SQLiteCatalog.schema)
             let version = try database.query("PRAGMA user_version").first?.first?.int ?? 0

@@ -99,6 +99,8 @@ public final class ServerAPI: Sendable {
     /// Exports made or being made since the recorder started, by id.
     let exports = Mutex<[String: ExportStatus]>([:])
     let exportOwners = Mutex<[String: String]>([:])
+    /// Requisitions' analyses run since the recorder started, by requisition number.
+    let analyses = Mutex<[String: AnalysisStatus]>([:])
     /// The Unix user the recorder runs as.
     static let recorderUnixUser: String = {
         guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name else { return "uid\(getuid())" }
@@ -323,8 +325,14 @@ public final class ServerAPI: Sendable {
                 return .json(try store.catalog.accounts().map { info(.account($0), nil) })
             case ("POST", ["v1", "sessions", "revoke"]):
                 return try revoke(request, actor)
+            case (_, let path) where path.count >= 4 && path[1] == "requisitions" && path[3] == "analysis":
+                return try analysisRoute(request, actor, number: path[2].removingPercentEncoding ?? path[2], stop: path.count == 5 && path[4] == "stop")
             case (_, let path) where path.count >= 2 && path[1] == "requisitions":
                 return try requisitionRoute(request, actor, path)
+            case ("POST", ["v1", "search"]):
+                return try search(request, actor)
+            case ("GET", let path) where path.count == 4 && path[1] == "passages" && path[3] == "thumbnail":
+                return try thumbnail(request, actor, id: path[2])
             case ("POST", ["v1", "exports"]):
                 return try startExport(request, actor)
             case ("GET", let path) where path.count == 3 && path[1] == "exports":
@@ -341,7 +349,7 @@ public final class ServerAPI: Sendable {
                 if let refused = try refuse(actor, .registers, request) { return refused }
                 return .json(try store.catalog.transmissions(requisition: nil).map(ServerAPI.info))
             default:
-                let known: [[String]] = [["metrics"], ["v1", "session"], ["v1", "events"], ["v1", "logout"], ["v1", "cameras"], ["v1", "status"], ["v1", "holds"], ["v1", "audit"], ["v1", "accounts"], ["v1", "sessions", "revoke"], ["v1", "exports"], ["v1", "transmissions"], ["v1", "register"], ["v1", "compliance"]]
+                let known: [[String]] = [["metrics"], ["v1", "session"], ["v1", "events"], ["v1", "logout"], ["v1", "cameras"], ["v1", "status"], ["v1", "holds"], ["v1", "audit"], ["v1", "accounts"], ["v1", "sessions", "revoke"], ["v1", "exports"], ["v1", "transmissions"], ["v1", "register"], ["v1", "compliance"], ["v1", "search"]]
                 let pattern = known.contains(parts) || (parts.count == 4 && parts[1] == "holds" && parts[3] == "release") || (parts.count == 3 && (parts[1] == "recordings" || parts[1] == "playback" || parts[1] == "exports"))
                 return pattern
                     ? .error(405, "\(request.method) is not a method of \(request.path) (see docs/protocol.yaml)")

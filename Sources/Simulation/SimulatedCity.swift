@@ -18,7 +18,7 @@ public struct SimulatedCameraSpec: Sendable, Hashable {
 
 /// A named colour of the simulated world, as a witness would say it.
 public enum SimulatedColor: String, Sendable, CaseIterable, Codable {
-    case red, white, black, blue, grey, silver, green, yellow, brown, orange
+    case red, white, black, blue, grey, silver, green, yellow, brown, orange, maroon, pink
 
     /// The colour in sRGB.
     public var rgb: (r: UInt8, g: UInt8, b: UInt8) {
@@ -33,8 +33,22 @@ public enum SimulatedColor: String, Sendable, CaseIterable, Codable {
         case .yellow: return (228, 188, 36)
         case .brown: return (110, 72, 40)
         case .orange: return (226, 118, 30)
+        case .maroon: return (112, 24, 34)
+        case .pink: return (226, 122, 152)
         }
     }
+}
+
+/// How a camera's scene is lit: the analysis must name colours under all of them.
+public enum SimulatedLighting: String, Sendable, CaseIterable, Codable {
+    /// Overcast daylight: the colours as painted.
+    case day
+    /// In a building's shade: darker and bluish.
+    case shade
+    /// Low sun: brighter and warm.
+    case lowSun = "low-sun"
+    /// Night under sodium street lights: dark and orange.
+    case night
 }
 
 /// What kind of thing moves through the city.
@@ -69,6 +83,10 @@ public struct Visit: Sendable, Hashable {
     public let previousCameraID: String?
     /// 0 = far lane or far pavement, 1 = near lane or near pavement.
     public let lane: Int
+    /// Seconds the vehicle stands still in the picture (waiting at a light), 0 when it drives through.
+    public var pause: Double = 0
+    /// Where it stops, as a fraction of its crossing.
+    public var pauseAt: Double = 0.5
 }
 
 /// A parked vehicle: in one camera's picture for the whole loop.
@@ -101,6 +119,9 @@ public struct SimulatedCity: Sendable {
     static let vehicleTravel = 6.0...16.0
     static let pedestrianCrossing = 12.0...20.0
     static let pedestrianTravel = 20.0...45.0
+    /// Seconds a waiting vehicle stands still, and the share of passages that wait.
+    static let waiting = 6.0...15.0
+    static let waitingShare = 1.0 / 6
 
     public init(cameras: [SimulatedCameraSpec], loopSeconds: Int = 60, framesPerSecond: Int = 25, seed: UInt64 = 2017) {
         precondition(loopSeconds > 0 && 86_400 % loopSeconds == 0, "the loop must divide a day")
@@ -146,13 +167,20 @@ public struct SimulatedCity: Sendable {
                         walking ? SimulatedCity.pedestrianCrossing.upperBound : SimulatedCity.vehicleCrossing.upperBound)
                     if time + crossing > end { break }
                     let direction: CrossingDirection = lane == 1 ? .leftToRight : .rightToLeft
-                    visits.append(
-                        Visit(
-                            agent: agent, cameraID: camera.id, enter: time.truncatingRemainder(dividingBy: loop),
-                            exit: time.truncatingRemainder(dividingBy: loop) + crossing, direction: direction,
-                            previousCameraID: previous, lane: lane))
+                    // One vehicle passage in six waits at a light in the picture.
+                    let waits = !walking && random.double(0, 1) < SimulatedCity.waitingShare
+                    let pause = waits ? random.double(SimulatedCity.waiting.lowerBound, SimulatedCity.waiting.upperBound) : 0
+                    let pauseAt = waits ? random.double(0.35, 0.6) : 0.5
+                    if time + crossing + pause > end { break }
+                    var visit = Visit(
+                        agent: agent, cameraID: camera.id, enter: time.truncatingRemainder(dividingBy: loop),
+                        exit: time.truncatingRemainder(dividingBy: loop) + crossing + pause, direction: direction,
+                        previousCameraID: previous, lane: lane)
+                    visit.pause = pause
+                    visit.pauseAt = pauseAt
+                    visits.append(visit)
                     previous = camera.id
-                    time += crossing
+                    time += crossing + pause
                     time += random.double(
                         walking ? SimulatedCity.pedestrianTravel.lowerBound : SimulatedCity.vehicleTravel.lowerBound,
                         walking ? SimulatedCity.pedestrianTravel.upperBound : SimulatedCity.vehicleTravel.upperBound)
@@ -209,17 +237,24 @@ public struct SimulatedCity: Sendable {
             }
             let preferred = [visit.lane, 1 - visit.lane]
             let lane = preferred.first { lane in !sameKind.contains { $0.lane == lane && overlap($0, visit) } } ?? visit.lane
-            result.append(
-                Visit(
-                    agent: visit.agent, cameraID: visit.cameraID, enter: visit.enter, exit: visit.exit,
-                    direction: lane == 1 ? .leftToRight : .rightToLeft, previousCameraID: visit.previousCameraID, lane: lane))
+            var moved = Visit(
+                agent: visit.agent, cameraID: visit.cameraID, enter: visit.enter, exit: visit.exit,
+                direction: lane == 1 ? .leftToRight : .rightToLeft, previousCameraID: visit.previousCameraID, lane: lane)
+            moved.pause = visit.pause
+            moved.pauseAt = visit.pauseAt
+            result.append(moved)
         }
         return result
     }
 
-    /// The colour mix of French traffic, with a red car early on so every city has some.
+    /// The colour mix of French traffic, with red cars and their close shades (maroon,
+    /// orange, pink) planted often enough that every city has several at once.
     private static func vehicleColor(_ random: inout StableRandom, index: Int) -> SimulatedColor {
-        if index % 9 == 2 { return .red }
+        switch index % 9 {
+        case 2, 6: return .red
+        case 4: return [.maroon, .orange, .pink][(index / 9) % 3]
+        default: break
+        }
         let roll = random.double(0, 1)
         switch roll {
         case ..<0.26: return .white
@@ -227,8 +262,9 @@ public struct SimulatedCity: Sendable {
         case ..<0.61: return .black
         case ..<0.73: return .silver
         case ..<0.84: return .blue
-        case ..<0.92: return .red
-        case ..<0.96: return .green
+        case ..<0.90: return .red
+        case ..<0.93: return .green
+        case ..<0.95: return .brown
         default: return .yellow
         }
     }
@@ -239,6 +275,27 @@ public struct SimulatedCity: Sendable {
     public func visits(camera id: String) -> [Visit] { visitsByCamera[id] ?? [] }
 
     public func parked(camera id: String) -> [ParkedVehicle] { parked.filter { $0.cameraID == id } }
+
+    /// How the camera's scene is lit: a fixed draw per camera (four in ten in daylight,
+    /// the others in shade, low sun or at night).
+    public func lighting(camera id: String) -> SimulatedLighting {
+        var random = StableRandom(seed: seed ^ StableRandom.seed(id, salt: 11))
+        let roll = random.double(0, 1)
+        switch roll {
+        case ..<0.4: return .day
+        case ..<0.6: return .shade
+        case ..<0.8: return .lowSun
+        default: return .night
+        }
+    }
+
+    /// Where a lamp post stands in front of the traffic, as a fraction of the width, for
+    /// the cameras that have one (about a third): it hides part of each passing vehicle.
+    public func lampPost(camera id: String) -> Double? {
+        var random = StableRandom(seed: seed ^ StableRandom.seed(id, salt: 13))
+        let roll = random.double(0, 1)
+        return roll < 0.35 ? random.double(0.3, 0.7) : nil
+    }
 
     /// Loop time of a wall-clock instant.
     public func loopTime(at date: Date) -> Double {
@@ -252,7 +309,12 @@ public struct SimulatedCity: Sendable {
     public func progress(of visit: Visit, atLoopTime t: Double) -> Double? {
         let loop = Double(loopSeconds)
         for candidate in [t, t + loop] where candidate >= visit.enter && candidate < visit.exit {
-            return (candidate - visit.enter) / (visit.exit - visit.enter)
+            let elapsed = candidate - visit.enter
+            let moving = visit.exit - visit.enter - visit.pause
+            let stop = visit.pauseAt * moving
+            if elapsed < stop { return elapsed / moving }
+            if elapsed < stop + visit.pause { return visit.pauseAt }
+            return (elapsed - visit.pause) / moving
         }
         return nil
     }
@@ -265,6 +327,23 @@ public struct SimulatedCity: Sendable {
         public let end: Date
         public let direction: CrossingDirection
         public let previousCameraID: String?
+        /// A parked vehicle: in the picture for the whole period asked.
+        public var parked = false
+        /// Seconds it stood still in the picture (waiting at a light).
+        public var pause: Double = 0
+        /// Where it is in the picture: its lane (0 far, 1 near), or for a parked vehicle the
+        /// left edge of its place (a fraction of the width).
+        public var lane = 0
+        public var parkedAt: Double? = nil
+
+        /// The bottom of its box and (parked) the centre of its length, as fractions of the picture.
+        public var placeInPicture: (bottom: Double, centreX: Double?) {
+            if let parkedAt {
+                return (StreetScene.parkingBottom, parkedAt + (agent.kind == .van ? 0.17 : 0.15) / 2)
+            }
+            if agent.kind == .pedestrian { return (lane == 0 ? StreetScene.farPavementBottom : StreetScene.nearPavementBottom, nil) }
+            return (lane == 0 ? StreetScene.farLaneBottom : StreetScene.nearLaneBottom, nil)
+        }
     }
 
     /// Every passage that overlaps [from, to), in wall-clock time, ordered by start.
@@ -281,13 +360,22 @@ public struct SimulatedCity: Sendable {
                 let start = Date(timeIntervalSince1970: base + visit.enter)
                 let end = Date(timeIntervalSince1970: base + visit.exit)
                 if end > from && start < to {
-                    result.append(
-                        Sighting(
-                            agent: visit.agent, cameraID: visit.cameraID, start: start, end: end,
-                            direction: visit.direction, previousCameraID: visit.previousCameraID))
+                    var sighting = Sighting(
+                        agent: visit.agent, cameraID: visit.cameraID, start: start, end: end,
+                        direction: visit.direction, previousCameraID: visit.previousCameraID)
+                    sighting.pause = visit.pause
+                    sighting.lane = visit.lane
+                    result.append(sighting)
                 }
             }
             loopIndex += 1
+        }
+        for vehicle in parked where camera == nil || vehicle.cameraID == camera {
+            var sighting = Sighting(
+                agent: vehicle.agent, cameraID: vehicle.cameraID, start: from, end: to, direction: .leftToRight, previousCameraID: nil)
+            sighting.parked = true
+            sighting.parkedAt = vehicle.position
+            result.append(sighting)
         }
         return result.sorted { ($0.start, $0.cameraID, $0.agent.id) < ($1.start, $1.cameraID, $1.agent.id) }
     }

@@ -52,12 +52,13 @@ public final class SimulatedFootageCache: Sendable {
 
     /// The file that holds (or will hold) this camera's footage.
     public func path(city: SimulatedCity, camera: String, stream: SimulatedStream) -> URL {
-        var description = "vigie-sim-v1|\(SimulatedFootageCache.preset)|\(camera)|\(stream.rawValue)|\(stream.width)x\(stream.height)|\(stream.bitRate)"
+        var description = "vigie-sim-v2|\(SimulatedFootageCache.preset)|\(camera)|\(stream.rawValue)|\(stream.width)x\(stream.height)|\(stream.bitRate)"
         description += "|\(city.loopSeconds)|\(city.framesPerSecond)|\(keyframeInterval)|\(city.seed)"
         if let spec = city.camera(camera) { description += "|\(spec.name)" }
+        description += "|\(city.lighting(camera: camera).rawValue)|\(city.lampPost(camera: camera).map { String(format: "%.4f", $0) } ?? "-")"
         for visit in city.visits(camera: camera) {
             description += "|\(visit.agent.id),\(visit.agent.kind),\(visit.agent.color),"
-            description += String(format: "%.4f,%.4f,%d", visit.enter, visit.exit, visit.lane)
+            description += String(format: "%.4f,%.4f,%d,%.3f,%.3f", visit.enter, visit.exit, visit.lane, visit.pause, visit.pauseAt)
         }
         for vehicle in city.parked(camera: camera) {
             description += "|\(vehicle.agent.id),\(vehicle.agent.color),\(String(format: "%.4f", vehicle.position))"

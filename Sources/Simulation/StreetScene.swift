@@ -19,6 +19,8 @@ public struct StreetScene: Sendable {
     private let osdClock: [String]
     private let osdScale: Int
     private let noise: [Int8]
+    private let lighting: SimulatedLighting
+    private let lampPost: Double?
 
     /// Picture rows, as fractions of the height.
     static let facadeBottom = 0.52
@@ -48,6 +50,8 @@ public struct StreetScene: Sendable {
             // Triangular noise in -3...3, like a small sensor's grain.
             Int8(Int(random.next() % 4) + Int(random.next() % 4) - 3)
         }
+        self.lighting = city.lighting(camera: camera.id)
+        self.lampPost = city.lampPost(camera: camera.id)
         self.background = StreetScene.drawBackground(camera: camera, city: city, width: width, height: height)
     }
 
@@ -64,6 +68,8 @@ public struct StreetScene: Sendable {
                 if let progress = city.progress(of: visit, atLoopTime: t) { drawVehicle(visit, progress, &image) }
             }
         }
+        if let post = lampPost { drawLampPost(at: post, &image) }
+        light(&image)
         drawOSD(second: Int(t), &image)
         addNoise(frame: frame, &image)
         return image
@@ -71,62 +77,29 @@ public struct StreetScene: Sendable {
 
     /// Where a vehicle of `kind` is drawn: its left edge and its length, in pixels.
     func vehicleExtent(kind: AgentKind, direction: CrossingDirection, progress: Double) -> (x: Int, length: Int) {
-        let length = Int(Double(width) * (kind == .van ? 0.19 : 0.15))
+        let length = Int(Double(width) * (kind == .van ? 0.19 : 0.17))
         let travel = Double(width + length)
         let x = direction == .leftToRight ? Int(progress * travel) - length : width - Int(progress * travel)
         return (x, length)
     }
 
+    private func painter(_ visit: Visit, _ progress: Double) -> VehiclePainter {
+        let (x, length) = vehicleExtent(kind: visit.agent.kind, direction: visit.direction, progress: progress)
+        let bottom = Int(Double(height) * (visit.lane == 0 ? StreetScene.farLaneBottom : StreetScene.nearLaneBottom))
+        return VehiclePainter(
+            kind: visit.agent.kind, rgb: visit.agent.color.rgb, x: x, length: length, bottom: bottom,
+            height: VehiclePainter.vehicleHeight(kind: visit.agent.kind, length: length), facingRight: visit.direction == .leftToRight)
+    }
+
     /// The rectangle of a passing vehicle's body (its dominant colour), for tests and
-    /// later for checking the "red car" search against the truth: x0, y0, x1, y1 in pixels.
+    /// for checking the "red car" search against the truth: x0, y0, x1, y1 in pixels.
     public func bodyRectangle(of visit: Visit, atLoopTime t: Double) -> (x0: Int, y0: Int, x1: Int, y1: Int)? {
         guard visit.agent.kind != .pedestrian, let progress = city.progress(of: visit, atLoopTime: t) else { return nil }
-        let (x, length) = vehicleExtent(kind: visit.agent.kind, direction: visit.direction, progress: progress)
-        let bottom = Int(Double(height) * (visit.lane == 0 ? StreetScene.farLaneBottom : StreetScene.nearLaneBottom))
-        let h = vehicleHeight(visit.agent.kind)
-        return (x, bottom - Int(Double(h) * 0.6), x + length, bottom - Int(Double(h) * 0.25))
+        return painter(visit, progress).bodyRectangle
     }
-
-    private func vehicleHeight(_ kind: AgentKind) -> Int { Int(Double(height) * (kind == .van ? 0.14 : 0.105)) }
 
     private func drawVehicle(_ visit: Visit, _ progress: Double, _ image: inout YUV420Image) {
-        let (x, length) = vehicleExtent(kind: visit.agent.kind, direction: visit.direction, progress: progress)
-        let bottom = Int(Double(height) * (visit.lane == 0 ? StreetScene.farLaneBottom : StreetScene.nearLaneBottom))
-        StreetScene.drawVehicle(
-            kind: visit.agent.kind, color: visit.agent.color, x: x, length: length, bottom: bottom,
-            height: vehicleHeight(visit.agent.kind), facingRight: visit.direction == .leftToRight, &image)
-    }
-
-    static func drawVehicle(
-        kind: AgentKind, color: SimulatedColor, x: Int, length: Int, bottom: Int, height h: Int, facingRight: Bool,
-        _ image: inout YUV420Image
-    ) {
-        let body = YUVColor(color.rgb)
-        let glass = YUVColor(r: 46, g: 58, b: 70)
-        let tyre = YUVColor(r: 18, g: 18, b: 20)
-        let lamp = YUVColor(r: 250, g: 240, b: 200)
-        let l = Double(length), hh = Double(h)
-        func at(_ fraction: Double) -> Int { facingRight ? x + Int(fraction * l) : x + length - Int(fraction * l) }
-        func span(_ a: Double, _ b: Double) -> (Int, Int) { let p = at(a), q = at(b); return (min(p, q), max(p, q)) }
-        if kind == .van {
-            image.fill(x0: x, y0: bottom - h, x1: x + length, y1: bottom - Int(hh * 0.15), body)
-            let (w0, w1) = span(0.72, 0.95)
-            image.fill(x0: w0, y0: bottom - Int(hh * 0.9), x1: w1, y1: bottom - Int(hh * 0.55), glass)
-        } else {
-            image.fill(x0: x, y0: bottom - Int(hh * 0.6), x1: x + length, y1: bottom - Int(hh * 0.15), body)
-            let (c0, c1) = span(0.22, 0.8)
-            image.fill(x0: c0, y0: bottom - h, x1: c1, y1: bottom - Int(hh * 0.6), body)
-            let (w0, w1) = span(0.27, 0.49)
-            let (v0, v1) = span(0.53, 0.75)
-            image.fill(x0: w0, y0: bottom - Int(hh * 0.92), x1: w1, y1: bottom - Int(hh * 0.64), glass)
-            image.fill(x0: v0, y0: bottom - Int(hh * 0.92), x1: v1, y1: bottom - Int(hh * 0.64), glass)
-        }
-        for wheel in [0.12, 0.72] {
-            let (t0, t1) = span(wheel, wheel + 0.16)
-            image.fill(x0: t0, y0: bottom - Int(hh * 0.28), x1: t1, y1: bottom, tyre)
-        }
-        let (l0, l1) = span(0.96, 1.0)
-        image.fill(x0: l0, y0: bottom - Int(hh * 0.5), x1: l1, y1: bottom - Int(hh * 0.38), lamp)
+        painter(visit, progress).draw(&image)
     }
 
     private func drawPedestrian(_ visit: Visit, _ progress: Double, _ frame: Int, _ image: inout YUV420Image) {
@@ -145,6 +118,33 @@ public struct StreetScene: Sendable {
         let stride = (frame / (city.framesPerSecond / 4)) % 2 == 0 ? w / 4 : 0
         image.fill(x0: x + stride, y0: bottom - Int(hd * 0.4), x1: x + stride + w / 3, y1: bottom, trousers)
         image.fill(x0: x + w - w / 3 - stride, y0: bottom - Int(hd * 0.4), x1: x + w - stride, y1: bottom, trousers)
+    }
+
+    /// A lamp post on the near pavement, in front of both lanes.
+    private func drawLampPost(at fraction: Double, _ image: inout YUV420Image) {
+        let x = Int(fraction * Double(width)), w = max(3, width / 70)
+        image.fill(x0: x, y0: Int(Double(height) * 0.22), x1: x + w, y1: Int(Double(height) * 0.975), YUVColor(r: 44, g: 58, b: 52))
+        image.fill(x0: x - w, y0: Int(Double(height) * 0.2), x1: x + 2 * w, y1: Int(Double(height) * 0.235), YUVColor(r: 44, g: 58, b: 52))
+        image.fill(x0: x - 2 * w, y0: Int(Double(height) * 0.94), x1: x + 3 * w, y1: Int(Double(height) * 0.975), YUVColor(r: 40, g: 44, b: 44))
+    }
+
+    /// The camera's light over the whole scene (not the OSD, which the camera draws after).
+    private func light(_ image: inout YUV420Image) {
+        let (gain, chromaGain, cbShift, crShift): (Double, Double, Int, Int)
+        switch lighting {
+        case .day: return
+        case .shade: (gain, chromaGain, cbShift, crShift) = (0.55, 0.8, 6, -3)
+        case .lowSun: (gain, chromaGain, cbShift, crShift) = (1.08, 1.0, -14, 12)
+        case .night: (gain, chromaGain, cbShift, crShift) = (0.3, 0.55, -12, 9)
+        }
+        let lumaTable = (0..<256).map { UInt8(clamping: 16 + Int((Double($0 - 16) * gain).rounded())) }
+        let cbTable = (0..<256).map { UInt8(clamping: 128 + Int((Double($0 - 128) * chromaGain).rounded()) + cbShift) }
+        let crTable = (0..<256).map { UInt8(clamping: 128 + Int((Double($0 - 128) * chromaGain).rounded()) + crShift) }
+        for i in image.luma.indices { image.luma[i] = lumaTable[Int(image.luma[i])] }
+        for i in image.blueDifference.indices {
+            image.blueDifference[i] = cbTable[Int(image.blueDifference[i])]
+            image.redDifference[i] = crTable[Int(image.redDifference[i])]
+        }
     }
 
     private func drawOSD(second: Int, _ image: inout YUV420Image) {
@@ -249,11 +249,12 @@ public struct StreetScene: Sendable {
         image.fill(fx0: 0, fy0: nearLaneBottom + 0.01, fx1: 1, fy1: nearLaneBottom + 0.016, YUVColor(r: 200, g: 198, b: 192))
 
         for vehicle in city.parked(camera: camera.id) {
-            let length = Int(Double(width) * (vehicle.agent.kind == .van ? 0.19 : 0.15))
-            drawVehicle(
-                kind: vehicle.agent.kind, color: vehicle.agent.color, x: Int(vehicle.position * Double(width)),
+            let length = Int(Double(width) * (vehicle.agent.kind == .van ? 0.17 : 0.15))
+            VehiclePainter(
+                kind: vehicle.agent.kind, rgb: vehicle.agent.color.rgb, x: Int(vehicle.position * Double(width)),
                 length: length, bottom: Int(Double(height) * parkingBottom),
-                height: Int(Double(height) * (vehicle.agent.kind == .van ? 0.14 : 0.105)), facingRight: true, &image)
+                height: VehiclePainter.vehicleHeight(kind: vehicle.agent.kind, length: length), facingRight: true
+            ).draw(&image)
         }
         return image
     }

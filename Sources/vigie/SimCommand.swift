@@ -3,12 +3,13 @@ import Foundation
 import Media
 import RecorderCore
 import Simulation
+import Analysis
 
 struct Sim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
         abstract: "The simulated city: build its footage, print its ground truth.",
-        subcommands: [Prepare.self, Truth.self]
+        subcommands: [Prepare.self, Truth.self, Score.self]
     )
 
     static func city(_ options: SiteOptions) throws -> (CameraInventory, SimulatedCityRuntime) {
@@ -126,6 +127,68 @@ struct Sim: ParsableCommand {
                     let body = zip(keys, fields).map { "\"\($0)\":\"\($1)\"" }.joined(separator: ",")
                     print("{\(body)}")
                 }
+            }
+        }
+    }
+}
+
+extension Sim {
+    struct Score: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Score a requisition's index against the simulated city's truth: a colour search's precision and recall, following.",
+            discussion: """
+                Reads the requisition's passages from the catalog, searches them as `vigie search` does \
+                (the colour as the passage's main colour, vehicles), matches every passage to what the \
+                cameras really showed (camera, time, place in the picture), and prints the precision \
+                and recall of the colour search, then follows each vehicle seen on two cameras or more \
+                from its first passage: the share of its true passages elsewhere found in the first 5 \
+                results, and how many steps of the route are the same vehicle. Does not audit: it is a \
+                test of the software on simulated footage.
+                """)
+
+        @OptionGroup var storageOptions: StorageOptions
+        @Option(help: "The requisition's number.") var requisition: String
+        @Option(name: [.customLong("color"), .customLong("colour")], help: "The colour searched.") var colour = "red"
+        @Option(help: "Least share of the passage's colour votes for it to be a result.") var minimumShare = 0.4
+        @Option(help: "text or json.") var format = "text"
+
+        func run() throws {
+            let (inventory, simulation) = try Sim.city(storageOptions.siteOptions)
+            let (_, store) = try storageOptions.open(.readOnly)
+            guard let found = try store.catalog.requisition(number: requisition) else {
+                printError("vigie sim score: no requisition \(requisition)")
+                throw ExitCode(64)
+            }
+            var truth: [TruthScore.Sighting] = []
+            for scope in found.scopes {
+                for camera in scope.cameras.isEmpty ? inventory.cameras.map(\.id) : scope.cameras {
+                    for s in simulation.city.sightings(from: scope.start, to: scope.end, camera: camera) {
+                        let place = s.placeInPicture
+                        truth.append(
+                            TruthScore.Sighting(
+                                agent: s.agent.id, camera: s.cameraID, vehicle: s.agent.kind != .pedestrian, colour: s.agent.color.rawValue,
+                                start: max(s.start, scope.start), end: min(s.end, scope.end), bottom: place.bottom, centreX: place.centreX))
+                    }
+                }
+            }
+            let scorer = TruthScore(truth: truth)
+            let all = try store.catalog.passages(requisition: found.number, objectClass: nil, from: nil, to: nil)
+            let results = all.filter { $0.objectClass != "person" && $0.colours.first?.name == colour && $0.share(of: colour) >= minimumShare }
+            let from = found.scopes.map(\.start).min()!, to = found.scopes.map(\.end).max()!
+            let colourScore = scorer.colourSearch(colour, results: results, from: from, to: to)
+            let graph = Dictionary(inventory.cameras.map { ($0.id, $0.neighbours) }, uniquingKeysWith: { a, _ in a })
+            let following = Following(graph: graph)
+            let followScore = scorer.following(all) { query in
+                (following.rank(query, among: all).map(\.passage), following.route(from: query, among: all))
+            }
+            let matched = all.filter { scorer.match($0) != nil }.count
+            if format == "json" {
+                print(
+                    "{\"passages\":\(all.count),\"matched\":\(matched),\"colour\":\"\(colour)\",\"precision\":\(colourScore.precision),\"recall\":\(colourScore.recall),\"results\":\(colourScore.returned),\"truth\":\(colourScore.truthCount),\"follow_top5\":\(followScore.share),\"follow_vehicles\":\(followScore.vehicles),\"route\":\(followScore.routeShare)}")
+            } else {
+                print("requisition \(found.number): \(all.count) passages indexed, \(matched) matched to the truth (\(truth.count) true sightings)")
+                print(colourScore)
+                print(followScore)
             }
         }
     }

@@ -12,7 +12,9 @@ enum SiteSources {
         let simulated = inventory.cameras.filter { SimulatedAddress.parse($0.mainURL) != nil }
         guard !simulated.isEmpty else { return nil }
         return SimulatedCityRuntime(
-            city: SimulatedCity(cameras: simulated.map { SimulatedCameraSpec(id: $0.id, name: $0.name, location: $0.location, neighbours: $0.neighbours) }),
+            city: SimulatedCity(
+                cameras: simulated.map { SimulatedCameraSpec(id: $0.id, name: $0.name, location: $0.location, neighbours: $0.neighbours) },
+                loopSeconds: inventory.site.simulationLoopSeconds ?? 60),
             cache: cache, timeZone: inventory.site.timeZone)
     }
 

@@ -18,7 +18,7 @@ struct Vigie: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            WallCommand.self, Demo.self, Monitor.self, View.self, Play.self, Record.self, RecorderCommand.self, Recordings.self, HoldCommand.self, RequisitionCommand.self, ExportCommand.self, RegisterCommand.self, ComplianceCommand.self, AuditCommand.self, AccountsCommand.self, Login.self, Logout.self,
+            WallCommand.self, Demo.self, Monitor.self, View.self, Play.self, Record.self, RecorderCommand.self, Recordings.self, HoldCommand.self, RequisitionCommand.self, ExportCommand.self, AnalyseCommand.self, SearchCommand.self, RegisterCommand.self, ComplianceCommand.self, AuditCommand.self, AccountsCommand.self, Login.self, Logout.self,
             Probe.self, Cameras.self, Layout.self, Sim.self, Bench.self,
         ],
         defaultSubcommand: nil

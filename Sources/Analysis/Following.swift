@@ -1,0 +1,99 @@
+public import Foundation
+public import RecorderCore
+
+/// Follows one vehicle across the town: ranks the passages of other cameras by how much
+/// they look like it and by whether it could have driven there in the time (the neighbour
+/// graph's streets: at least `travel.lowerBound` seconds a street, and ever less likely
+/// past `travel.upperBound` a street), then chains the best into a route. Pure.
+public struct Following: Sendable {
+    /// Camera id to its neighbours (the site file's `neighbours`).
+    public let graph: [String: [String]]
+    /// Seconds one street takes to drive: the least, and the most that is still likely.
+    public let travel: ClosedRange<Double>
+
+    public init(graph: [String: [String]], travel: ClosedRange<Double> = 4...120) {
+        self.graph = graph
+        self.travel = travel
+    }
+
+    /// Streets between two cameras (breadth-first over the graph), nil when unconnected.
+    public func streets(from a: String, to b: String) -> Int? {
+        if a == b { return 0 }
+        var seen: Set<String> = [a], frontier = [a], depth = 0
+        while !frontier.isEmpty {
+            depth += 1
+            var next: [String] = []
+            for camera in frontier {
+                for neighbour in graph[camera] ?? [] where !seen.contains(neighbour) {
+                    if neighbour == b { return depth }
+                    seen.insert(neighbour)
+                    next.append(neighbour)
+                }
+            }
+            frontier = next
+        }
+        return nil
+    }
+
+    /// How plausible it is to be seen at `b` after (or before) `a`: 0 when it could not
+    /// have got there in the time, 1 inside the usual travel time, decaying after it.
+    public func timeScore(_ a: Passage, _ b: Passage) -> Double {
+        guard let hops = streets(from: a.camera, to: b.camera), hops > 0 else { return 0 }
+        // The gap between leaving one picture and entering the other, whichever came first.
+        let gap = b.start >= a.start ? b.start.timeIntervalSince(a.end) : a.start.timeIntervalSince(b.end)
+        let least = Double(hops) * travel.lowerBound, most = Double(hops) * travel.upperBound
+        if gap < least - 1 { return 0 }
+        if gap <= most { return 1 / Double(hops).squareRoot() }
+        return exp(-(gap - most) / most) / Double(hops).squareRoot()
+    }
+
+    public struct Candidate: Sendable {
+        public let passage: Passage
+        public let score: Double
+        public let appearance: Double
+        public let streets: Int
+    }
+
+    /// The other cameras' passages of the same kind of object, most likely first.
+    public func rank(_ query: Passage, among passages: [Passage]) -> [Candidate] {
+        passages.compactMap { candidate -> Candidate? in
+            guard candidate.id != query.id, candidate.camera != query.camera, vehicleKind(candidate) == vehicleKind(query) else { return nil }
+            let time = timeScore(query, candidate)
+            guard time > 0 else { return nil }
+            let look = max(0, Appearance.similarity(query.descriptor, candidate.descriptor))
+            return Candidate(passage: candidate, score: look * look * time, appearance: look, streets: streets(from: query.camera, to: candidate.camera) ?? 0)
+        }
+        .sorted { $0.score > $1.score || ($0.score == $1.score && $0.passage.start < $1.passage.start) }
+    }
+
+    private func vehicleKind(_ passage: Passage) -> String {
+        // A van may be seen as a car by one camera and as a truck by another.
+        passage.objectClass == "car" || passage.objectClass == "van" ? "car-or-van" : passage.objectClass
+    }
+
+    /// The route: from the passage, the best next passage on a neighbouring camera after
+    /// it, again and again (and the same backwards), as long as one looks alike enough.
+    public func route(from query: Passage, among passages: [Passage], minimumAppearance: Double = 0.75, longest: Int = 30) -> [Passage] {
+        var used: Set<Int64> = [query.id]
+        func step(_ from: Passage, forward: Bool) -> Passage? {
+            rank(from, among: passages).first { candidate in
+                !used.contains(candidate.passage.id) && candidate.streets == 1 && candidate.appearance >= minimumAppearance
+                    && (forward ? candidate.passage.start >= from.end : candidate.passage.end <= from.start)
+            }?.passage
+        }
+        var after: [Passage] = [], before: [Passage] = []
+        var current = query
+        while after.count < longest, let next = step(current, forward: true) {
+            used.insert(next.id)
+            after.append(next)
+            current = next
+        }
+        current = query
+        while before.count < longest, let previous = step(current, forward: false) {
+            used.insert(previous.id)
+            before.append(previous)
+            current = previous
+        }
+        return before.reversed() + [query] + after
+    }
+}

@@ -1,0 +1,2 @@
+// Declarations only (include/COpenVINO.h); the engine is opened at run time.
+#include "COpenVINO.h"

@@ -1,0 +1,214 @@
+import Analysis
+import Foundation
+import Media
+import RecorderCore
+import Testing
+
+/// The pipeline's pure parts alone: colour naming under the lights of real streets,
+/// YOLO decoding, motion, tracking, and following by travel time.
+@Suite struct ColourNamingTests {
+    /// A street scene's mean colour and a vehicle's body, both under one light.
+    static func lit(_ rgb: (Double, Double, Double), _ light: String) -> (Double, Double, Double) {
+        switch light {
+        case "shade": return (rgb.0 * 0.5, rgb.1 * 0.52, rgb.2 * 0.6)
+        case "low-sun": return (min(255, rgb.0 * 1.15 + 10), rgb.1 * 1.0, rgb.2 * 0.78)
+        case "night": return (rgb.0 * 0.32 + 6, rgb.1 * 0.26 + 3, rgb.2 * 0.16)
+        default: return rgb
+        }
+    }
+
+    static let street = (128.0, 124.0, 120.0)
+    static let bodies: [(String, (Double, Double, Double))] = [
+        ("red", (196, 28, 36)), ("maroon", (112, 24, 34)), ("orange", (226, 118, 30)), ("pink", (226, 122, 152)),
+        ("blue", (28, 58, 158)), ("white", (232, 232, 228)), ("black", (24, 24, 28)), ("green", (28, 108, 58)), ("yellow", (228, 188, 36)),
+    ]
+
+    @Test(arguments: ["day", "shade", "low-sun", "night"])
+    func closeShadesKeepTheirNamesUnderEveryLight(light: String) {
+        let mean = ColourNamingTests.lit(ColourNamingTests.street, light)
+        let scene = SceneLight(meanR: mean.0, meanG: mean.1, meanB: mean.2)
+        for (name, rgb) in ColourNamingTests.bodies {
+            let seen = ColourNamingTests.lit(rgb, light)
+            let named = ColourNaming.name(r: seen.0 * scene.gainR, g: seen.1 * scene.gainG, b: seen.2 * scene.gainB)
+            #expect(named.rawValue == name, "\(name) under \(light) read as \(named)")
+        }
+    }
+
+    @Test func withoutTheSceneLightNightTurnsRedIntoSomethingElse() {
+        // The correction is what makes night work: the raw pixel of a red car at night is not "red".
+        let seen = ColourNamingTests.lit((196, 28, 36), "night")
+        #expect(ColourNaming.name(r: seen.0, g: seen.1, b: seen.2) != .red)
+    }
+
+    @Test func votesComeFromTheBodyNotTheWindowsOrTheRoad() {
+        // A red body band between dark windows (top) and the dark road and wheels (bottom).
+        var image = RGBImage(width: 100, height: 60)
+        for y in 0..<60 {
+            for x in 0..<100 {
+                let o = (y * 100 + x) * 3
+                let colour: (UInt8, UInt8, UInt8) = y < 25 ? (40, 48, 60) : (y < 48 ? (196, 28, 36) : (30, 30, 32))
+                image.pixels[o] = colour.0; image.pixels[o + 1] = colour.1; image.pixels[o + 2] = colour.2
+            }
+        }
+        let votes = ColourNaming.votes(in: image, box: Box(x0: 0, y0: 0, x1: 100, y1: 60), objectClass: .car, light: .neutral)
+        let ranked = ColourNaming.ranked(votes)
+        #expect(ranked.first?.name == .red)
+        #expect((ranked.first?.confidence ?? 0) > 0.7)
+    }
+}
+
+@Suite struct YOLODecoderTests {
+    /// One output of 3 anchors x (5 + 80) channels on a 2x2 grid, all "nothing" but one cell.
+    func output(cell: Int, anchor: Int, cls: Int, objectness: Float = 4, classScore: Float = 4, tx: Float = 0, tw: Float = 0) -> (shape: [Int], values: [Float]) {
+        let plane = 4, stride = 85
+        var values = [Float](repeating: -8, count: 3 * stride * plane)
+        let base = anchor * stride * plane
+        values[base + cell] = tx
+        values[base + plane + cell] = 0
+        values[base + 2 * plane + cell] = tw
+        values[base + 3 * plane + cell] = 0
+        values[base + 4 * plane + cell] = objectness
+        values[base + (5 + cls) * plane + cell] = classScore
+        return ([1, 255, 2, 2], values)
+    }
+
+    @Test func decodesACarWhereTheCellAndAnchorPutIt() {
+        let decoder = YOLODecoder(anchors: [[(10, 10), (20, 20), (40, 20)]], classCount: 80, inputWidth: 64, inputHeight: 64)
+        // Cell 3 = (1, 1): centre at (0.5 + 1) / 2 * 64 = 48; anchor 2 is 40 x 20.
+        let found = decoder.decode([output(cell: 3, anchor: 2, cls: 2)], letterbox: .init(originX: 100, originY: 50, scale: 0.5, padX: 0, padY: 0))
+        #expect(found.count == 1)
+        let car = found[0]
+        #expect(car.objectClass == .car)
+        #expect(abs(car.box.centreX - (100 + 48 / 0.5)) < 0.01)
+        #expect(abs(car.box.width - 80) < 0.01)
+        #expect(abs(car.box.height - 40) < 0.01)
+        #expect(car.confidence > 0.95)
+    }
+
+    @Test func ignoresClassesTheIndexDoesNotKeepAndWeakObjects() {
+        let decoder = YOLODecoder(anchors: [[(10, 10), (20, 20), (40, 20)]], classCount: 80, inputWidth: 64, inputHeight: 64)
+        #expect(decoder.decode([output(cell: 0, anchor: 0, cls: 16)], letterbox: .init(originX: 0, originY: 0, scale: 1, padX: 0, padY: 0)).isEmpty)  // a dog
+        #expect(decoder.decode([output(cell: 0, anchor: 0, cls: 2, objectness: -3)], letterbox: .init(originX: 0, originY: 0, scale: 1, padX: 0, padY: 0)).isEmpty)
+    }
+
+    @Test func oneVanSeenAsCarAndTruckIsOneDetectionButTwoCarsSideBySideAreTwo() {
+        let van = Box(x0: 0, y0: 0, x1: 100, y1: 50)
+        let kept = YOLODecoder.suppress(
+            [
+                Detection(box: van, objectClass: .car, confidence: 0.6), Detection(box: Box(x0: 4, y0: 2, x1: 102, y1: 50), objectClass: .van, confidence: 0.8),
+                Detection(box: Box(x0: 150, y0: 0, x1: 250, y1: 50), objectClass: .car, confidence: 0.7),
+            ], overlap: 0.45)
+        #expect(kept.count == 2)
+        #expect(kept[0].objectClass == .van)
+    }
+}
+
+@Suite struct MotionTests {
+    @Test func aMovingBlockIsFoundWhereItIsAndAStillSceneIsNot() {
+        var motion = MotionDetector(width: 40, height: 20)
+        func picture(blockAt x: Int?) -> [Float] {
+            var grey = [Float](repeating: 90, count: 800)
+            if let x { for y in 8..<13 { for dx in 0..<6 { grey[y * 40 + x + dx] = 200 } } }
+            return grey
+        }
+        #expect(motion.update(picture(blockAt: nil)).isEmpty)  // primes
+        #expect(motion.update(picture(blockAt: nil)).isEmpty)
+        let boxes = motion.update(picture(blockAt: 20))
+        #expect(boxes.count == 1)
+        #expect(boxes[0].x0 <= 20 && boxes[0].x1 >= 26 && boxes[0].y0 <= 8 && boxes[0].y1 >= 13)
+        #expect(boxes[0].width < 12)
+    }
+
+    @Test func nearRegionsMergeAndFarOnesStayApart() {
+        let regions = MotionDetector.regions(
+            [Box(x0: 10, y0: 10, x1: 30, y1: 20), Box(x0: 35, y0: 10, x1: 50, y1: 20), Box(x0: 400, y0: 100, x1: 420, y1: 120)], minimumSide: 64,
+            pictureWidth: 640, pictureHeight: 360)
+        #expect(regions.count == 2)
+        #expect(regions.allSatisfy { $0.width >= 63 && $0.height >= 63 })
+    }
+}
+
+@Suite struct TrackerTests {
+    func car(_ x: Double, _ y: Double = 100) -> Detection { Detection(box: Box(x0: x, y0: y, x1: x + 80, y1: y + 30), objectClass: .car, confidence: 0.8) }
+
+    @Test func twoCarsCrossingInOppositeLanesAreTwoPassagesWithTheirDirections() {
+        var tracker = Tracker()
+        var ended: [Tracker.Track] = []
+        for step in 0..<20 {
+            let t = Double(step) * 0.4
+            ended += tracker.update(time: t, detections: [car(Double(step) * 30), car(600 - Double(step) * 30, 160)]).ended
+        }
+        ended += tracker.finish()
+        #expect(ended.count == 2)
+        #expect(Set(ended.map { Direction.of($0) }) == [.leftToRight, .rightToLeft])
+    }
+
+    @Test func aFewMissedPicturesDoNotSplitAPassage() {
+        var tracker = Tracker()
+        var ended: [Tracker.Track] = []
+        for step in 0..<20 where step % 5 != 3 {  // one picture in five missed
+            ended += tracker.update(time: Double(step) * 0.4, detections: [car(Double(step) * 25)]).ended
+        }
+        ended += tracker.finish()
+        #expect(ended.count == 1)
+        #expect(ended[0].hits == 16)
+    }
+
+    @Test func aParkedCarSeenEveryTenSecondsIsOneStandingPassage() {
+        var tracker = Tracker()
+        var ended: [Tracker.Track] = []
+        for step in 0..<10 { ended += tracker.update(time: Double(step) * 10, detections: [car(200)]).ended }
+        ended += tracker.update(time: 95, detections: []).ended
+        ended += tracker.finish()
+        #expect(ended.count == 1)
+        #expect(Direction.of(ended[0]) == .standing)
+        #expect(ended[0].last.time - ended[0].first.time == 90)
+    }
+
+    @Test func aPassageSeenOnceIsNoiseAndALongGapEndsAMovingOne() {
+        var tracker = Tracker()
+        #expect(tracker.update(time: 0, detections: [car(0)]).ended.isEmpty)
+        _ = tracker.update(time: 0.4, detections: [car(30)])
+        let ended = tracker.update(time: 3, detections: []).ended
+        #expect(ended.count == 1)
+        var noise = Tracker()
+        _ = noise.update(time: 0, detections: [car(0)])
+        #expect(noise.update(time: 5, detections: []).ended.isEmpty)
+    }
+}
+
+@Suite struct FollowingTests {
+    // a - b - c, and d alone.
+    let following = Following(graph: ["a": ["b"], "b": ["a", "c"], "c": ["b"], "d": []], travel: 5...60)
+    let red: [Float] = { var d = [Float](repeating: 0, count: Appearance.length); d[0] = 1; d[Appearance.length - 1] = 0.6; return d }()
+    let blue: [Float] = { var d = [Float](repeating: 0, count: Appearance.length); d[16] = 1; d[Appearance.length - 1] = 0.6; return d }()
+
+    func passage(_ id: Int64, _ camera: String, _ start: Double, _ look: [Float]) -> Passage {
+        Passage(
+            id: id, requisition: "R", camera: camera, segmentID: 1, start: Date(timeIntervalSince1970: start), end: Date(timeIntervalSince1970: start + 4),
+            objectClass: "car", confidence: 0.9, colours: [], direction: "left-to-right", box: [0, 0, 0.1, 0.1], descriptor: look)
+    }
+
+    @Test func streetsAreCountedOnTheNeighbourGraph() {
+        #expect(following.streets(from: "a", to: "c") == 2)
+        #expect(following.streets(from: "a", to: "d") == nil)
+    }
+
+    @Test func aLookAlikeSeenTooSoonToHaveDrivenThereIsNotTheCar() {
+        let query = passage(1, "a", 1000, red)
+        // At c (two streets: at least 10 s) only 3 s after leaving a: impossible. At b 20 s later: it.
+        let impossible = passage(2, "c", 1007, red), it = passage(3, "b", 1024, red), other = passage(4, "b", 1020, blue)
+        let ranked = following.rank(query, among: [query, impossible, it, other, passage(5, "d", 1100, red)])
+        #expect(ranked.first?.passage.id == 3)
+        #expect(!ranked.contains { $0.passage.id == 2 || $0.passage.id == 5 })
+        #expect(ranked.contains { $0.passage.id == 4 } == true)
+        #expect(ranked.first { $0.passage.id == 4 }!.score < ranked[0].score)
+    }
+
+    @Test func theRouteChainsNeighboursInTimeBothWays() {
+        let start = passage(10, "b", 2000, red)
+        let before = passage(11, "a", 1970, red), after = passage(12, "c", 2030, red), decoy = passage(13, "c", 2025, blue)
+        let route = following.route(from: start, among: [start, before, after, decoy])
+        #expect(route.map(\.id) == [11, 10, 12])
+    }
+}
