@@ -10,6 +10,7 @@ VIGIE = .build/release/vigie
 ## cameras' footage once (about 7 minutes on 2 cores for the 60 cameras' two streams), then
 ## it is cached.
 demo: release
+	@scripts/install-analysis || echo "the analysis engine could not be installed: search stays disabled"
 	@echo "preparing the simulated cameras' footage (the first time only: several minutes)"
 	@$(VIGIE) sim prepare | awk '/built/ { n++ } END { if (n) print n " simulated streams built (cached from now on)" }'
 	$(VIGIE) demo

@@ -22,12 +22,13 @@ public struct SceneLight: Sendable, Hashable {
         self.gainB = gainB
     }
 
-    /// From the picture's mean colour: each channel brought to the mean's grey, then the
-    /// grey to a street scene's usual brightness (the gains bounded, so that a picture that
-    /// really is mostly one colour is not turned grey).
+    /// From the picture's mean colour: each channel brought to the mean's grey, then a dark
+    /// picture (shade, night) brought up to a street scene's usual brightness; a bright one
+    /// is not darkened (a sunny street is bright, its red cars are not maroon). The gains are
+    /// bounded, so that a picture that really is mostly one colour is not turned grey.
     public init(meanR: Double, meanG: Double, meanB: Double, reference: Double = 118) {
         let grey = max(1, (meanR + meanG + meanB) / 3)
-        let exposure = min(4, max(0.7, reference / grey))
+        let exposure = min(4, max(1, reference / grey))
         func gain(_ mean: Double) -> Double { min(1.5, max(0.67, grey / max(1, mean))) * exposure }
         self.init(gainR: gain(meanR), gainG: gain(meanG), gainB: gain(meanB))
     }

@@ -69,10 +69,19 @@ public struct Tracker: Sendable {
         for (t, track) in tracks.enumerated() {
             let guess = track.predicted(at: time)
             for (d, detection) in detections.enumerated() where detection.objectClass.isVehicle == track.objectClass.isVehicle {
-                let overlap = max(guess.iou(detection.box), track.last.box.iou(detection.box))
-                let dx = guess.centreX - detection.box.centreX, dy = guess.centreY - detection.box.centreY
-                let distance = (dx * dx + dy * dy).squareRoot() / max(1, max(detection.box.width, guess.width))
-                let score = overlap > 0.15 ? 1 + overlap : (distance < 0.6 ? 1 - distance : 0)
+                let score: Double
+                if track.isStopped {
+                    // A standing object stays where it is: only what covers it is it (a car
+                    // passing in front of a parked one is not the parked one).
+                    let overlap = track.last.box.iou(detection.box)
+                    score = overlap >= 0.3 ? 1 + overlap : 0
+                } else {
+                    let overlap = guess.iou(detection.box)
+                    let dx = guess.centreX - detection.box.centreX, dy = guess.centreY - detection.box.centreY
+                    let distance = (dx * dx + dy * dy).squareRoot() / max(1, max(detection.box.width, guess.width))
+                    let size = detection.box.area / max(1, guess.area)
+                    score = size < 0.4 || size > 2.5 ? 0 : (overlap > 0.2 ? 1 + overlap : (distance < 0.5 ? 1 - distance : 0))
+                }
                 if score > 0 { pairs.append((score, t, d)) }
             }
         }

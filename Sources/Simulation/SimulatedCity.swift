@@ -120,8 +120,8 @@ public struct SimulatedCity: Sendable {
     static let pedestrianCrossing = 12.0...20.0
     static let pedestrianTravel = 20.0...45.0
     /// Seconds a waiting vehicle stands still, and the share of passages that wait.
-    static let waiting = 6.0...15.0
-    static let waitingShare = 1.0 / 6
+    static let waiting = 5.0...12.0
+    static let waitingShare = 1.0 / 8
 
     public init(cameras: [SimulatedCameraSpec], loopSeconds: Int = 60, framesPerSecond: Int = 25, seed: UInt64 = 2017) {
         precondition(loopSeconds > 0 && 86_400 % loopSeconds == 0, "the loop must divide a day")
@@ -132,8 +132,8 @@ public struct SimulatedCity: Sendable {
         let known = Dictionary(cameras.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var random = StableRandom(seed: seed ^ StableRandom.seed(cameras.map(\.id).joined(separator: ",")))
 
-        // About four vehicles and one or two pedestrians per camera and loop.
-        let vehicleCount = max(3, cameras.count * 4 * loopSeconds / 60 / 5)
+        // About five vehicles and one or two pedestrians per camera and minute of loop (some wait in a picture).
+        let vehicleCount = max(3, cameras.count * 5 * loopSeconds / 60 / 5)
         let pedestrianCount = max(2, cameras.count / 2)
         var agents: [SimulatedAgent] = []
         for index in 0..<vehicleCount {

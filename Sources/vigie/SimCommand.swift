@@ -151,6 +151,7 @@ extension Sim {
         @Option(name: [.customLong("color"), .customLong("colour")], help: "The colour searched.") var colour = "red"
         @Option(help: "Least share of the passage's colour votes for it to be a result.") var minimumShare = 0.4
         @Option(help: "text or json.") var format = "text"
+        @Flag(help: "Also list each true passage of the colour with the passages that matched it.") var explain = false
 
         func run() throws {
             let (inventory, simulation) = try Sim.city(storageOptions.siteOptions)
@@ -182,6 +183,14 @@ extension Sim {
                 (following.rank(query, among: all).map(\.passage), following.route(from: query, among: all))
             }
             let matched = all.filter { scorer.match($0) != nil }.count
+            if explain {
+                let clock = ISO8601DateFormatter()
+                for sighting in truth where sighting.vehicle && sighting.colour == colour {
+                    let seen = all.filter { scorer.match($0) == sighting }
+                    let text = seen.map { p in "\(p.id) \(p.objectClass) \(p.colours.map { "\($0.name) \(Int($0.share * 100))%" }.joined(separator: " "))" }
+                    print("\(sighting.camera) \(sighting.agent) \(clock.string(from: sighting.start)) \(Int(sighting.end.timeIntervalSince(sighting.start))) s: \(text.isEmpty ? "MISSED" : text.joined(separator: "; "))")
+                }
+            }
             if format == "json" {
                 print(
                     "{\"passages\":\(all.count),\"matched\":\(matched),\"colour\":\"\(colour)\",\"precision\":\(colourScore.precision),\"recall\":\(colourScore.recall),\"results\":\(colourScore.returned),\"truth\":\(colourScore.truthCount),\"follow_top5\":\(followScore.share),\"follow_vehicles\":\(followScore.vehicles),\"route\":\(followScore.routeShare)}")
