@@ -13,11 +13,11 @@ import Testing
     @Test func eachRoleDoesItsOwnActionsOnly() {
         func allowed(_ role: Role) -> Set<Permission> { Set(Permission.allCases.filter { AccessPolicy.refusal(account(role), $0, at: now) == nil }) }
         #expect(allowed(.operator) == [.live, .status])
-        #expect(allowed(.technician) == [.live, .playback, .holds, .readHolds, .requisitions, .readRequisitions, .export, .verify, .status])
+        #expect(allowed(.technician) == [.live, .playback, .holds, .readHolds, .requisitions, .readRequisitions, .export, .search, .verify, .status])
         // Only a supervisor confirms the release of a requisition's holds.
         #expect(
             allowed(.supervisor) == [
-                .live, .playback, .holds, .readHolds, .requisitions, .readRequisitions, .releaseRequisition, .export, .registers, .accounts, .readAccounts,
+                .live, .playback, .holds, .readHolds, .requisitions, .readRequisitions, .releaseRequisition, .export, .search, .registers, .accounts, .readAccounts,
                 .layouts, .verify, .status,
             ])
         // No images for auditors and admins; auditors read the registers.
