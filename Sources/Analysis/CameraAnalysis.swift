@@ -78,7 +78,11 @@ public final class CameraAnalysis {
         self.requisition = requisition
         self.detector = detector
         self.settings = settings
+        inferencesBefore = detector.inferences
     }
+
+    /// The detector's count when this camera began (a thread's detector serves its cameras in turn).
+    private let inferencesBefore: Int
 
     private static func clock() -> Double {
         var t = timespec()
@@ -205,7 +209,7 @@ public final class CameraAnalysis {
             throw MediaError(kind: .ffmpeg, operation: "detect", source: camera, message: error.description)
         }
         lap(\.detection)
-        times.inferences = detector.inferences
+        times.inferences = detector.inferences - inferencesBefore
         guard let detections else { return [] }
         let (assigned, ended) = tracker.update(time: time, detections: detections)
         lap(\.tracking)
