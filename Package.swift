@@ -59,7 +59,7 @@ let package = Package(
         ),
         .target(
             name: "Simulation",
-            dependencies: ["Media"],
+            dependencies: ["Media", "RecorderCore"],
             // Renders every pixel of the simulated footage: optimised even in debug builds,
             // so tests and first runs do not wait on unoptimised loops.
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]

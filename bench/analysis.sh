@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Indexing speed and quality of the analysis on the simulated city: records the five
-# cameras of bench/fixtures/analysis-town.yaml for SECONDS, enters a requisition over it,
+# Indexing speed and quality of the analysis on the simulated city: writes SECONDS of the
+# five cameras of bench/fixtures/analysis-town.yaml (`vigie sim archive`: the segments the
+# recorder would have made, yesterday from 10:00), enters a requisition over it,
 # analyses it (`vigie analyse`), then prints camera-seconds of footage per CPU-second (the
 # analysis's own audit entry) and the truth's scores (`vigie sim score`).
 #   bench/analysis.sh [SECONDS] [VIGIE]   (default 240 s, .build/release/vigie)
@@ -14,9 +15,10 @@ site=bench/fixtures/analysis-town.yaml
 scripts/install-analysis
 rm -rf "$work" && mkdir -p "$work"
 "$vigie" sim prepare --site "$site" --stream main > /dev/null
-from=$(TZ=Europe/Paris date -d "+2 seconds" +"%Y-%m-%d %H:%M:%S")
-"$vigie" record --site "$site" --storage "$work/store" --duration "$((seconds + 4))" --log-level error > /dev/null
-to=$(TZ=Europe/Paris date -d "-2 seconds" +"%Y-%m-%d %H:%M:%S")
+day=$(TZ=Europe/Paris date -d yesterday +%Y-%m-%d)
+from="$day 10:00:00"
+to=$(TZ=Europe/Paris date -d "$from $seconds seconds" +"%Y-%m-%d %H:%M:%S")
+"$vigie" sim archive --site "$site" --storage "$work/store" --from "$from" --to "$to" > /dev/null
 "$vigie" requisition add --site "$site" --storage "$work/store" --number BENCH-A --authority "bench" --basis 77-1-1 --cameras all --from "$from" --to "$to" > /dev/null
 /usr/bin/time -f "analyse: %e s wall, %U s user + %S s system" "$vigie" analyse --site "$site" --storage "$work/store" --requisition BENCH-A 2>&1 | tail -2
 sqlite3 "$work/store/catalog.sqlite" "SELECT detail FROM audit WHERE action = 'analysis.run' ORDER BY rowid DESC LIMIT 1"

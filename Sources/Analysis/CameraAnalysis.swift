@@ -210,18 +210,22 @@ public final class CameraAnalysis {
         }
         lap(\.detection)
         times.inferences = detector.inferences - inferencesBefore
-        guard let detections else { return [] }
+        guard var detections else { return [] }
+        let light = detections.isEmpty ? nil : SceneLight(of: image)
+        if let light {
+            for index in detections.indices { detections[index].descriptor = Appearance.descriptor(in: image, box: detections[index].box, light: light) }
+        }
+        lap(\.attributes)
         let (assigned, ended) = tracker.update(time: time, detections: detections)
         lap(\.tracking)
-        if !detections.isEmpty {
-            let light = SceneLight(of: image)
+        if let light {
             for (index, detection) in detections.enumerated() {
                 let id = assigned[index]
                 var kept = evidence[id] ?? Evidence(segmentID: segment.id)
                 for (name, count) in ColourNaming.votes(in: image, box: detection.box, objectClass: detection.objectClass, light: light) {
                     kept.votes[name, default: 0] += count
                 }
-                if kept.descriptors.count < 12 { kept.descriptors.append(Appearance.descriptor(in: image, box: detection.box, light: light)) }
+                if kept.descriptors.count < 12, let descriptor = detection.descriptor { kept.descriptors.append(descriptor) }
                 // The best crop: the largest box that the picture's edges do not cut.
                 let inside = detection.box.x0 > 2 && detection.box.x1 < Double(image.width - 2)
                 let area = detection.box.area * (inside ? 1 : 0.3)

@@ -88,11 +88,15 @@ public struct Detection: Sendable, Hashable {
     public var box: Box
     public var objectClass: ObjectClass
     public var confidence: Double
+    /// What it looks like (`Appearance.descriptor`), when known: the tracker does not join
+    /// boxes that look different.
+    public var descriptor: [Float]?
 
-    public init(box: Box, objectClass: ObjectClass, confidence: Double) {
+    public init(box: Box, objectClass: ObjectClass, confidence: Double, descriptor: [Float]? = nil) {
         self.box = box
         self.objectClass = objectClass
         self.confidence = confidence
+        self.descriptor = descriptor
     }
 }
 

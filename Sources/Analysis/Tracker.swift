@@ -1,8 +1,9 @@
 /// Follows objects from picture to picture within one camera: one track per passage of an
-/// object, not boxes per picture. Greedy association on overlap and on the distance to
-/// where the track's speed puts it; a moving track ends when it has not been seen for
-/// `movingGap` seconds, a standing one (parked, waiting) after `standingGap`, so the
-/// periodic full-picture detection keeps a parked car one track. Pure.
+/// object, not boxes per picture. Greedy association on overlap, on the distance to where
+/// the track's speed puts it, and on likeness (a box that looks different is another
+/// object). A moving track ends when it has not been seen for `movingGap` seconds; a
+/// standing one (parked, waiting) after `standingGap`, and one seen once after `onceGap`,
+/// so that the periodic look at the whole picture keeps a parked car one track. Pure.
 public struct Tracker: Sendable {
     public struct Track: Sendable {
         public let id: Int
@@ -10,6 +11,8 @@ public struct Tracker: Sendable {
         public var classVotes: [ObjectClass: Double] = [:]
         public var bestConfidence = 0.0
         public var lastSeen: Double
+        /// The mean of its recent descriptors (nil when none was given).
+        public var appearance: [Float]?
 
         public var first: (time: Double, box: Box) { boxes[0] }
         public var last: (time: Double, box: Box) { boxes[boxes.count - 1] }
@@ -26,10 +29,10 @@ public struct Tracker: Sendable {
             return moved < 0.5 * max(1, a.width)
         }
 
-        /// Whether it stands still now (or has been seen once: it may be parked, seen again
-        /// only by the next look at the whole picture): it is then kept longer unseen.
+        /// Whether it has been seen twice or more and stands still now: it is then kept
+        /// longer unseen, and only what covers it is it.
         public var isStopped: Bool {
-            guard boxes.count >= 2 else { return true }
+            guard boxes.count >= 2 else { return false }
             let (vx, vy) = velocity
             return (vx * vx + vy * vy).squareRoot() < 12
         }
@@ -57,6 +60,10 @@ public struct Tracker: Sendable {
     private var nextID = 1
     public var movingGap = 1.6
     public var standingGap = 25.0
+    /// How long an object seen once is waited for (a parked car's next look at the whole picture).
+    public var onceGap = 12.0
+    /// Least likeness (`Appearance.similarity`) of a box to a track's appearance for it to join.
+    public var minimumLikeness = 0.6
     /// Tracks seen fewer times are dropped as noise when they end.
     public var minimumHits = 2
 
@@ -69,20 +76,32 @@ public struct Tracker: Sendable {
         for (t, track) in tracks.enumerated() {
             let guess = track.predicted(at: time)
             for (d, detection) in detections.enumerated() where detection.objectClass.isVehicle == track.objectClass.isVehicle {
+                var likeness = 1.0
+                if let a = track.appearance, let b = detection.descriptor {
+                    likeness = Appearance.similarity(a, b)
+                    if likeness < minimumLikeness { continue }
+                }
+                let size = detection.box.area / max(1, track.last.box.area)
+                if size < 0.4 || size > 2.5 { continue }
                 let score: Double
                 if track.isStopped {
                     // A standing object stays where it is: only what covers it is it (a car
                     // passing in front of a parked one is not the parked one).
                     let overlap = track.last.box.iou(detection.box)
                     score = overlap >= 0.3 ? 1 + overlap : 0
+                } else if track.hits == 1 {
+                    // Seen once: it may be standing or on its way; near where it was.
+                    let overlap = track.last.box.iou(detection.box)
+                    let dx = abs(track.last.box.centreX - detection.box.centreX) / max(1, max(detection.box.width, track.last.box.width))
+                    let dy = abs(track.last.box.centreY - detection.box.centreY) / max(1, max(detection.box.height, track.last.box.height))
+                    score = overlap > 0.2 ? 1 + overlap : (dx < 0.9 && dy < 0.5 ? 1 - dx : 0)
                 } else {
                     let overlap = guess.iou(detection.box)
                     let dx = guess.centreX - detection.box.centreX, dy = guess.centreY - detection.box.centreY
                     let distance = (dx * dx + dy * dy).squareRoot() / max(1, max(detection.box.width, guess.width))
-                    let size = detection.box.area / max(1, guess.area)
-                    score = size < 0.4 || size > 2.5 ? 0 : (overlap > 0.2 ? 1 + overlap : (distance < 0.5 ? 1 - distance : 0))
+                    score = overlap > 0.2 ? 1 + overlap : (distance < 0.5 ? 1 - distance : 0)
                 }
-                if score > 0 { pairs.append((score, t, d)) }
+                if score > 0 { pairs.append((score * likeness, t, d)) }
             }
         }
         var assigned = [Int](repeating: 0, count: detections.count)
@@ -107,12 +126,20 @@ public struct Tracker: Sendable {
         tracks[index].classVotes[detection.objectClass, default: 0] += detection.confidence
         tracks[index].bestConfidence = max(tracks[index].bestConfidence, detection.confidence)
         tracks[index].lastSeen = time
+        if let seen = detection.descriptor {
+            // A running mean, so that a track follows slow changes (turning, light).
+            if let kept = tracks[index].appearance, kept.count == seen.count {
+                tracks[index].appearance = Appearance.mean([kept, kept, seen])
+            } else {
+                tracks[index].appearance = seen
+            }
+        }
     }
 
     private mutating func expire(before time: Double) -> [Track] {
         var ended: [Track] = []
         tracks.removeAll { track in
-            let gap = track.isStopped ? standingGap : movingGap
+            let gap = track.hits == 1 ? onceGap : (track.isStopped ? standingGap : movingGap)
             guard time - track.lastSeen > gap else { return false }
             if track.hits >= minimumHits { ended.append(track) }
             return true

@@ -14,6 +14,9 @@ public struct AnalysisStatus: Codable, Sendable, Hashable {
     public var elapsed: Double
     public var remaining: Double?
     public var error: String?
+    /// Once the run ends: CPU seconds spent in each stage (decode, scale, motion, detection,
+    /// tracking, attributes), and the inferences made.
+    public var stages: [String: Double]?
 
     public init(
         requisition: String, state: String, segmentsTotal: Int = 0, segmentsDone: Int = 0, secondsTotal: Double = 0, secondsDone: Double = 0,

@@ -106,6 +106,11 @@ extension ServerAPI {
                     $0[number]?.elapsed = Date().timeIntervalSince(began)
                     $0[number]?.remaining = outcome.stopped ? nil : 0
                     $0[number]?.error = outcome.failures.first
+                    $0[number]?.stages = [
+                        "decode": times.decode, "scale": times.scale, "motion": times.motion, "detection": times.detection,
+                        "tracking": times.tracking, "attributes": times.attributes, "inferences": Double(times.inferences),
+                        "footage": times.footageSeconds, "pictures": Double(times.pictures), "analysed": Double(times.analysed),
+                    ]
                 }
             } catch {
                 Logger(label: "vigie.analysis").error("analysis of requisition \(number) failed: \(error)")

@@ -7,6 +7,9 @@ public import Media
 ///
 /// On start it seeks to the keyframe before "now" and sends that group of pictures at
 /// once, as camera servers with a GOP cache do, so a viewer gets a picture at once.
+///
+/// Given `replayFrom`, it is the camera's footage from that moment on, as fast as it is
+/// read (what the camera showed then: `SimulatedArchive` writes past periods with it).
 public final class SimulatedSource: PacketSource {
     private var demuxer: Demuxer
     private let footage: URL
@@ -14,13 +17,15 @@ public final class SimulatedSource: PacketSource {
     private let loopFrames: Int
     private let ticksPerFrame: Int64
     private var loopIndex: Int64
+    private let paced: Bool
     public let video: StreamInfo
     public let interrupt: InterruptFlag
     public let transport = "sim"
 
-    public init(footage: URL, framesPerSecond: Int, loopSeconds: Int, interrupt: InterruptFlag = InterruptFlag())
+    public init(footage: URL, framesPerSecond: Int, loopSeconds: Int, interrupt: InterruptFlag = InterruptFlag(), replayFrom: Date? = nil)
         throws(MediaError)
     {
+        paced = replayFrom == nil
         self.footage = footage
         self.framesPerSecond = framesPerSecond
         self.loopFrames = loopSeconds * framesPerSecond
@@ -35,7 +40,7 @@ public final class SimulatedSource: PacketSource {
             throw MediaError(kind: .noVideoStream, operation: "open", source: footage.path, message: "no video in footage")
         }
         video = StreamInfo(parameters: stream.parameters, timeBase: .mpeg90kHz, framesPerSecond: framesPerSecond)
-        let now = Int64((Date().timeIntervalSince1970 * Double(framesPerSecond)).rounded(.down))
+        let now = Int64(((replayFrom ?? Date()).timeIntervalSince1970 * Double(framesPerSecond)).rounded(.down))
         loopIndex = now / Int64(loopFrames)
         let phase = now % Int64(loopFrames)
         let target = Rational(1, Int32(framesPerSecond)).rescale(phase, to: stream.timeBase)
@@ -53,7 +58,11 @@ public final class SimulatedSource: PacketSource {
             guard packet.streamIndex == demuxer.videoStream?.index, let pts = packet.pts else { continue }
             let frameInLoop = Int64((packet.timeBase.seconds(pts) * Double(framesPerSecond)).rounded())
             let frame = loopIndex * Int64(loopFrames) + frameInLoop
-            try waitUntil(unixSeconds: Double(frame) / Double(framesPerSecond))
+            if paced {
+                try waitUntil(unixSeconds: Double(frame) / Double(framesPerSecond))
+            } else if interrupt.isCancelled {
+                throw MediaError(kind: .cancelled, operation: "read", source: footage.lastPathComponent, message: "cancelled")
+            }
             let ticks = frame * ticksPerFrame
             packet.setTimestamps(pts: ticks, dts: ticks, duration: ticksPerFrame, timeBase: .mpeg90kHz)
             packet.streamIndex = 0
@@ -97,7 +106,7 @@ public struct SimulatedCityRuntime: Sendable {
     }
 
     /// Opens a source; builds the camera's footage first when it is not cached yet.
-    public func open(url: String, interrupt: InterruptFlag = InterruptFlag()) throws(MediaError) -> SimulatedSource {
+    public func open(url: String, interrupt: InterruptFlag = InterruptFlag(), replayFrom: Date? = nil) throws(MediaError) -> SimulatedSource {
         guard let (camera, stream) = SimulatedCityRuntime.parse(url) else {
             throw MediaError(
                 kind: .invalidArgument, operation: "open", source: url,
@@ -105,6 +114,6 @@ public struct SimulatedCityRuntime: Sendable {
         }
         let file = try cache.footage(city: city, camera: camera, stream: stream, timeZone: timeZone, interrupt: interrupt)
         return try SimulatedSource(
-            footage: file, framesPerSecond: city.framesPerSecond, loopSeconds: city.loopSeconds, interrupt: interrupt)
+            footage: file, framesPerSecond: city.framesPerSecond, loopSeconds: city.loopSeconds, interrupt: interrupt, replayFrom: replayFrom)
     }
 }

@@ -47,6 +47,7 @@ struct AnalyseCommand: ParsableCommand {
             }
         }
         print(AnalyseCommand.line(state))
+        if let stages = state.stages { print(AnalyseCommand.stages(stages)) }
         switch state.state {
         case "done": return
         case "stopped": throw ExitCode(75)
@@ -54,6 +55,17 @@ struct AnalyseCommand: ParsableCommand {
             printError("vigie analyse: \(state.error ?? "failed")")
             throw ExitCode(74)
         }
+    }
+
+    /// CPU time per stage of the run, and the speed in camera-hours per CPU-hour.
+    static func stages(_ stages: [String: Double]) -> String {
+        let names = ["decode", "scale", "motion", "detection", "tracking", "attributes"]
+        let total = names.reduce(0) { $0 + (stages[$1] ?? 0) }
+        let footage = stages["footage"] ?? 0
+        var text = String(format: "CPU %.1f s for %.0f s of footage: %.1f camera-hours per CPU-hour;", total, footage, total > 0 ? footage / total : 0)
+        for name in names { text += String(format: " %@ %.1f s", name, stages[name] ?? 0) }
+        text += String(format: "; %.0f inferences, %.0f of %.0f pictures analysed", stages["inferences"] ?? 0, stages["analysed"] ?? 0, stages["pictures"] ?? 0)
+        return text
     }
 
     static func line(_ s: AnalysisStatus) -> String {

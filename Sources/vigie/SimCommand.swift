@@ -9,7 +9,7 @@ struct Sim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
         abstract: "The simulated city: build its footage, print its ground truth.",
-        subcommands: [Prepare.self, Truth.self, Score.self]
+        subcommands: [Prepare.self, Archive.self, Truth.self, Score.self]
     )
 
     static func city(_ options: SiteOptions) throws -> (CameraInventory, SimulatedCityRuntime) {
@@ -58,6 +58,44 @@ struct Sim: ParsableCommand {
                         printError("vigie sim prepare: \(camera.id) \(stream.rawValue): \(error)")
                         throw ExitCode(1)
                     }
+                }
+            }
+        }
+    }
+
+    struct Archive: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write what the simulated cameras showed over a past period into the recordings, as fast as the disk takes it.",
+            discussion: """
+                The segments are the ones `vigie record` would have made of the same moments (one-minute \
+                MPEG-TS files, their hash and keyframe index in the catalog), so analysis, playback and \
+                exports can be tried and measured on hours of footage without recording them in real \
+                time. The simulated city's truth (`vigie sim truth`) holds for them. Not for a site \
+                whose recorder is running: stop it first.
+                """)
+
+        @OptionGroup var storageOptions: StorageOptions
+        @Option(help: "From (local time, YYYY-MM-DD HH:MM:SS).") var from: String
+        @Option(help: "To (local time).") var to: String
+        @Option(help: "Only cameras whose id matches this pattern (* and ?).") var cameras: String = "*"
+
+        func run() throws {
+            LogSetup.toStandardError(level: storageOptions.siteOptions.level)
+            let (inventory, simulation) = try Sim.city(storageOptions.siteOptions)
+            let zone = inventory.site.timeZone
+            let start = try parseLocal(from, zone, option: "--from"), end = try parseLocal(to, zone, option: "--to")
+            guard end > start else { throw ValidationError("--to must be after --from") }
+            let (_, store) = try storageOptions.open(.readWrite)
+            let archive = SimulatedArchive(runtime: simulation)
+            for camera in inventory.cameras(matching: cameras) where SimulatedAddress.parse(camera.mainURL) != nil {
+                let began = MonotonicClock.seconds()
+                do {
+                    let written = try archive.write(camera: camera.id, url: camera.mainURL, from: start, to: end, into: store)
+                    let seconds = written.reduce(0) { $0 + $1.duration }
+                    print(String(format: "%@ %d segments, %.0f s of footage in %.1f s", camera.id.padded(28), written.count, seconds, MonotonicClock.seconds() - began))
+                } catch {
+                    printError("vigie sim archive: \(camera.id): \(error)")
+                    throw ExitCode(1)
                 }
             }
         }

@@ -165,6 +165,52 @@ import Testing
         #expect(ended[0].last.time - ended[0].first.time == 90)
     }
 
+    func look(_ hue: Int) -> [Float] {
+        var d = [Float](repeating: 0, count: Appearance.length)
+        d[hue] = 1
+        d[Appearance.length - 1] = 0.4
+        return d
+    }
+
+    @Test func aCarDrivingPastAParkedOneOfAnotherColourIsNotJoinedToIt() {
+        var tracker = Tracker()
+        var ended: [Tracker.Track] = []
+        // A blue car parked at x = 200, seen every 10 s by the look at the whole picture; a
+        // red car drives over its place in the same lane at 8 s.
+        for step in 0..<30 {
+            let t = Double(step) * 0.4
+            var seen: [Detection] = []
+            if step % 25 == 0 { seen.append(Detection(box: car(200).box, objectClass: .car, confidence: 0.8, descriptor: look(16))) }
+            if step >= 10 { seen.append(Detection(box: car(Double(step - 10) * 30).box, objectClass: .car, confidence: 0.8, descriptor: look(0))) }
+            ended += tracker.update(time: t, detections: seen).ended
+        }
+        ended += tracker.finish()
+        #expect(ended.count == 2)
+        let parked = ended.first { Direction.of($0) == .standing }
+        #expect(parked?.hits == 2)
+        #expect(ended.contains { Direction.of($0) == .leftToRight && $0.hits == 20 })
+    }
+
+    @Test func aCarOfAnotherLookAtTheSamePlaceSoonAfterIsAnotherPassage() {
+        var tracker = Tracker()
+        var ended: [Tracker.Track] = []
+        // Seen once (a first detection), then another car where it was half a second later.
+        _ = tracker.update(time: 0, detections: [Detection(box: car(100).box, objectClass: .car, confidence: 0.8, descriptor: look(0))])
+        for step in 1..<10 {
+            ended += tracker.update(time: 0.5 + Double(step) * 0.4, detections: [Detection(box: car(100 + Double(step) * 30).box, objectClass: .car, confidence: 0.8, descriptor: look(40))]).ended
+        }
+        ended += tracker.finish()
+        #expect(ended.count == 1)  // the first, seen once, is noise; the second is one passage
+        #expect(ended.first?.hits == 9)
+        // The same with one look: one passage from the first picture.
+        var same = Tracker()
+        _ = same.update(time: 0, detections: [Detection(box: car(100).box, objectClass: .car, confidence: 0.8, descriptor: look(0))])
+        for step in 1..<10 {
+            _ = same.update(time: 0.5 + Double(step) * 0.4, detections: [Detection(box: car(100 + Double(step) * 30).box, objectClass: .car, confidence: 0.8, descriptor: look(0))])
+        }
+        #expect(same.finish().map(\.hits) == [10])
+    }
+
     @Test func aPassageSeenOnceIsNoiseAndALongGapEndsAMovingOne() {
         var tracker = Tracker()
         #expect(tracker.update(time: 0, detections: [car(0)]).ended.isEmpty)
@@ -174,6 +220,8 @@ import Testing
         var noise = Tracker()
         _ = noise.update(time: 0, detections: [car(0)])
         #expect(noise.update(time: 5, detections: []).ended.isEmpty)
+        #expect(noise.update(time: 13, detections: []).ended.isEmpty)  // waited for, then dropped
+        #expect(noise.tracks.isEmpty)
     }
 }
 
