@@ -47,7 +47,7 @@ struct AnalyseCommand: ParsableCommand {
             }
         }
         print(AnalyseCommand.line(state))
-        if let stages = state.stages { print(AnalyseCommand.stages(stages)) }
+        if let stages = state.stages, (stages["footage"] ?? 0) > 0 { print(AnalyseCommand.stages(stages)) }
         switch state.state {
         case "done": return
         case "stopped": throw ExitCode(75)
