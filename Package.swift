@@ -59,7 +59,7 @@ let package = Package(
         ),
         .target(
             name: "Simulation",
-            dependencies: ["Media", "RecorderCore"],
+            dependencies: ["Media"],
             // Renders every pixel of the simulated footage: optimised even in debug builds,
             // so tests and first runs do not wait on unoptimised loops.
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]

@@ -10,39 +10,48 @@ public struct Following: Sendable {
     public let graph: [String: [String]]
     /// Seconds one street takes to drive: the least, and the most that is still likely.
     public let travel: ClosedRange<Double>
+    /// Seconds before or after the followed passage beyond which nothing is ranked.
+    public let horizon: Double
 
-    public init(graph: [String: [String]], travel: ClosedRange<Double> = 4...120) {
+    public init(graph: [String: [String]], travel: ClosedRange<Double> = 4...120, horizon: Double = 3600) {
         self.graph = graph
         self.travel = travel
+        self.horizon = horizon
     }
 
-    /// Streets between two cameras (breadth-first over the graph), nil when unconnected.
-    public func streets(from a: String, to b: String) -> Int? {
-        if a == b { return 0 }
-        var seen: Set<String> = [a], frontier = [a], depth = 0
+    /// Streets from a camera to every camera it is connected to (breadth-first over the graph).
+    public func streets(from a: String) -> [String: Int] {
+        var found: [String: Int] = [a: 0]
+        var frontier = [a], depth = 0
         while !frontier.isEmpty {
             depth += 1
             var next: [String] = []
             for camera in frontier {
-                for neighbour in graph[camera] ?? [] where !seen.contains(neighbour) {
-                    if neighbour == b { return depth }
-                    seen.insert(neighbour)
+                for neighbour in graph[camera] ?? [] where found[neighbour] == nil {
+                    found[neighbour] = depth
                     next.append(neighbour)
                 }
             }
             frontier = next
         }
-        return nil
+        return found
     }
+
+    /// Streets between two cameras, nil when unconnected.
+    public func streets(from a: String, to b: String) -> Int? { streets(from: a)[b] }
 
     /// How plausible it is to be seen at `b` after (or before) `a`: 0 when it could not
     /// have got there in the time, 1 inside the usual travel time, decaying after it.
     public func timeScore(_ a: Passage, _ b: Passage) -> Double {
-        guard let hops = streets(from: a.camera, to: b.camera), hops > 0 else { return 0 }
+        timeScore(a, b, hops: streets(from: a.camera, to: b.camera))
+    }
+
+    func timeScore(_ a: Passage, _ b: Passage, hops: Int?) -> Double {
+        guard let hops, hops > 0 else { return 0 }
         // The gap between leaving one picture and entering the other, whichever came first.
         let gap = b.start >= a.start ? b.start.timeIntervalSince(a.end) : a.start.timeIntervalSince(b.end)
         let least = Double(hops) * travel.lowerBound, most = Double(hops) * travel.upperBound
-        if gap < least - 1 { return 0 }
+        if gap < least - 1 || gap > horizon { return 0 }
         if gap <= most { return 1 / Double(hops).squareRoot() }
         return exp(-(gap - most) / most) / Double(hops).squareRoot()
     }
@@ -56,14 +65,21 @@ public struct Following: Sendable {
 
     /// The other cameras' passages of the same kind of object, most likely first.
     public func rank(_ query: Passage, among passages: [Passage]) -> [Candidate] {
-        passages.compactMap { candidate -> Candidate? in
-            guard candidate.id != query.id, candidate.camera != query.camera, vehicleKind(candidate) == vehicleKind(query) else { return nil }
-            let time = timeScore(query, candidate)
+        candidates(query, among: passages).sorted { $0.score > $1.score || ($0.score == $1.score && $0.passage.start < $1.passage.start) }
+    }
+
+    /// The passages that could be the same object, scored, in no order.
+    private func candidates(_ query: Passage, among passages: [Passage]) -> [Candidate] {
+        let distances = streets(from: query.camera)
+        let kind = vehicleKind(query)
+        return passages.compactMap { candidate -> Candidate? in
+            guard candidate.id != query.id, candidate.camera != query.camera, let hops = distances[candidate.camera] else { return nil }
+            guard vehicleKind(candidate) == kind else { return nil }
+            let time = timeScore(query, candidate, hops: hops)
             guard time > 0 else { return nil }
             let look = max(0, Appearance.similarity(query.descriptor, candidate.descriptor))
-            return Candidate(passage: candidate, score: look * look * time, appearance: look, streets: streets(from: query.camera, to: candidate.camera) ?? 0)
+            return Candidate(passage: candidate, score: look * look * time, appearance: look, streets: hops)
         }
-        .sorted { $0.score > $1.score || ($0.score == $1.score && $0.passage.start < $1.passage.start) }
     }
 
     private func vehicleKind(_ passage: Passage) -> String {
@@ -75,11 +91,22 @@ public struct Following: Sendable {
     /// it, again and again (and the same backwards), as long as one looks alike enough.
     public func route(from query: Passage, among passages: [Passage], minimumAppearance: Double = 0.75, longest: Int = 30) -> [Passage] {
         var used: Set<Int64> = [query.id]
+        let kind = vehicleKind(query)
+        let byCamera = Dictionary(grouping: passages.filter { vehicleKind($0) == kind }, by: \.camera)
         func step(_ from: Passage, forward: Bool) -> Passage? {
-            rank(from, among: passages).first { candidate in
-                !used.contains(candidate.passage.id) && candidate.streets == 1 && candidate.appearance >= minimumAppearance
-                    && (forward ? candidate.passage.start >= from.end : candidate.passage.end <= from.start)
-            }?.passage
+            var best: (passage: Passage, score: Double)? = nil
+            for neighbour in Set(graph[from.camera] ?? []) where neighbour != from.camera {
+                for candidate in byCamera[neighbour] ?? [] where !used.contains(candidate.id) {
+                    guard forward ? candidate.start >= from.end : candidate.end <= from.start else { continue }
+                    let time = timeScore(from, candidate, hops: 1)
+                    guard time > 0 else { continue }
+                    let look = max(0, Appearance.similarity(from.descriptor, candidate.descriptor))
+                    guard look >= minimumAppearance else { continue }
+                    let score = look * look * time
+                    if best == nil || score > best!.score || (score == best!.score && candidate.start < best!.passage.start) { best = (candidate, score) }
+                }
+            }
+            return best?.passage
         }
         var after: [Passage] = [], before: [Passage] = []
         var current = query

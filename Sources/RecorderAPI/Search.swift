@@ -99,11 +99,12 @@ public struct SearchReply: Codable, Sendable, Hashable {
     /// Following: the passage followed, and the route chained from it in time order.
     public var followed: PassageInfo?
     public var route: [PassageInfo]?
-    /// Passages in the requisition's index, and how much of its footage is analysed.
+    /// Passages in the requisition's index, and how much of its footage is analysed (nil
+    /// while the recorder counts it: a requisition over months of many cameras).
     public var indexed: Int
-    public var analysedShare: Double
+    public var analysedShare: Double?
 
-    public init(requisition: String, passages: [PassageInfo], followed: PassageInfo? = nil, route: [PassageInfo]? = nil, indexed: Int, analysedShare: Double) {
+    public init(requisition: String, passages: [PassageInfo], followed: PassageInfo? = nil, route: [PassageInfo]? = nil, indexed: Int, analysedShare: Double?) {
         self.requisition = requisition
         self.passages = passages
         self.followed = followed

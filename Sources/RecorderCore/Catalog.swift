@@ -248,6 +248,8 @@ public protocol Catalog: AnyObject, Sendable {
     func saveAnalysis(requisition: String, segmentID: Int64, passages: [(Passage, [UInt8]?)], at: Date) throws(CatalogError)
     func searchPassages(_ query: PassageQuery) throws(CatalogError) -> [Passage]
     func passages(requisition: String, objectClass: String?, from: Date?, to: Date?) throws(CatalogError) -> [Passage]
+    /// The same, only what following compares (camera, times, class, appearance): no colours, box or direction.
+    func followingCandidates(requisition: String, from: Date, to: Date) throws(CatalogError) -> [Passage]
     func passage(id: Int64) throws(CatalogError) -> Passage?
     func thumbnail(passage id: Int64) throws(CatalogError) -> [UInt8]?
     func passageCount(requisition: String) throws(CatalogError) -> Int

@@ -65,7 +65,7 @@ public final class RecordingStore: Sendable {
     public func url(of segment: SegmentRecord) -> URL { root.appendingPathComponent(segment.path) }
 
     /// A new segment's relative path (`SegmentPath`), its folder made, unique on disk.
-    public func newSegmentPath(camera: String, start: Date) -> String {
+    func newSegmentPath(camera: String, start: Date) -> String {
         var counter = 1
         var path = SegmentPath.make(camera: camera, start: start)
         try? FileManager.default.createDirectory(

@@ -24,7 +24,7 @@ public final class SQLiteCatalog: Catalog {
     /// (signer, signature); named accounts. 5: requisitions, the transmission register, the
     /// requisition of an audit entry. 6: the object index of requisitions' analyses
     /// (passages, thumbnails, the segments analysed), deleted with their segments.
-    static let schemaVersion: Int64 = 6
+    static let schemaVersion: Int64 = 7
     static let schema = """
         CREATE TABLE IF NOT EXISTS segments (
             id INTEGER PRIMARY KEY,
@@ -196,6 +196,11 @@ public final class SQLiteCatalog: Catalog {
         CREATE INDEX IF NOT EXISTS passage_colours_ranked ON passage_colours (requisition, colour, class, score DESC);
         CREATE INDEX IF NOT EXISTS passage_colours_by_passage ON passage_colours (passage_id);
         CREATE INDEX IF NOT EXISTS passages_by_segment ON passages (segment_id);
+        CREATE INDEX IF NOT EXISTS passages_by_time ON passages (requisition, start_us);
+        CREATE INDEX IF NOT EXISTS passages_by_camera ON passages (requisition, camera, start_us);
+        CREATE INDEX IF NOT EXISTS passages_by_confidence ON passages (requisition, confidence DESC);
+        CREATE INDEX IF NOT EXISTS passage_colours_by_score ON passage_colours (requisition, colour, score DESC);
+        CREATE INDEX IF NOT EXISTS passage_colours_by_camera ON passage_colours (requisition, colour, camera, start_us);
         CREATE TABLE IF NOT EXISTS passage_thumbnails (
             passage_id INTEGER PRIMARY KEY,
             image BLOB NOT NULL
@@ -205,6 +210,18 @@ public final class SQLiteCatalog: Catalog {
             DELETE FROM passage_colours WHERE passage_id IN (SELECT id FROM passages WHERE segment_id = OLD.id);
             DELETE FROM passages WHERE segment_id = OLD.id;
             DELETE FROM analysed_segments WHERE segment_id = OLD.id;
+        END;
+        CREATE TABLE IF NOT EXISTS passage_counts (
+            requisition TEXT PRIMARY KEY,
+            passages INTEGER NOT NULL,
+            longest_us INTEGER NOT NULL
+        );
+        CREATE TRIGGER IF NOT EXISTS passage_counted AFTER INSERT ON passages BEGIN
+            INSERT INTO passage_counts (requisition, passages, longest_us) VALUES (NEW.requisition, 1, NEW.end_us - NEW.start_us)
+            ON CONFLICT (requisition) DO UPDATE SET passages = passages + 1, longest_us = max(longest_us, excluded.longest_us);
+        END;
+        CREATE TRIGGER IF NOT EXISTS passage_uncounted AFTER DELETE ON passages BEGIN
+            UPDATE passage_counts SET passages = passages - 1 WHERE requisition = OLD.requisition;
         END;
         """
 
@@ -272,9 +289,9 @@ public final class SQLiteCatalog: Catalog {
         database.persistWriteAheadLog()
         // A current schema needs no write (a full disk must not stop the catalog from opening).
         let current = try database.query("PRAGMA user_version").first?.first?.int ?? 0
-        let tables = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('segments', 'gaps', 'holds', 'destructions', 'usage', 'audit', 'accounts', 'sessions', 'requisitions', 'transmissions', 'analysed_segments', 'passages', 'passage_colours', 'passage_thumbnails')")
+        let tables = try database.query("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('segments', 'gaps', 'holds', 'destructions', 'usage', 'audit', 'accounts', 'sessions', 'requisitions', 'transmissions', 'analysed_segments', 'passages', 'passage_colours', 'passage_thumbnails', 'passage_counts')")
             .first?.first?.int ?? 0
-        if current == SQLiteCatalog.schemaVersion && tables == 14 { return }
+        if current == SQLiteCatalog.schemaVersion && tables == 15 { return }
         try database.transaction { () throws(CatalogError) in
             try database.execute(SQLiteCatalog.schema)
             let version = try database.query("PRAGMA user_version").first?.first?.int ?? 0
@@ -293,6 +310,11 @@ public final class SQLiteCatalog: Catalog {
                 if !columns.contains("requisition") { try database.execute("ALTER TABLE audit ADD COLUMN requisition TEXT") }
                 let holdColumns = try database.query("SELECT name FROM pragma_table_info('holds')").compactMap { $0.first?.string }
                 if !holdColumns.contains("requisition") { try database.execute("ALTER TABLE holds ADD COLUMN requisition TEXT") }
+            }
+            if version >= 1 && version < 7 {
+                // Schema 7 counts each requisition's passages and keeps the longest (triggers) instead of reading millions of rows.
+                try database.execute(
+                    "DELETE FROM passage_counts; INSERT INTO passage_counts (requisition, passages, longest_us) SELECT requisition, COUNT(*), MAX(end_us - start_us) FROM passages GROUP BY requisition")
             }
             if version == 1 {
                 // Schema 2 keeps per-camera totals up to date (triggers) instead of summing millions of rows.

@@ -1,6 +1,7 @@
 import Analysis
 import Foundation
 import Logging
+import Media
 import RecorderAPI
 import RecorderCore
 
@@ -38,6 +39,34 @@ extension ServerAPI {
 
     private func requisitionCameras(_ requisition: Requisition) -> [String] {
         requisition.scopes.contains { $0.cameras.isEmpty } ? inventory.cameras.map(\.id) : Array(Set(requisition.scopes.flatMap(\.cameras))).sorted()
+    }
+
+    /// How much of the requisition's footage is analysed (0...1): from the analysis running
+    /// here, else the last count for the same scopes; counted again off this thread when
+    /// older than a minute (waited for 50 ms: a small requisition is counted at once; a
+    /// big one answers nil until its first count ends).
+    private func analysedShare(_ requisition: Requisition) -> Double? {
+        if let running = analyses.withLock({ $0[requisition.number] }), running.state == "running" || running.state == "stopping" {
+            return running.secondsTotal > 0 ? running.secondsDone / running.secondsTotal : 0
+        }
+        let now = MonotonicClock.seconds(), number = requisition.number
+        let (known, count) = analysedShares.withLock { shares -> (Double?, Bool) in
+            let entry = shares[number].flatMap { $0.scopes == requisition.scopes ? $0 : nil }
+            let due = entry == nil || (!entry!.counting && now - entry!.at >= 60)
+            if due { shares[number] = (requisition.scopes, entry?.at ?? now, entry?.share, true) }
+            return (entry?.share, due)
+        }
+        guard count else { return known }
+        let counted = DispatchSemaphore(value: 0)
+        let thread = Thread { [self] in
+            let share = (try? idleStatus(requisition)).map { $0.secondsTotal > 0 ? $0.secondsDone / $0.secondsTotal : 0 }
+            analysedShares.withLock { $0[number] = (requisition.scopes, MonotonicClock.seconds(), share, false) }
+            counted.signal()
+        }
+        thread.start()
+        // A small requisition is counted at once; a big one answers with the last count.
+        if counted.wait(timeout: .now() + .milliseconds(50)) == .success { return analysedShares.withLock { $0[number]?.share } }
+        return known
     }
 
     private func idleStatus(_ requisition: Requisition) throws -> AnalysisStatus {
@@ -156,8 +185,7 @@ extension ServerAPI {
             body.like.map { "like passage \($0)" },
         ].compactMap { $0 }
         let indexed = try store.catalog.passageCount(requisition: requisition.number)
-        let status = try idleStatus(requisition)
-        let share = status.secondsTotal > 0 ? status.secondsDone / status.secondsTotal : 0
+        let share = analysedShare(requisition)
         let reply: SearchReply
         if let like = body.like {
             guard let followed = try store.catalog.passage(id: like), followed.requisition == requisition.number else {
@@ -165,14 +193,19 @@ extension ServerAPI {
             }
             let graph = Dictionary(inventory.cameras.map { ($0.id, $0.neighbours) }, uniquingKeysWith: { a, _ in a })
             let following = Following(graph: graph)
-            let candidates = try store.catalog.passages(requisition: requisition.number, objectClass: nil, from: body.from, to: body.to)
-                .filter { body.cameras.isEmpty || body.cameras.contains($0.camera) }
+            // The candidates: what began within the horizon of the followed passage.
+            let early = followed.start.addingTimeInterval(-following.horizon), late = followed.end.addingTimeInterval(following.horizon)
+            let candidates = try store.catalog.followingCandidates(
+                requisition: requisition.number, from: max(early, body.from ?? early), to: min(late, body.to ?? late)
+            ).filter { body.cameras.isEmpty || body.cameras.contains($0.camera) }
             let ranked = following.rank(followed, among: candidates).prefix(body.limit)
             let route = following.route(from: followed, among: candidates)
+            // The candidates were read without their colours: the results are read whole.
+            func whole(_ passage: Passage) throws -> Passage { passage.id == followed.id ? followed : try store.catalog.passage(id: passage.id) ?? passage }
             reply = SearchReply(
                 requisition: requisition.number,
-                passages: ranked.map { ServerAPI.info($0.passage, score: $0.score, streets: $0.streets) },
-                followed: ServerAPI.info(followed, score: 1), route: route.map { ServerAPI.info($0, score: $0.id == followed.id ? 1 : 0) },
+                passages: try ranked.map { ServerAPI.info(try whole($0.passage), score: $0.score, streets: $0.streets) },
+                followed: ServerAPI.info(followed, score: 1), route: try route.map { ServerAPI.info(try whole($0), score: $0.id == followed.id ? 1 : 0) },
                 indexed: indexed, analysedShare: share)
         } else {
             let found = try store.catalog.searchPassages(

@@ -101,6 +101,10 @@ public final class ServerAPI: Sendable {
     let exportOwners = Mutex<[String: String]>([:])
     /// Requisitions' analyses run since the recorder started, by requisition number.
     let analyses = Mutex<[String: AnalysisStatus]>([:])
+    /// The share of each requisition's footage analysed, as searches report it: counted
+    /// off the request's thread (it reads every segment of the requisition's scopes), for
+    /// the scopes it was counted for, when, and whether a count is under way.
+    let analysedShares = Mutex<[String: (scopes: [RequisitionScope], at: Double, share: Double?, counting: Bool)]>([:])
     /// The Unix user the recorder runs as.
     static let recorderUnixUser: String = {
         guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name else { return "uid\(getuid())" }

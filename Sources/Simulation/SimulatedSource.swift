@@ -9,7 +9,7 @@ public import Media
 /// once, as camera servers with a GOP cache do, so a viewer gets a picture at once.
 ///
 /// Given `replayFrom`, it is the camera's footage from that moment on, as fast as it is
-/// read (what the camera showed then: `SimulatedArchive` writes past periods with it).
+/// read (what the camera showed then: `vigie sim archive` writes past periods with it).
 public final class SimulatedSource: PacketSource {
     private var demuxer: Demuxer
     private let footage: URL

@@ -1,12 +1,12 @@
 /// A small deterministic generator (SplitMix64): the same seed gives the same city on
 /// every machine and every run. Swift's `Hasher` is seeded per process, so seeds come
 /// from `StableRandom.seed(_:)` (FNV-1a), never from `hashValue`.
-struct StableRandom: RandomNumberGenerator {
+public struct StableRandom: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -20,7 +20,7 @@ struct StableRandom: RandomNumberGenerator {
     }
 
     /// FNV-1a of the text's UTF-8 bytes, mixed with `salt`.
-    static func seed(_ text: String, salt: UInt64 = 0) -> UInt64 {
+    public static func seed(_ text: String, salt: UInt64 = 0) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ salt
         for byte in text.utf8 {
             hash ^= UInt64(byte)

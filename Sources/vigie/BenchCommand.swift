@@ -18,7 +18,7 @@ func processCPUSeconds() -> Double {
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks of the media layer (see bench/ for the side-by-side scripts).",
-        subcommands: [Decode.self, Receive.self, Bench.SyntheticCatalog.self, Bench.Relay.self, Bench.Serve.self]
+        subcommands: [Decode.self, Receive.self, Bench.SyntheticCatalog.self, Bench.Relay.self, Bench.Serve.self, Bench.SyntheticIndex.self, Bench.SearchLatency.self, Bench.Import.self]
     )
 
     struct Decode: ParsableCommand {

@@ -137,8 +137,8 @@ struct SearchCommand: ParsableCommand {
             let colours = p.colours.sorted { $0.value > $1.value }.map { "\($0.key) \(Int(($0.value * 100).rounded()))%" }.joined(separator: ", ")
             return "\(String(p.id).leftPadded(7))  \(String(format: "%.2f", p.score))  \(p.camera.padded(26)) \(clock.string(from: p.start))  \(String(format: "%5.1f", p.end.timeIntervalSince(p.start))) s  \(p.objectClass.padded(10)) \(p.direction.padded(13)) \(colours)"
         }
-        if reply.analysedShare < 0.999 {
-            printError("vigie search: note: \(Int(reply.analysedShare * 100))% of requisition \(reply.requisition)'s footage is analysed (vigie analyse --requisition \(reply.requisition))")
+        if let share = reply.analysedShare, share < 0.999 {
+            printError("vigie search: note: \(Int(share * 100))% of requisition \(reply.requisition)'s footage is analysed (vigie analyse --requisition \(reply.requisition))")
         }
         let header = "passage  score  camera                     start                dur.  class      direction     colours"
         if let followed = reply.followed {

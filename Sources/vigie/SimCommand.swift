@@ -86,11 +86,13 @@ struct Sim: ParsableCommand {
             let start = try parseLocal(from, zone, option: "--from"), end = try parseLocal(to, zone, option: "--to")
             guard end > start else { throw ValidationError("--to must be after --from") }
             let (_, store) = try storageOptions.open(.readWrite)
-            let archive = SimulatedArchive(runtime: simulation)
+            let archive = SegmentImport(store: store)
             for camera in inventory.cameras(matching: cameras) where SimulatedAddress.parse(camera.mainURL) != nil {
                 let began = MonotonicClock.seconds()
                 do {
-                    let written = try archive.write(camera: camera.id, url: camera.mainURL, from: start, to: end, into: store)
+                    // What the camera sent from `start` on, as fast as it is read.
+                    let source = try simulation.open(url: camera.mainURL, replayFrom: start)
+                    let written = try archive.write(camera: camera.id, source: source, until: end)
                     let seconds = written.reduce(0) { $0 + $1.duration }
                     print(String(format: "%@ %d segments, %.0f s of footage in %.1f s", camera.id.padded(28), written.count, seconds, MonotonicClock.seconds() - began))
                 } catch {
