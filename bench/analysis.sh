@@ -20,6 +20,6 @@ from="$day 10:00:00"
 to=$(TZ=Europe/Paris date -d "$from $seconds seconds" +"%Y-%m-%d %H:%M:%S")
 "$vigie" sim archive --site "$site" --storage "$work/store" --from "$from" --to "$to" > /dev/null
 "$vigie" requisition add --site "$site" --storage "$work/store" --number BENCH-A --authority "bench" --basis 77-1-1 --cameras all --from "$from" --to "$to" > /dev/null
-/usr/bin/time -f "analyse: %e s wall, %U s user + %S s system" "$vigie" analyse --site "$site" --storage "$work/store" --requisition BENCH-A 2>&1 | tail -2
+/usr/bin/time -f "analyse: %e s wall, %U s user + %S s system" "$vigie" analyse --site "$site" --storage "$work/store" --requisition BENCH-A 2>&1 | tail -3
 sqlite3 "$work/store/catalog.sqlite" "SELECT detail FROM audit WHERE action = 'analysis.run' ORDER BY rowid DESC LIMIT 1"
 "$vigie" sim score --site "$site" --storage "$work/store" --requisition BENCH-A
