@@ -64,8 +64,36 @@ public struct Following: Sendable {
     }
 
     /// The other cameras' passages of the same kind of object, most likely first.
+    /// What following a passage answers: the route chained from it, and the ranked
+    /// passages with the route's steps first, nearest in time first (a chain of
+    /// neighbours in plausible times is surer than one likeness), then the others.
+    public func follow(_ query: Passage, among passages: [Passage]) -> (ranked: [Candidate], route: [Passage]) {
+        let route = route(from: query, among: passages)
+        let ranked = rank(query, among: passages)
+        let steps = Set(route.map(\.id)).subtracting([query.id])
+        let first = ranked.filter { steps.contains($0.passage.id) }.sorted {
+            abs($0.passage.start.timeIntervalSince(query.start)) < abs($1.passage.start.timeIntervalSince(query.start))
+        }
+        return (first + ranked.filter { !steps.contains($0.passage.id) }, route)
+    }
+
+    /// Pieces of one passage (a track cut in two by an occlusion: the same camera, times
+    /// that touch, the same look) are one result: the best-ranked piece stands for the others.
     public func rank(_ query: Passage, among passages: [Passage]) -> [Candidate] {
-        candidates(query, among: passages).sorted { $0.score > $1.score || ($0.score == $1.score && $0.passage.start < $1.passage.start) }
+        let sorted = candidates(query, among: passages).sorted { $0.score > $1.score || ($0.score == $1.score && $0.passage.start < $1.passage.start) }
+        var kept: [Candidate] = []
+        var taken: [String: [Passage]] = [:]
+        for candidate in sorted {
+            let p = candidate.passage
+            let piece = taken[p.camera, default: []].contains { other in
+                p.start <= other.end.addingTimeInterval(2) && p.end >= other.start.addingTimeInterval(-2)
+                    && Appearance.similarity(p.descriptor, other.descriptor) >= 0.85
+            }
+            if piece { continue }
+            taken[p.camera, default: []].append(p)
+            kept.append(candidate)
+        }
+        return kept
     }
 
     /// The passages that could be the same object, scored, in no order.
@@ -89,7 +117,7 @@ public struct Following: Sendable {
 
     /// The route: from the passage, the best next passage on a neighbouring camera after
     /// it, again and again (and the same backwards), as long as one looks alike enough.
-    public func route(from query: Passage, among passages: [Passage], minimumAppearance: Double = 0.75, longest: Int = 30) -> [Passage] {
+    public func route(from query: Passage, among passages: [Passage], minimumAppearance: Double = 0.85, longest: Int = 30) -> [Passage] {
         var used: Set<Int64> = [query.id]
         let kind = vehicleKind(query)
         let byCamera = Dictionary(grouping: passages.filter { vehicleKind($0) == kind }, by: \.camera)

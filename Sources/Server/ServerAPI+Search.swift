@@ -198,8 +198,8 @@ extension ServerAPI {
             let candidates = try store.catalog.followingCandidates(
                 requisition: requisition.number, from: max(early, body.from ?? early), to: min(late, body.to ?? late)
             ).filter { body.cameras.isEmpty || body.cameras.contains($0.camera) }
-            let ranked = following.rank(followed, among: candidates).prefix(body.limit)
-            let route = following.route(from: followed, among: candidates)
+            let (all, route) = following.follow(followed, among: candidates)
+            let ranked = all.prefix(body.limit)
             // The candidates were read without their colours: the results are read whole.
             func whole(_ passage: Passage) throws -> Passage { passage.id == followed.id ? followed : try store.catalog.passage(id: passage.id) ?? passage }
             reply = SearchReply(

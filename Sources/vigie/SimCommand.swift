@@ -220,7 +220,8 @@ extension Sim {
             let graph = Dictionary(inventory.cameras.map { ($0.id, $0.neighbours) }, uniquingKeysWith: { a, _ in a })
             let following = Following(graph: graph)
             let followScore = scorer.following(all) { query in
-                (following.rank(query, among: all).map(\.passage), following.route(from: query, among: all))
+                let (ranked, route) = following.follow(query, among: all)
+                return (ranked.map(\.passage), route)
             }
             let matched = all.filter { scorer.match($0) != nil }.count
             if explain {

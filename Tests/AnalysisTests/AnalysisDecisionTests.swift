@@ -253,6 +253,23 @@ import Testing
         #expect(ranked.first { $0.passage.id == 4 }!.score < ranked[0].score)
     }
 
+    @Test func piecesOfOnePassageAreOneResultAndTheRouteComesFirst() {
+        let query = passage(1, "a", 1000, red)
+        // At b: one car seen in two pieces (a track cut by an occlusion), and a blue car then.
+        let piece1 = passage(2, "b", 1020, red), piece2 = passage(3, "b", 1025, red), blue = passage(4, "b", 1022, self.blue)
+        // At c, much later, a red car as alike as the one at b.
+        let late = passage(5, "c", 1100, red)
+        let (ranked, route) = following.follow(query, among: [query, piece1, piece2, blue, late])
+        let ids: [Int64] = ranked.map { $0.passage.id }
+        let pieces = ids.filter { $0 == 2 || $0 == 3 }
+        #expect(pieces.count == 1)
+        #expect(ranked.contains { $0.passage.id == 4 })  // another look at the same time is another object
+        // The route: a, one piece at b, then c; its steps lead the ranking, nearest in time first.
+        let steps: [Int64] = route.map { $0.id }
+        #expect(steps.count == 3 && steps.first == 1 && steps.last == 5)
+        #expect(Array(ids.prefix(2)) == Array(steps.dropFirst()))
+    }
+
     @Test func theRouteChainsNeighboursInTimeBothWays() {
         let start = passage(10, "b", 2000, red)
         let before = passage(11, "a", 1970, red), after = passage(12, "c", 2030, red), decoy = passage(13, "c", 2025, blue)
