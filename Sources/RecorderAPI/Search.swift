@@ -115,8 +115,9 @@ public struct SearchReply: Codable, Sendable, Hashable {
 }
 
 extension RecorderService {
-    public func startAnalysis(requisition: String) throws(ServiceError) -> AnalysisStatus {
-        try call("POST", "/v1/requisitions/\(RecorderService.escape(requisition))/analysis", body: [], as: AnalysisStatus.self)
+    /// Starts or resumes the analysis; `again` first drops the requisition's index (a model replaced).
+    public func startAnalysis(requisition: String, again: Bool = false) throws(ServiceError) -> AnalysisStatus {
+        try call("POST", "/v1/requisitions/\(RecorderService.escape(requisition))/analysis\(again ? "?again=true" : "")", body: [], as: AnalysisStatus.self)
     }
     public func analysis(requisition: String) throws(ServiceError) -> AnalysisStatus {
         try call("GET", "/v1/requisitions/\(RecorderService.escape(requisition))/analysis", as: AnalysisStatus.self)

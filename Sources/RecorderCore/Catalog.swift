@@ -253,6 +253,8 @@ public protocol Catalog: AnyObject, Sendable {
     func passage(id: Int64) throws(CatalogError) -> Passage?
     func thumbnail(passage id: Int64) throws(CatalogError) -> [UInt8]?
     func passageCount(requisition: String) throws(CatalogError) -> Int
+    /// Drops a requisition's whole index (passages, colours, thumbnails, analysed marks); returns the passages dropped.
+    @discardableResult func dropAnalysis(requisition: String) throws(CatalogError) -> Int
 
     /// Login sessions (the recorder keeps only the SHA-256 of each token).
     func addSession(_ session: LoginSession) throws(CatalogError) -> Int64

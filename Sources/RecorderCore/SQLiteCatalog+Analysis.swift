@@ -202,6 +202,20 @@ extension SQLiteCatalog {
         }
     }
 
+    @discardableResult
+    public func dropAnalysis(requisition: String) throws(CatalogError) -> Int {
+        try locked { database throws(CatalogError) in
+            try database.transaction { () throws(CatalogError) -> Int in
+                let count = Int(try database.query("SELECT passages FROM passage_counts WHERE requisition = ?", [.text(requisition)]).first?.first?.int ?? 0)
+                try database.query("DELETE FROM passage_thumbnails WHERE passage_id IN (SELECT id FROM passages WHERE requisition = ?)", [.text(requisition)])
+                try database.query("DELETE FROM passage_colours WHERE requisition = ?", [.text(requisition)])
+                try database.query("DELETE FROM passages WHERE requisition = ?", [.text(requisition)])
+                try database.query("DELETE FROM analysed_segments WHERE requisition = ?", [.text(requisition)])
+                return count
+            }
+        }
+    }
+
     public func passageCount(requisition: String) throws(CatalogError) -> Int {
         try locked { database throws(CatalogError) in
             Int(try database.query("SELECT passages FROM passage_counts WHERE requisition = ?", [.text(requisition)]).first?.first?.int ?? 0)

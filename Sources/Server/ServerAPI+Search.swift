@@ -95,6 +95,12 @@ extension ServerAPI {
         case .success(let found): engine = found
         case .failure(let why): return .error(503, "search is disabled on this recorder: \(why)")
         }
+        if request.query["again"] == "true" {
+            // From the start: the index made so far is dropped (a replaced model, new settings).
+            let dropped = try store.catalog.dropAnalysis(requisition: requisition.number)
+            analysedShares.withLock { $0[requisition.number] = nil }
+            audit(OperatorEvent(who: actor.name, action: .analysisStarted, detail: "index dropped to analyse again: \(dropped) passage(s)", requisition: requisition.number))
+        }
         let analysis = RequisitionAnalysis(store: store, engine: engine, model: AnalysisFiles().detectorModel)
         var status = try idleStatus(requisition)
         status.state = "running"

@@ -20,6 +20,11 @@ struct AnalyseCommand: ParsableCommand {
     @Option(help: "The requisition's number.") var requisition: String
     @Flag(help: "Only say how far the analysis is.") var status = false
     @Flag(help: "Stop the analysis running on the recorder (it resumes where it stopped next time).") var stop = false
+    @Flag(help: "Drop the index made so far and analyse everything again (after the model was replaced).") var again = false
+
+    func validate() throws {
+        if again && (status || stop) { throw ValidationError("--again starts an analysis: not with --status or --stop") }
+    }
 
     func run() throws {
         let (service, _) = try remote.connect(storageOptions, access: .readWrite)
@@ -31,7 +36,7 @@ struct AnalyseCommand: ParsableCommand {
             print(AnalyseCommand.line(state))
             return
         }
-        var state = try check("vigie analyse") { () throws(ServiceError) in try service.startAnalysis(requisition: number) }
+        var state = try check("vigie analyse") { () throws(ServiceError) in try service.startAnalysis(requisition: number, again: again) }
         let interrupted = InterruptSignal()
         var shown = ""
         while state.state == "running" || state.state == "stopping" {

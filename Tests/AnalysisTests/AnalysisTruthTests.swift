@@ -61,5 +61,13 @@ import TestSupport
         let again = try runProgram(vigie, ["analyse"] + common + ["--requisition", "PV-TRUTH"])
         #expect(again.status == 0)
         #expect(again.stdout.contains("\(score.passages) passages"), "\(again.stdout)")
+        #expect(!again.stdout.contains("camera-hours per CPU-hour"), "nothing was analysed again: \(again.stdout)")
+        // --again drops the index and makes it again: the same passages (the pipeline is deterministic).
+        let redone = try runProgram(vigie, ["analyse"] + common + ["--requisition", "PV-TRUTH", "--again"])
+        #expect(redone.status == 0, "\(redone.stderr)")
+        #expect(redone.stdout.contains("10/10 segments, 600/600 s of footage, \(score.passages) passages"), "\(redone.stdout)")
+        #expect(redone.stdout.contains("camera-hours per CPU-hour"))
+        let audit = try runProgram(vigie, ["audit", "show"] + common + ["--requisition", "PV-TRUTH"])
+        #expect(audit.stdout.contains("index dropped to analyse again: \(score.passages) passage(s)"), "\(audit.stdout.suffix(2000))")
     }
 }

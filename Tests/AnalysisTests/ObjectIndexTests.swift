@@ -36,12 +36,21 @@ import Testing
         #expect(try store.catalog.searchPassages(PassageQuery(requisition: "PV-OTHER", colour: "red")).isEmpty)
         let thumbnailed = try #require(red.first)
         #expect(try store.catalog.thumbnail(passage: thumbnailed.id) != nil)
+        // Dropping another requisition's index leaves this one.
+        #expect(try store.catalog.dropAnalysis(requisition: "PV-OTHER") == 0)
+        #expect(try store.catalog.passageCount(requisition: "PV-9") == 3)
         // The first segment's footage is destroyed: its passages, thumbnails and mark go with it.
         try store.catalog.removeSegment(id: first)
         #expect(try store.catalog.passageCount(requisition: "PV-9") == 1)
         #expect(try store.catalog.thumbnail(passage: thumbnailed.id) == nil)
         #expect(try store.catalog.searchPassages(PassageQuery(requisition: "PV-9", colour: "blue")).isEmpty)
         #expect(try store.catalog.analysedSegments(requisition: "PV-9") == [second])
+        // Analysing again from the start: the index and marks are dropped.
+        try store.catalog.saveAnalysis(requisition: "PV-9", segmentID: second, passages: [(passage(second, "red", 0.6, at: t.addingTimeInterval(80)), Array("P6\n1 1\n255\nabc".utf8))], at: t)
+        #expect(try store.catalog.dropAnalysis(requisition: "PV-9") == 2)
+        #expect(try store.catalog.passageCount(requisition: "PV-9") == 0)
+        #expect(try store.catalog.analysedSegments(requisition: "PV-9").isEmpty)
+        #expect(try store.catalog.searchPassages(PassageQuery(requisition: "PV-9", colour: "red")).isEmpty)
         // A segment destroyed while it was analysed saves nothing.
         try store.catalog.removeSegment(id: second)
         try store.catalog.saveAnalysis(requisition: "PV-9", segmentID: second, passages: [(passage(second, "red", 0.5, at: t), nil)], at: t)
