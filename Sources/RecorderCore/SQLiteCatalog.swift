@@ -23,7 +23,9 @@ public final class SQLiteCatalog: Catalog {
     /// way (found without reading tables of millions of rows). 4: audit entries signed
     /// (signer, signature); named accounts. 5: requisitions, the transmission register, the
     /// requisition of an audit entry. 6: the object index of requisitions' analyses
-    /// (passages, thumbnails, the segments analysed), deleted with their segments.
+    /// (passages, thumbnails, the segments analysed), deleted with their segments. 7: the
+    /// index searched by camera, time and rank; each requisition's passage count and longest
+    /// passage kept by triggers.
     static let schemaVersion: Int64 = 7
     static let schema = """
         CREATE TABLE IF NOT EXISTS segments (

@@ -177,16 +177,12 @@ extension Bench {
             let started = MonotonicClock.seconds()
             var rows = 0
             for camera in inventory.cameras {
-                var rowsOfCamera: [SegmentRecord] = []
-                var time = first
-                while time < end {
+                let rowsOfCamera = stride(from: first, to: end, by: length).map { time in
                     let start = Date(timeIntervalSince1970: time)
-                    rowsOfCamera.append(
-                        SegmentRecord(
-                            camera: camera.id, path: SegmentPath.make(camera: camera.id, start: start), start: start,
-                            end: start.addingTimeInterval(scan.duration), bytes: digest.bytes, sha256: digest.sha256, keyframes: scan.keyframes,
-                            state: .closed))
-                    time += length
+                    return SegmentRecord(
+                        camera: camera.id, path: SegmentPath.make(camera: camera.id, start: start), start: start,
+                        end: start.addingTimeInterval(scan.duration), bytes: digest.bytes, sha256: digest.sha256, keyframes: scan.keyframes,
+                        state: .closed)
                 }
                 try catalog.insertSegments(rowsOfCamera)
                 rows += rowsOfCamera.count

@@ -51,12 +51,9 @@ extension Bench {
             var random = StableRandom(seed: StableRandom.seed(requisition))
             var total = 0
             for camera in inventory.cameras {
-                var segments: [SegmentRecord] = []
-                var time = first
-                while time < end {
+                let segments = stride(from: first, to: end, by: 60).map { time in
                     let start = Date(timeIntervalSince1970: time)
-                    segments.append(SegmentRecord(camera: camera.id, path: SegmentPath.make(camera: camera.id, start: start), start: start, end: start.addingTimeInterval(60), state: .closed))
-                    time += 60
+                    return SegmentRecord(camera: camera.id, path: SegmentPath.make(camera: camera.id, start: start), start: start, end: start.addingTimeInterval(60), state: .closed)
                 }
                 try catalog.insertSegments(segments)
                 let ids = try catalog.segments(camera: camera.id, from: Date(timeIntervalSince1970: first), to: Date(timeIntervalSince1970: end)).map { ($0.start, $0.id) }
