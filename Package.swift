@@ -141,11 +141,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The console without its terminal: keys in, actions out (pure Swift, tested without a tty).
-        .target(name: "ConsoleCore", dependencies: ["RecorderCore"], swiftSettings: swiftSettings),
+        .target(name: "ConsoleCore", dependencies: ["RecorderCore", "RecorderAPI"], swiftSettings: swiftSettings),
         // The ncurses view of the console: the only module that imports ncurses.
         .target(
             name: "Console",
-            dependencies: ["CNcursesw", "ConsoleCore", "Wall", "Render", "RecorderCore", "Media", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CNcursesw", "ConsoleCore", "Wall", "Render", "RecorderCore", "RecorderAPI", "Media", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -171,7 +171,7 @@ let package = Package(
         // Drives the built `vigie` in tmux (depends on the executable being built first), and
         // reads terminfo through the console's ncurses.
         .testTarget(name: "ConsoleTests", dependencies: ["TestSupport", "Render", "Console"], swiftSettings: swiftSettings),
-        .testTarget(name: "ConsoleCoreTests", dependencies: ["ConsoleCore", "RecorderCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "ConsoleCoreTests", dependencies: ["ConsoleCore", "RecorderCore", "RecorderAPI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EvidenceTests", dependencies: ["Evidence", "RecorderCore", "RecorderAPI", "Server", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),

@@ -5,6 +5,7 @@ public import RecorderCore
 public import Wall
 public import Render
 import ConsoleCore
+import RecorderAPI
 
 /// How the console draws pictures.
 public struct ConsoleOptions: Sendable {
@@ -55,22 +56,29 @@ public struct ConsoleOptions: Sendable {
 /// straight into the tile rectangles ncurses never writes to, between save and restore
 /// cursor so ncurses' idea of the screen stays true.
 public final class WallConsole {
-    private let core: RecorderCore
+    let core: RecorderCore
     /// The recordings (playback, REC marks), when the site has any: local or through the recorder.
     private let recordings: (any ConsoleRecordings)?
-    private let facts: RecordingFacts?
+    let facts: RecordingFacts?
+    /// The investigation screen's calls to the recorder (analysis, search, thumbnails), when searching is possible here.
+    let searchFacts: SearchFacts?
+    /// The thumbnails' renderers of the investigation screen (one per row of results) and
+    /// the passage each shows (nil: the empty place drawn).
+    var searchThumbnails: [(renderer: any PictureRenderer, shown: Int64?)] = []
+    /// What the investigation screen drew last (redrawn when what came back changes).
+    var searchShown: (request: SearchRequest?, answered: SearchRequest?, status: AnalysisStatus?, thumbnails: Int, error: String?)?
     private var layout: WallLayout
     private let layoutPath: String?
-    private let options: ConsoleOptions
+    let options: ConsoleOptions
     private let audit: (any AuditSink)?
-    private let curses = Curses()
+    let curses = Curses()
     private var scheduler: RotationScheduler
     private let timeZone: TimeZone
     private let blitter: Blitter
-    private let colorMode: ColorMode
+    let colorMode: ColorMode
     private let clock: DateFormatter
     /// Cell size in pixels when the wall draws sixel, nil for block cells.
-    private var sixelCell: (width: Int, height: Int)?
+    var sixelCell: (width: Int, height: Int)?
 
     private struct Tile {
         let cameraID: String
@@ -93,7 +101,7 @@ public final class WallConsole {
 
     private typealias Mode = ConsoleState.Mode
     /// The console's state without its terminal: mode, overlay, selection, filter.
-    private var state = ConsoleState()
+    var state = ConsoleState()
     private var mode: Mode {
         get { state.mode }
         set { state.mode = newValue }
@@ -112,9 +120,9 @@ public final class WallConsole {
     private var preloadedPage: String?
     private var message: (text: String, until: Date)?
     /// What the person typed after R: a requisition number or a reason (see ConsultationRule).
-    private var consultation: String?
+    var consultation: String?
     /// The requisition opened from the `r` list (it wins over `--requisition`).
-    private var chosenRequisition: String?
+    var chosenRequisition: String?
     /// What recordings are consulted under: the requisition chosen, else the typed text (a
     /// requisition's number or a reason), else the command's options.
     private var grounds: (reason: String?, requisition: String?) {
@@ -156,11 +164,12 @@ public final class WallConsole {
 
     public init(
         core: RecorderCore, recordings: (any ConsoleRecordings)?, layout: WallLayout, layoutPath: String?, options: ConsoleOptions,
-        audit: (any AuditSink)?
+        audit: (any AuditSink)?, search: (any ConsoleSearch)? = nil
     ) {
         self.core = core
         self.recordings = recordings
         facts = recordings.map { RecordingFacts(recordings: $0) }
+        searchFacts = search.map { SearchFacts(service: $0) }
         self.layout = layout
         self.layoutPath = layoutPath
         self.options = options
@@ -202,6 +211,7 @@ public final class WallConsole {
             for subscription in preloaded.values { subscription.cancel() }
             stopPlayback()
             facts?.stop()
+            searchFacts?.stop()
             writeRaw("\u{1B}[0m")
             curses.stop()
             record(.consoleStopped, detail: layout.name)
@@ -220,7 +230,7 @@ public final class WallConsole {
         } else {
             rebuildTiles()
             // Vidéoprotection: no live view; the console opens on the requisitions.
-            if options.opensOnRequisitions { state.overlay = .requisitions }
+            if options.opensOnRequisitions { state.overlay = .requisitions(search: false) }
         }
         let period = 1 / options.turnsPerSecond
         var deadline = MonotonicClock.seconds()
@@ -260,6 +270,7 @@ public final class WallConsole {
                 rebuildTiles()
             }
             preload(now: now)
+            if searchChanged() { chromeDirty = true }
             if chromeDirty {
                 drawChrome(now: now)
                 chromeDirty = false
@@ -297,7 +308,7 @@ public final class WallConsole {
 
     /// The renderer of a tile: the picture fitted in the tile in its own shape (16:9 until
     /// the camera's is known), centred.
-    private func renderer(for picture: CellRect, aspect: Double = 16.0 / 9.0) -> any PictureRenderer {
+    func renderer(for picture: CellRect, aspect: Double = 16.0 / 9.0) -> any PictureRenderer {
         if let cell = sixelCell {
             let fit = PictureFit.pixels(in: picture, aspect: aspect, cellWidth: cell.width, cellHeight: cell.height)
             return SixelRenderer(
@@ -396,6 +407,7 @@ public final class WallConsole {
         preloadedPage = nil
         selected = min(selected, max(0, tiles.count - 1))
         curses.clearAll()
+        forgetSearchThumbnails()
         chromeDirty = true
     }
 
@@ -420,6 +432,7 @@ public final class WallConsole {
         if overlay == .help { return }
         if case .neighbours = overlay { return }  // the list stays readable over the pictures
         if case .requisitions = overlay { return }
+        if case .search = overlay { return drawSearchThumbnails() }
         let now = MonotonicClock.seconds()
         if budget != nil && !budget!.allows(now: now) { return }  // over --max-rate: skip, never queue
         var buffer = VTBuffer(colorMode: colorMode)
@@ -480,7 +493,7 @@ public final class WallConsole {
         writeRaw("\u{1B}7\u{1B}[?2026h" + String(decoding: buffer.drain(), as: UTF8.self) + "\u{1B}[?2026l\u{1B}8")
     }
 
-    private func writeRaw(_ text: String) {
+    func writeRaw(_ text: String) {
         let data = Array(text.utf8)
         var offset = 0
         while offset < data.count {
@@ -497,6 +510,12 @@ public final class WallConsole {
     // MARK: - Chrome
 
     private func drawChrome(now: Date) {
+        if case .search(let screen) = overlay {
+            drawSearchScreen(screen)
+            drawStatusBar(now: now)
+            curses.refresh()
+            return
+        }
         let statuses = Dictionary(core.statuses().map { ("\($0.cameraID)/\($0.stream)", $0) }, uniquingKeysWith: { a, _ in a })
         for (index, tile) in tiles.enumerated() {
             let camera = core.inventory.camera(tile.cameraID)
@@ -630,6 +649,9 @@ public final class WallConsole {
         "                  arrows move the focus, N swaps it for a neighbour, Esc leaves it alone",
         "R                 the requisition (its number) recordings are consulted under, or a reason",
         "r                 the requisitions open to consultation: play one's footage by its key",
+        "S                 investigation of a requisition: analyse its footage, search by class and",
+        "                  colour (c o x), f follow the selected vehicle across the cameras, Enter",
+        "                  plays it there with its neighbours, a / s start / stop the analysis",
         "Space + - .       in playback: pause, faster, slower, one frame",
         "L                 back to live",
         "mouse             click selects, double click isolates",
@@ -661,10 +683,12 @@ public final class WallConsole {
             for (offset, line) in lines.enumerated() {
                 curses.put("  " + line, row: top + offset, column: left, width: width, style: offset == 0 ? .status : .normal)
             }
-        case .requisitions:
+        case .search:
+            return  // the whole screen, drawn by drawSearchScreen
+        case .requisitions(let search):
             let zone = core.inventory.site.timeZone
             let (list, error) = facts?.requisitions(wanted: true) ?? (nil, "no recordings here")
-            var lines = ["Requisitions open to consultation: press the key to play its footage (Esc: close)"]
+            var lines = [search ? "Investigate which requisition? press its key (Esc: close)" : "Requisitions open to consultation: press the key to play its footage (Esc: close)"]
             if let list {
                 if list.isEmpty { lines.append("no requisition is open (vigie requisition add)") }
                 for (index, item) in list.prefix(ConsoleState.choiceKeys.count).enumerated() {
@@ -723,7 +747,12 @@ public final class WallConsole {
         var context = ConsoleState.Context(
             now: now, tiles: tiles.map(\.cameraID), gridColumns: grid.columns, inventory: core.inventory, mayView: options.mayView,
             playbackPaused: synchronizedClock.map { $0.paused } ?? player?.current.paused)
-        context.requisitions = overlay == .requisitions ? facts?.requisitions(wanted: true).list : nil
+        if case .requisitions = overlay { context.requisitions = facts?.requisitions(wanted: true).list }
+        context.currentRequisition = currentRequisition
+        if case .search(let screen) = overlay {
+            context.searchResults = searchList(screen)?.passages
+            context.searchRows = searchLayout.count
+        }
         let playbackRefusal = options.playbackRefusal
         context.mayPlay = { playbackRefusal($0) == nil }
         for action in state.handle(given, context) { perform(action, now: now) }
@@ -736,7 +765,9 @@ public final class WallConsole {
             rebuildTiles()
             fitPlayers()
         case .redrawAll: rebuildAfterOverlay()
-        case .clearScreen: curses.clearAll()
+        case .clearScreen:
+            curses.clearAll()
+            forgetSearchThumbnails()
         case .isolate(let camera, let detail): isolate(camera, detail: detail)
         case .returnToWall(let from): returnToWall(from: from)
         case .startPlayback(let time): startPlayback(at: time, speed: 1)
@@ -801,6 +832,13 @@ public final class WallConsole {
             showMessage("grid \(next.0)x\(next.1)", now: now)
             rebuildTiles()
         case .message(let text): showMessage(text, now: now)
+        case .startAnalysis(let number):
+            guard let searchFacts else { return showMessage("search is not possible here: no recordings", now: now) }
+            searchFacts.command(requisition: number, start: true)
+            showMessage("analysis of requisition \(number) asked for", now: now)
+        case .stopAnalysis(let number):
+            searchFacts?.command(requisition: number, start: false)
+            showMessage("analysis of requisition \(number): stop asked for (it resumes where it stopped)", now: now)
         case .consultUnder(let text):
             consultation = text.isEmpty ? nil : text
             chosenRequisition = nil
@@ -810,6 +848,7 @@ public final class WallConsole {
 
     private func rebuildAfterOverlay() {
         curses.clearAll()
+        forgetSearchThumbnails()
         for tile in tiles { tile.renderer.invalidate() }
         for index in tiles.indices {
             tiles[index].lastSequence = 0

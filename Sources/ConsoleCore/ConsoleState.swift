@@ -1,4 +1,5 @@
 public import Foundation
+public import RecorderAPI
 public import RecorderCore
 
 /// A key as the console's state sees it: the view maps the terminal's keys (and a click,
@@ -46,6 +47,9 @@ public enum ConsoleAction: Equatable, Sendable {
     case leaveSynchronized(to: String)
     /// A requisition's footage, under it: its camera, or its cameras on a synchronised wall, from `at`.
     case openRequisition(number: String, cameras: [String], at: Date)
+    /// The analysis of a requisition's footage for search: started (or resumed), or stopped.
+    case startAnalysis(requisition: String)
+    case stopAnalysis(requisition: String)
 }
 
 /// The console without its terminal: which mode and overlay it is in, the selection, the
@@ -69,8 +73,11 @@ public struct ConsoleState: Sendable {
         case prompt(kind: Character, text: String)
         /// The isolated camera's neighbours, to choose the next one by its key.
         case neighbours(of: String, ids: [String])
-        /// The requisitions open to consultation, to open one by its key.
-        case requisitions
+        /// The requisitions open to consultation, to open one by its key: its footage, or
+        /// (`search`) its investigation screen.
+        case requisitions(search: Bool)
+        /// A requisition's investigation screen: analysis, search, following (the whole screen).
+        case search(SearchScreen)
     }
 
     /// The wall shows only the cameras whose name contains a text.
@@ -97,6 +104,12 @@ public struct ConsoleState: Sendable {
         public var requisitions: [RequisitionChoice]? = nil
         /// Whether the account may play a camera's recordings (nil: as `mayView`).
         public var mayPlay: ((String) -> Bool)? = nil
+        /// The requisition recordings are consulted under, if one is (the investigation screen opens on it).
+        public var currentRequisition: String? = nil
+        /// What the investigation screen shows, while it is open.
+        public var searchResults: [PassageInfo]? = nil
+        /// How many results the investigation screen shows at once.
+        public var searchRows = 1
 
         /// Whether a camera may be shown now: live, or in playback its recordings (vidéoprotection: never live).
         public func mayShow(_ camera: String) -> Bool {
@@ -121,12 +134,21 @@ public struct ConsoleState: Sendable {
     /// The selected tile of the wall.
     public var selected = 0
     public var filter: Filter?
+    /// The investigation screen as it was left (S opens it again, as it was).
+    public var lastSearch: SearchScreen?
+    /// The help was opened from the investigation screen: closing it goes back there.
+    private var helpOverSearch = false
 
     public init() {}
 
     public mutating func handle(_ key: ConsoleKey, _ context: Context) -> [ConsoleAction] {
         switch overlay {
         case .help:
+            if helpOverSearch, let lastSearch {
+                helpOverSearch = false
+                overlay = .search(lastSearch)
+                return [.clearScreen]
+            }
             overlay = .none
             return [.redrawAll]
         case .confirmQuit:
@@ -134,12 +156,18 @@ public struct ConsoleState: Sendable {
             return key == .character("y") || key == .character("Y") ? [.quit] : []
         case .prompt(let kind, let text):
             return typed(key, kind: kind, text: text, context)
-        case .requisitions:
+        case .search(var screen):
+            return searchKey(key, &screen, context)
+        case .requisitions(let search):
             overlay = .none
             guard case .character(let character) = key, let index = ConsoleState.choiceKeys.firstIndex(of: character),
                 let list = context.requisitions, index < list.count
             else { return [.redrawAll] }
             let choice = list[index]
+            if search {
+                overlay = .search(lastSearch?.requisition == choice.number ? lastSearch! : SearchScreen(requisition: choice.number))
+                return [.clearScreen]
+            }
             let cameras = Array(
                 (choice.cameras.isEmpty ? context.inventory.cameras.map(\.id) : choice.cameras).filter {
                     context.inventory.camera($0) != nil && (context.mayPlay ?? context.mayView)($0)
@@ -175,7 +203,16 @@ public struct ConsoleState: Sendable {
         case (.character("R"), _):
             overlay = .prompt(kind: "R", text: "")
         case (.character("r"), _):
-            overlay = .requisitions
+            overlay = .requisitions(search: false)
+            return [.clearScreen]
+        case (.character("S"), _):
+            if let last = lastSearch, context.currentRequisition == nil || context.currentRequisition == last.requisition {
+                overlay = .search(last)
+            } else if let number = context.currentRequisition {
+                overlay = .search(SearchScreen(requisition: number))
+            } else {
+                overlay = .requisitions(search: true)
+            }
             return [.clearScreen]
         case (.character(":"), _), (.character("/"), _):
             if case .character(let kind) = key { overlay = .prompt(kind: kind, text: "") }
@@ -265,6 +302,49 @@ public struct ConsoleState: Sendable {
             break
         }
         return []
+    }
+
+    /// A key on the investigation screen.
+    private mutating func searchKey(_ key: ConsoleKey, _ screen: inout SearchScreen, _ context: Context) -> [ConsoleAction] {
+        switch key {
+        case .character("?"):
+            lastSearch = screen
+            helpOverSearch = true
+            overlay = .help
+            return [.clearScreen]
+        case .character("q"):
+            lastSearch = screen
+            overlay = .confirmQuit
+            return []
+        case .resize:
+            return [.rebuildTiles]
+        default:
+            break
+        }
+        let searchContext = SearchScreen.Context(
+            results: context.searchResults, visibleRows: context.searchRows,
+            neighbours: { context.inventory.camera($0)?.neighbours.filter { context.inventory.camera($0) != nil } ?? [] },
+            mayPlay: { context.inventory.camera($0) != nil && (context.mayPlay ?? context.mayView)($0) })
+        let outcome = screen.handle(key, searchContext)
+        lastSearch = screen
+        overlay = .search(screen)
+        switch outcome {
+        case .stay: return []
+        case .close:
+            overlay = .none
+            return [.redrawAll]
+        case .play(_, let cameras, let at):
+            overlay = .none
+            mode = cameras.count == 1 ? .isolated(cameraID: cameras[0]) : .synchronized(cameras: cameras)
+            selected = 0
+            return [.redrawAll, .openRequisition(number: screen.requisition, cameras: cameras, at: at)]
+        case .startAnalysis: return [.startAnalysis(requisition: screen.requisition)]
+        case .stopAnalysis: return [.stopAnalysis(requisition: screen.requisition)]
+        case .chooseRequisition:
+            overlay = .requisitions(search: true)
+            return [.clearScreen]
+        case .message(let text): return [.message(text)]
+        }
     }
 
     /// A key while a line is typed.

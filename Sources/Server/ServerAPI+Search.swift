@@ -37,17 +37,29 @@ extension ServerAPI {
         }
     }
 
+    /// Stops the analyses running in this process (each keeps what it analysed, per segment),
+    /// waiting at most `seconds` for them to end: a console that quits, a recorder that stops.
+    public func stopAnalyses(waiting seconds: Double = 5) {
+        analyses.withLock { runs in
+            for number in runs.keys where runs[number]?.state == "running" { runs[number]?.state = "stopping" }
+        }
+        let deadline = Date().addingTimeInterval(seconds)
+        while analyses.withLock({ $0.values.contains { $0.state == "running" || $0.state == "stopping" } }) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+
     private func requisitionCameras(_ requisition: Requisition) -> [String] {
         requisition.scopes.contains { $0.cameras.isEmpty } ? inventory.cameras.map(\.id) : Array(Set(requisition.scopes.flatMap(\.cameras))).sorted()
     }
 
-    /// How much of the requisition's footage is analysed (0...1): from the analysis running
-    /// here, else the last count for the same scopes; counted again off this thread when
+    /// How much of the requisition's footage is analysed (0...1): from the analysis run
+    /// here (running, ended or stopped), else the last count for the same scopes; counted again off this thread when
     /// older than a minute (waited for 50 ms: a small requisition is counted at once; a
     /// big one answers nil until its first count ends).
     private func analysedShare(_ requisition: Requisition) -> Double? {
-        if let running = analyses.withLock({ $0[requisition.number] }), running.state == "running" || running.state == "stopping" {
-            return running.secondsTotal > 0 ? running.secondsDone / running.secondsTotal : 0
+        if let run = analyses.withLock({ $0[requisition.number] }), run.state != "failed" {
+            return run.secondsTotal > 0 ? run.secondsDone / run.secondsTotal : 0
         }
         let now = MonotonicClock.seconds(), number = requisition.number
         let (known, count) = analysedShares.withLock { shares -> (Double?, Bool) in

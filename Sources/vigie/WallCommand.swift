@@ -4,7 +4,9 @@ import Foundation
 import Logging
 import Media
 import RecorderCore
+import RecorderAPI
 import Render
+import Server
 import Wall
 
 struct WallCommand: ParsableCommand {
@@ -180,10 +182,13 @@ struct ConsoleArguments: ParsableArguments {
         }
         // The audit log written off the console's thread; what is queued is written before the end.
         let audit = QueuedAuditSink(store.audit)
+        // Analysis and search through the same API as the recorder's: the same checks, the same audit.
+        let api = ServerAPI(store: store, inventory: inventory, metrics: { "" })
         let console = WallConsole(
             core: core, recordings: LocalRecordings(store: store, site: inventory.site, who: actor.name, audit: audit), layout: layout, layoutPath: layoutPath,
-            options: options, audit: audit)
+            options: options, audit: audit, search: RecorderService(InProcessTransport(api: api, unixUser: unixUser)))
         console.run()
+        api.stopAnalyses()
         audit.finish()
         recorder?.stop()
         core.shutdown()
@@ -219,7 +224,7 @@ struct ConsoleArguments: ParsableArguments {
         let sender = RecorderAuditSink(service: remote.service)
         let audit = QueuedAuditSink(sender)
         let console = WallConsole(
-            core: remote.core, recordings: remote.recordings, layout: layout, layoutPath: layoutPath, options: options, audit: audit)
+            core: remote.core, recordings: remote.recordings, layout: layout, layoutPath: layoutPath, options: options, audit: audit, search: remote.service)
         console.run()
         watch.stop()
         audit.finish(timeout: console.endedBecause == nil ? 5 : 0.5)

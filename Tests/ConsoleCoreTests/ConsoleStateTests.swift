@@ -163,7 +163,7 @@ struct ConsoleStateTests {
 
     @Test func rListsTheRequisitionsAndAKeyOpensOnesFootage() {
         var state = ConsoleState()
-        #expect(state.handle(.character("r"), context()) == [.clearScreen] && state.overlay == .requisitions)
+        #expect(state.handle(.character("r"), context()) == [.clearScreen] && state.overlay == .requisitions(search: false))
         var known = context()
         let t = now.addingTimeInterval(-3600)
         known.requisitions = [

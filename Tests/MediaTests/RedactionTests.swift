@@ -52,3 +52,22 @@ import Testing
         #expect(!Redaction.hasCredentials("rtsp://h/x"))
     }
 }
+
+/// The thumbnails' format: what the recorder serves is read back whole, and bad bytes are refused.
+struct PortablePixmapTests {
+    @Test func aPixmapIsReadBackAndResampled() throws {
+        var image = RGBImage(width: 4, height: 2)
+        for index in 0..<8 { image.pixels[index * 3] = UInt8(index * 30) }
+        let bytes = PortablePixmap.encode(image)
+        #expect(PortablePixmap.decode(bytes) == image)
+        #expect(PortablePixmap.decode(Array("P6\n# a comment\n4 2\n255\n".utf8) + image.pixels) == image)
+        #expect(PortablePixmap.decode(Array(bytes.dropLast())) == nil, "cut short")
+        #expect(PortablePixmap.decode(Array("P6\n99999 2\n255\n".utf8)) == nil, "too large")
+        #expect(PortablePixmap.decode(Array("P3\n1 1\n255\n0 0 0".utf8)) == nil, "not binary")
+        #expect(PortablePixmap.decode(Array("P6\n1 1\n65535\n".utf8) + [0, 0, 0, 0, 0, 0]) == nil, "16 bits")
+        let half = image.resampled(width: 2, height: 1)
+        #expect(half.width == 2 && half.pixels[0] == UInt8((0 + 30 + 120 + 150) / 4), "each pixel the mean of what it covers")
+        let double = image.resampled(width: 8, height: 4)
+        #expect(double.pixel(x: 7, y: 3).r == 210)
+    }
+}
