@@ -24,20 +24,14 @@ final class RecordingFacts: Sendable {
     private let recordings: any ConsoleRecordings
     private let wanted = Mutex(Wanted())
     private let found = Mutex(Found())
-    private let stopping = Atomic<Bool>(false)
-    private let wake = DispatchSemaphore(value: 0)
-    private let done = DispatchSemaphore(value: 0)
+    private let worker: WorkerThread
     /// The timeline asked for spans this far on each side of the position.
     static let reach: Double = 900
 
     init(recordings: any ConsoleRecordings) {
         self.recordings = recordings
-        let thread = Thread { [self] in
-            run()
-            done.signal()
-        }
-        thread.name = "console recordings"
-        thread.start()
+        worker = WorkerThread(name: "console recordings")
+        worker.start { [self] in run() }
     }
 
     /// The cameras on screen (for their REC marks), and the timeline's camera and position.
@@ -47,7 +41,7 @@ final class RecordingFacts: Sendable {
             wanted = Wanted(cameras: cameras, timeline: timeline, requisitions: wanted.requisitions, requisitionsAsked: wanted.requisitionsAsked)
             return moved
         }
-        if changed { wake.signal() }
+        if changed { worker.wake() }
     }
 
     var marks: Set<String> { found.withLock { $0.marks } }
@@ -67,7 +61,7 @@ final class RecordingFacts: Sendable {
             }
             return !wanted.requisitions
         }
-        if first { wake.signal() }
+        if first { worker.wake() }
     }
 
     /// The spans of `camera` over the whole of `from...to`, when they were fetched (a jump
@@ -79,15 +73,11 @@ final class RecordingFacts: Sendable {
         }
     }
 
-    func stop() {
-        stopping.store(true, ordering: .relaxed)
-        wake.signal()
-        _ = done.wait(timeout: .now() + 5)
-    }
+    func stop() { worker.stop() }
 
     private func run() {
         var lastMarks = Date.distantPast
-        while !stopping.load(ordering: .relaxed) {
+        while worker.running {
             let now = Date()
             let want = wanted.withLock { $0 }
             if now.timeIntervalSince(lastMarks) >= 2 {
@@ -131,7 +121,7 @@ final class RecordingFacts: Sendable {
                     }
                 }
             }
-            _ = wake.wait(timeout: .now() + 0.5)
+            worker.rest(0.5)
         }
     }
 }

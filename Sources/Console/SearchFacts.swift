@@ -44,18 +44,12 @@ final class SearchFacts: Sendable {
     private let service: any ConsoleSearch
     private let wanted = Mutex(Wanted())
     private let found = Mutex(Found())
-    private let stopping = Atomic<Bool>(false)
-    private let wake = DispatchSemaphore(value: 0)
-    private let done = DispatchSemaphore(value: 0)
+    private let worker: WorkerThread
 
     init(service: any ConsoleSearch) {
         self.service = service
-        let thread = Thread { [self] in
-            run()
-            done.signal()
-        }
-        thread.name = "console search"
-        thread.start()
+        worker = WorkerThread(name: "console search")
+        worker.start { [self] in run() }
     }
 
     /// The search on screen and the passages whose thumbnails it shows.
@@ -67,22 +61,18 @@ final class SearchFacts: Sendable {
             wanted.asked = Date()
             return changed
         }
-        if changed { wake.signal() }
+        if changed { worker.wake() }
     }
 
     /// Starts (or resumes) or stops the requisition's analysis.
     func command(requisition: String, start: Bool) {
         wanted.withLock { $0.commands.append((requisition, start)) }
-        wake.signal()
+        worker.wake()
     }
 
     var current: Found { found.withLock { $0 } }
 
-    func stop() {
-        stopping.store(true, ordering: .relaxed)
-        wake.signal()
-        _ = done.wait(timeout: .now() + 5)
-    }
+    func stop() { worker.stop() }
 
     private static func describe(_ error: any Error) -> String {
         let text = "\(error)"
@@ -90,9 +80,24 @@ final class SearchFacts: Sendable {
         return text
     }
 
+    /// The analysis's state as the recorder said it, or why it could not.
+    private func keep(status: Result<AnalysisStatus, any Error>, at time: Date) {
+        found.withLock {
+            switch status {
+            case .success(let status):
+                $0.status = status
+                $0.statusError = nil
+            case .failure(let error):
+                $0.status = nil
+                $0.statusError = SearchFacts.describe(error)
+            }
+            $0.statusFetched = time
+        }
+    }
+
     private func run() {
         var lastState: String?
-        while !stopping.load(ordering: .relaxed) {
+        while worker.running {
             let now = Date()
             let want = wanted.withLock { wanted -> Wanted in
                 let copy = wanted
@@ -100,22 +105,12 @@ final class SearchFacts: Sendable {
                 return copy
             }
             for command in want.commands {
-                do {
-                    let status = command.start ? try service.startAnalysis(requisition: command.requisition, again: false) : try service.stopAnalysis(requisition: command.requisition)
-                    found.withLock {
-                        $0.status = status
-                        $0.statusError = nil
-                        $0.statusFetched = Date()
-                    }
-                } catch {
-                    found.withLock {
-                        $0.statusError = SearchFacts.describe(error)
-                        $0.statusFetched = Date()
-                    }
-                }
+                keep(status: Result {
+                    command.start ? try service.startAnalysis(requisition: command.requisition, again: false) : try service.stopAnalysis(requisition: command.requisition)
+                }, at: Date())
             }
             guard let request = want.request, now.timeIntervalSince(want.asked) < 3 else {
-                _ = wake.wait(timeout: .now() + 0.5)
+                worker.rest(0.5)
                 continue
             }
             // The analysis: each second while it runs, else each 5 s (started elsewhere too).
@@ -123,20 +118,7 @@ final class SearchFacts: Sendable {
             if current.status?.requisition != request.requisition { current.status = nil }
             let running = current.status?.state == "running" || current.status?.state == "stopping"
             if current.status == nil || now.timeIntervalSince(current.statusFetched) >= (running ? 1 : 5) {
-                do {
-                    let status = try service.analysis(requisition: request.requisition)
-                    found.withLock {
-                        $0.status = status
-                        $0.statusError = nil
-                        $0.statusFetched = now
-                    }
-                } catch {
-                    found.withLock {
-                        $0.status = nil
-                        $0.statusError = SearchFacts.describe(error)
-                        $0.statusFetched = now
-                    }
-                }
+                keep(status: Result { try service.analysis(requisition: request.requisition) }, at: now)
             }
             let state = found.withLock { $0.status?.state }
             let finished = lastState.map { ($0 == "running" || $0 == "stopping") && state != "running" && state != "stopping" } ?? false
@@ -160,7 +142,7 @@ final class SearchFacts: Sendable {
             // The thumbnails on screen, a few per turn (the search's answer comes first).
             let have = found.withLock { Set($0.thumbnails.keys).union($0.missing) }
             for id in want.thumbnails.filter({ !have.contains($0) }).prefix(8) {
-                if stopping.load(ordering: .relaxed) { break }
+                if !worker.running { break }
                 let image = (try? service.thumbnail(passage: id)).flatMap(PortablePixmap.decode)
                 found.withLock {
                     guard let image else {
@@ -172,7 +154,7 @@ final class SearchFacts: Sendable {
                 }
             }
             let more = want.thumbnails.contains { !found.withLock { Set($0.thumbnails.keys).union($0.missing) }.contains($0) }
-            if !more { _ = wake.wait(timeout: .now() + 0.5) }
+            if !more { worker.rest(0.5) }
         }
     }
 }
