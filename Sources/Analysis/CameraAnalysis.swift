@@ -213,7 +213,7 @@ public final class CameraAnalysis {
         guard var detections else { return [] }
         let light = detections.isEmpty ? nil : SceneLight(of: image)
         if let light {
-            for index in detections.indices { detections[index].descriptor = Appearance.descriptor(in: image, box: detections[index].box, light: light) }
+            for index in detections.indices { detections[index].descriptor = Appearance.descriptor(in: image, box: detections[index].box, light: light, objectClass: detections[index].objectClass) }
         }
         lap(\.attributes)
         let (assigned, ended) = tracker.update(time: time, detections: detections)

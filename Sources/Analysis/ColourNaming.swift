@@ -124,61 +124,104 @@ public enum ColourNaming {
     }
 }
 
-/// What an object looks like, for following it from camera to camera: a histogram of its
-/// light-corrected colours (hue and saturation, dark and light apart) over the upper and
-/// the lower half of its box, and its shape's proportions. Compared by cosine similarity.
-/// Describes vehicles; for a person it holds only clothing colours (no face, no biometrics).
+/// What an object looks like, for following it from camera to camera, read like its colour
+/// names (inside the box, corrected for the scene's light) so that the same vehicle in the
+/// shade, under a low sun or at night still looks like itself: the colour names of the body
+/// band and of the band above it (windows and roof; for a person, the clothes of the legs
+/// and of the torso), a finer histogram of the body's hue (each hue spread over its neighbours,
+/// so a drift of the light's colour moves it a little, not to another bin), and the shape's
+/// proportions. Describes vehicles; for a person it holds only clothing colours (no face, no
+/// biometrics). Compared part by part by cosine similarity.
 public enum Appearance {
-    public static let length = 2 * 30 + 1
+    static let names = ColourName.allCases.count
+    static let hues = 24
+    /// The parts: body names, upper names, body hues; then the shape.
+    static let parts: [(range: Range<Int>, weight: Double)] = [
+        (0..<names, 0.45), (names..<(2 * names), 0.2), ((2 * names)..<(2 * names + hues), 0.35),
+    ]
+    public static let length = 2 * names + hues + 1
 
-    public static func descriptor(in image: RGBImage, box: Box, light: SceneLight) -> [Float] {
+
+    public static func descriptor(in image: RGBImage, box: Box, light: SceneLight, objectClass: ObjectClass = .car) -> [Float] {
         var d = [Float](repeating: 0, count: length)
-        let left = max(0, Int(box.x0 + box.width * 0.08)), right = min(image.width, Int(box.x1 - box.width * 0.08))
-        let upper = max(0, Int(box.y0 + box.height * 0.1)), lower = min(image.height, Int(box.y1 - box.height * 0.1))
-        guard right > left, lower > upper else { return d }
-        let middle = (upper + lower) / 2
-        let stepX = max(1, (right - left) / 32), stepY = max(1, (lower - upper) / 16)
+        let person = objectClass == .person
+        let bands: [(top: Double, bottom: Double, offset: Int, hues: Bool)] = person
+            ? [(0.55, 0.9, 0, false), (0.2, 0.55, names, true)]
+            : [(0.45, 0.78, 0, true), (0.12, 0.45, names, false)]
+        let left = max(0, Int(box.x0 + box.width * 0.1)), right = min(image.width, Int(box.x1 - box.width * 0.1))
+        guard right > left else { return d }
+        let stepX = max(1, (right - left) / 28)
         image.pixels.withUnsafeBufferPointer { p in
-            var y = upper
-            while y < lower {
-                var x = left
-                let half = y < middle ? 0 : 30
-                while x < right {
-                    let o = (y * image.width + x) * 3
-                    let r = min(255, Double(p[o]) * light.gainR) / 255, g = min(255, Double(p[o + 1]) * light.gainG) / 255
-                    let b = min(255, Double(p[o + 2]) * light.gainB) / 255
-                    let maxC = max(r, g, b), minC = min(r, g, b), delta = maxC - minC
-                    let s = maxC > 0 ? delta / maxC : 0
-                    let bin: Int
-                    if s < 0.2 || delta < 0.08 {
-                        bin = 24 + min(5, Int(maxC * 6))  // six greys, black to white
-                    } else {
-                        var h: Double
-                        if maxC == r { h = 60 * ((g - b) / delta) } else if maxC == g { h = 60 * ((b - r) / delta + 2) } else { h = 60 * ((r - g) / delta + 4) }
-                        if h < 0 { h += 360 }
-                        bin = min(11, Int(h / 30)) * 2 + (maxC < 0.55 ? 0 : 1)  // twelve hues, dark and light
+            for band in bands {
+                let upper = max(0, Int(box.y0 + box.height * band.top)), lower = min(image.height, Int(box.y0 + box.height * band.bottom))
+                guard lower > upper else { continue }
+                let stepY = max(1, (lower - upper) / 10)
+                var y = upper
+                while y < lower {
+                    var x = left
+                    while x < right {
+                        let o = (y * image.width + x) * 3
+                        let r = Double(p[o]) * light.gainR, g = Double(p[o + 1]) * light.gainG, b = Double(p[o + 2]) * light.gainB
+                        let name = ColourNaming.name(r: r, g: g, b: b)
+                        d[band.offset + ColourName.allCases.firstIndex(of: name)!] += 1
+                        if band.hues {
+                            let rr = min(255, r) / 255, gg = min(255, g) / 255, bb = min(255, b) / 255
+                            let maxC = max(rr, gg, bb), delta = maxC - min(rr, gg, bb)
+                            let saturation = maxC > 0 ? delta / maxC : 0
+                            if saturation >= 0.25 && maxC >= 0.2 && delta >= 0.08 {
+                                var h: Double
+                                if maxC == rr { h = 60 * ((gg - bb) / delta) } else if maxC == gg { h = 60 * ((bb - rr) / delta + 2) } else { h = 60 * ((rr - gg) / delta + 4) }
+                                if h < 0 { h += 360 }
+                                // Spread over the hues within two bins (30°): a light's cast that
+                                // white balance did not quite undo still overlaps.
+                                let position = h / (360 / Double(hues))
+                                let low = Int(position)
+                                for k in (low - 1)...(low + 2) {
+                                    let weight = max(0, 1 - abs(Double(k) - position) / 2)
+                                    d[2 * names + (k + hues) % hues] += Float(saturation * weight)
+                                }
+                            }
+                        }
+                        x += stepX
                     }
-                    d[half + bin] += 1
-                    x += stepX
+                    y += stepY
                 }
-                y += stepY
             }
         }
-        var norm: Float = 0
-        for i in 0..<(length - 1) { norm += d[i] * d[i] }
-        norm = norm.squareRoot()
-        if norm > 0 { for i in 0..<(length - 1) { d[i] /= norm } }
+        normalise(&d)
         d[length - 1] = Float(min(4, box.width / max(1, box.height))) / 4
         return d
     }
 
-    /// 1 for the same look, 0 for nothing in common.
+    /// Each part brought to unit length (an empty part stays empty).
+    static func normalise(_ d: inout [Float]) {
+        for part in parts {
+            var norm: Float = 0
+            for i in part.range { norm += d[i] * d[i] }
+            norm = norm.squareRoot()
+            if norm > 0 { for i in part.range { d[i] /= norm } }
+        }
+    }
+
+    /// 1 for the same look, 0 for nothing in common: the parts' cosines, weighted (a part
+    /// that neither has is left out; one that only one has counts as nothing in common).
     public static func similarity(_ a: [Float], _ b: [Float]) -> Double {
         guard a.count == length, b.count == length else { return 0 }
-        var dot: Float = 0
-        for i in 0..<(length - 1) { dot += a[i] * b[i] }
+        var total = 0.0, weights = 0.0
+        for part in parts {
+            var dot: Float = 0, na: Float = 0, nb: Float = 0
+            for i in part.range {
+                dot += a[i] * b[i]
+                na += a[i] * a[i]
+                nb += b[i] * b[i]
+            }
+            if na == 0 && nb == 0 { continue }
+            weights += part.weight
+            if na > 0 && nb > 0 { total += part.weight * Double(dot / (na * nb).squareRoot()) }
+        }
+        guard weights > 0 else { return 0 }
         let shape = 1 - min(1, abs(a[length - 1] - b[length - 1]) * 2)
-        return Double(dot) * (0.85 + 0.15 * Double(shape))
+        return total / weights * (0.85 + 0.15 * Double(shape))
     }
 
     /// The mean of several descriptors (a passage's, over its pictures), normalised again.
@@ -186,10 +229,8 @@ public enum Appearance {
         guard let first = all.first else { return [Float](repeating: 0, count: length) }
         var sum = [Float](repeating: 0, count: first.count)
         for d in all where d.count == sum.count { for i in 0..<sum.count { sum[i] += d[i] } }
-        var norm: Float = 0
-        for i in 0..<(length - 1) { norm += sum[i] * sum[i] }
-        norm = norm.squareRoot()
-        if norm > 0 { for i in 0..<(length - 1) { sum[i] /= norm } }
+        guard sum.count == length else { return sum }
+        normalise(&sum)
         sum[length - 1] /= Float(all.count)
         return sum
     }

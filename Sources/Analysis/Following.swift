@@ -77,6 +77,9 @@ public struct Following: Sendable {
         return (first + ranked.filter { !steps.contains($0.passage.id) }, route)
     }
 
+    /// Least likeness for two touching pieces on one camera to be one passage.
+    public static let sameLook = 0.85
+
     /// Pieces of one passage (a track cut in two by an occlusion: the same camera, times
     /// that touch, the same look) are one result: the best-ranked piece stands for the others.
     public func rank(_ query: Passage, among passages: [Passage]) -> [Candidate] {
@@ -87,7 +90,7 @@ public struct Following: Sendable {
             let p = candidate.passage
             let piece = taken[p.camera, default: []].contains { other in
                 p.start <= other.end.addingTimeInterval(2) && p.end >= other.start.addingTimeInterval(-2)
-                    && Appearance.similarity(p.descriptor, other.descriptor) >= 0.85
+                    && Appearance.similarity(p.descriptor, other.descriptor) >= Following.sameLook
             }
             if piece { continue }
             taken[p.camera, default: []].append(p)

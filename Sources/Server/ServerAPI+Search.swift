@@ -209,6 +209,11 @@ extension ServerAPI {
             guard let followed = try store.catalog.passage(id: like), followed.requisition == requisition.number else {
                 return .error(404, "no passage \(like) in requisition \(requisition.number)'s index")
             }
+            guard followed.descriptor.count == Appearance.length else {
+                return .error(
+                    409,
+                    "passage \(like) was indexed by an earlier version of the analysis, whose looks cannot be compared: index the requisition again (vigie analyse --requisition \(requisition.number) --again)")
+            }
             let graph = Dictionary(inventory.cameras.map { ($0.id, $0.neighbours) }, uniquingKeysWith: { a, _ in a })
             let following = Following(graph: graph)
             // The candidates: what began within the horizon of the followed passage.

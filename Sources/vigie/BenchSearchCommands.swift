@@ -1,3 +1,4 @@
+import Analysis
 import ArgumentParser
 import Foundation
 import Media
@@ -69,9 +70,8 @@ extension Bench {
                         let main = Double.random(in: 0.45...0.95, using: &random)
                         var named = [Passage.NamedShare(name: pick(colours, &random), share: (main * 1000).rounded() / 1000)]
                         if main < 0.8 { named.append(Passage.NamedShare(name: pick(colours, &random), share: ((1 - main) * 1000).rounded() / 1000)) }
-                        var descriptor = (0..<(61)).map { _ in Float.random(in: 0..<1, using: &random) }
-                        let norm = descriptor.prefix(60).reduce(0) { $0 + $1 * $1 }.squareRoot()
-                        for i in 0..<60 { descriptor[i] /= norm }
+                        var descriptor = (0..<Appearance.length).map { _ in Float.random(in: 0..<1, using: &random) }
+                        descriptor = Appearance.mean([descriptor])
                         let x = Double.random(in: 0..<0.8, using: &random), y = Double.random(in: 0.3..<0.8, using: &random)
                         passages.append(
                             (

@@ -192,6 +192,8 @@ extension Sim {
         @Option(help: "Least share of the passage's colour votes for it to be a result.") var minimumShare = 0.4
         @Option(help: "text or json.") var format = "text"
         @Flag(help: "Also list each true passage of the colour with the passages that matched it.") var explain = false
+        @Flag(help: "Also list, for each vehicle followed, its first ranked passages, its true passages with their ranks, and the route.")
+        var explainFollowing = false
 
         func run() throws {
             let (inventory, simulation) = try Sim.city(storageOptions.siteOptions)
@@ -230,6 +232,31 @@ extension Sim {
                     let seen = all.filter { scorer.match($0) == sighting }
                     let text = seen.map { p in "\(p.id) \(p.objectClass) \(p.colours.map { "\($0.name) \(Int($0.share * 100))%" }.joined(separator: " "))" }
                     print("\(sighting.camera) \(sighting.agent) \(clock.string(from: sighting.start)) \(Int(sighting.end.timeIntervalSince(sighting.start))) s: \(text.isEmpty ? "MISSED" : text.joined(separator: "; "))")
+                }
+            }
+            if explainFollowing {
+                let clock = DateFormatter()
+                clock.dateFormat = "HH:mm:ss"
+                clock.timeZone = inventory.site.timeZone
+                func describe(_ p: Passage) -> String {
+                    let who = scorer.match(p).map { "\($0.agent)" } ?? "none"
+                    return "#\(p.id) \(p.camera) \(clock.string(from: p.start))-\(clock.string(from: p.end)) \(p.objectClass) \(p.colours.first?.name ?? "?") = \(who)"
+                }
+                let matched = all.compactMap { p in scorer.match(p).map { (p, $0) } }
+                let byAgent = Dictionary(grouping: matched.filter { $0.1.vehicle && $0.1.centreX == nil }, by: { $0.1.agent })
+                for (agent, seen) in byAgent.sorted(by: { $0.key < $1.key }) {
+                    guard Set(seen.map { $0.1.camera }).count >= 2, let query = seen.min(by: { $0.0.start < $1.0.start }) else { continue }
+                    print("\(agent) from \(describe(query.0))")
+                    let (ranked, route) = following.follow(query.0, among: all)
+                    for candidate in ranked.prefix(8) {
+                        print(String(format: "   score %.3f look %.3f streets %d  ", candidate.score, candidate.appearance, candidate.streets) + describe(candidate.passage))
+                    }
+                    for sighting in truth where sighting.agent == agent && sighting.camera != query.1.camera {
+                        let pieces = all.filter { scorer.match($0) == sighting }
+                        let ranks = pieces.map { p in ranked.firstIndex { $0.passage.id == p.id }.map { "rank \($0 + 1)" } ?? "not ranked" }
+                        print("   true: \(sighting.camera) \(clock.string(from: sighting.start)): " + (pieces.isEmpty ? "not indexed" : zip(pieces, ranks).map { "#\($0.id) \($1) look \(String(format: "%.3f", Appearance.similarity(query.0.descriptor, $0.descriptor)))" }.joined(separator: ", ")))
+                    }
+                    print("   route: " + route.map { describe($0) }.joined(separator: " > "))
                 }
             }
             if format == "json" {

@@ -57,6 +57,62 @@ import Testing
     }
 }
 
+@Suite struct AppearanceTests {
+    /// A street picture under `light` with one car in it: windows over its body, wheels and road under it.
+    static func car(_ body: (Double, Double, Double), _ light: String, van: Bool = false) -> (RGBImage, Box) {
+        var image = RGBImage(width: 160, height: 90)
+        let box = van ? Box(x0: 40, y0: 10, x1: 120, y1: 80) : Box(x0: 30, y0: 30, x1: 130, y1: 80)
+        for y in 0..<90 {
+            for x in 0..<160 {
+                var colour = ColourNamingTests.street
+                if Double(x) >= box.x0 && Double(x) < box.x1 && Double(y) >= box.y0 && Double(y) < box.y1 {
+                    let v = (Double(y) - box.y0) / box.height
+                    // The roof lighter than the sills, as daylight from above makes it.
+                    let shade = 1.1 - 0.3 * v
+                    colour = v < 0.4 ? (50, 58, 70) : (v < 0.82 ? (body.0 * shade, body.1 * shade, body.2 * shade) : (30, 30, 32))
+                }
+                let seen = ColourNamingTests.lit(colour, light)
+                let o = (y * 160 + x) * 3
+                image.pixels[o] = UInt8(min(255, max(0, seen.0)))
+                image.pixels[o + 1] = UInt8(min(255, max(0, seen.1)))
+                image.pixels[o + 2] = UInt8(min(255, max(0, seen.2)))
+            }
+        }
+        return (image, box)
+    }
+
+    static func look(_ body: (Double, Double, Double), _ light: String, van: Bool = false) -> [Float] {
+        let (image, box) = car(body, light, van: van)
+        return Appearance.descriptor(in: image, box: box, light: SceneLight(of: image), objectClass: .car)
+    }
+
+    static let red = (196.0, 28.0, 36.0), maroon = (112.0, 24.0, 34.0), blue = (28.0, 58.0, 158.0), silver = (170.0, 172.0, 176.0)
+
+    @Test(arguments: ["shade", "low-sun", "night"])
+    func oneCarLooksLikeItselfUnderAnotherLightMoreThanAnotherColourDoes(light: String) {
+        let day = AppearanceTests.look(AppearanceTests.red, "day")
+        let there = AppearanceTests.look(AppearanceTests.red, light)
+        let same = Appearance.similarity(day, there)
+        #expect(same > 0.75, "red by day against red under \(light): \(same)")
+        for (name, other) in [("maroon", AppearanceTests.maroon), ("blue", AppearanceTests.blue), ("silver", AppearanceTests.silver)] {
+            let different = Appearance.similarity(day, AppearanceTests.look(other, light))
+            #expect(different < same - 0.2, "red by day against \(name) under \(light): \(different), the red itself \(same)")
+        }
+    }
+
+    @Test func aVanOfTheSameColourLooksLessAlikeThanTheSameCar() {
+        let car = AppearanceTests.look(AppearanceTests.blue, "day")
+        #expect(Appearance.similarity(car, AppearanceTests.look(AppearanceTests.blue, "day", van: true)) < Appearance.similarity(car, AppearanceTests.look(AppearanceTests.blue, "shade")))
+    }
+
+    @Test func aDescriptorOfAnotherLengthIsNothingAlike() {
+        let car = AppearanceTests.look(AppearanceTests.red, "day")
+        #expect(Appearance.similarity(car, car) > 0.99)
+        #expect(Appearance.similarity(car, [Float](repeating: 0.1, count: 61)) == 0)
+        #expect(Appearance.similarity(car, Appearance.mean([car, car])) > 0.99)
+    }
+}
+
 @Suite struct YOLODecoderTests {
     /// One output of 3 anchors x (5 + 80) channels on a 2x2 grid, all "nothing" but one cell.
     func output(cell: Int, anchor: Int, cls: Int, objectness: Float = 4, classScore: Float = 4, tx: Float = 0, tw: Float = 0) -> (shape: [Int], values: [Float]) {
