@@ -10,7 +10,7 @@ final class Curses {
     private(set) var rows = 24
     private var started = false
 
-    enum Style { case normal, label, selected, status, warning, dim, recorded, held, playback }
+    enum Style { case normal, label, selected, status, warning, dim, recorded, held, playback, passage }
 
     func start() {
         setlocale(LC_ALL, "")
@@ -33,6 +33,7 @@ final class Curses {
             init_pair(5, Int16(COLOR_GREEN), -1)  // recorded footage on the timeline
             init_pair(6, Int16(COLOR_MAGENTA), -1)  // held footage on the timeline
             init_pair(7, Int16(COLOR_BLACK), Int16(COLOR_YELLOW))  // PLAYBACK label
+            init_pair(8, Int16(COLOR_YELLOW), -1)  // a passage searched for, on the timeline
         }
         mousemask(vigie_button1_clicked() | vigie_button1_double_clicked(), nil)
         updateSize()
@@ -61,6 +62,7 @@ final class Curses {
         case .recorded: return Int32(vigie_color_pair(5))
         case .held: return Int32(vigie_color_pair(6)) | Int32(vigie_a_bold())
         case .playback: return Int32(vigie_color_pair(7)) | Int32(vigie_a_bold())
+        case .passage: return Int32(vigie_color_pair(8)) | Int32(vigie_a_bold())
         }
     }
 

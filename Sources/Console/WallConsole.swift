@@ -750,7 +750,9 @@ public final class WallConsole {
         if case .requisitions = overlay { context.requisitions = facts?.requisitions(wanted: true).list }
         context.currentRequisition = currentRequisition
         if case .search(let screen) = overlay {
-            context.searchResults = searchList(screen)?.passages
+            let reply = searchList(screen)
+            context.searchResults = reply?.passages
+            context.searchRoute = reply?.route
             context.searchRows = searchLayout.count
         }
         let playbackRefusal = options.playbackRefusal
@@ -927,7 +929,8 @@ public final class WallConsole {
         }
         mode = .synchronized(cameras: allowed)
         stopPlayback()
-        timelineRow = false
+        // The focused camera's timeline under the wall.
+        timelineRow = true
         rebuildTiles()
         let clock = PlaybackClock(at: start, speed: pace)
         synchronizedClock = clock
@@ -1019,18 +1022,33 @@ public final class WallConsole {
         }
     }
 
+    /// The camera whose timeline is drawn and the time shown: the isolated playback's, or
+    /// the synchronised wall's focus at the wall's time.
+    private var timelineFocus: (camera: String, position: Date)? {
+        switch mode {
+        case .isolated: return player.map { ($0.camera, $0.current.position) }
+        case .synchronized:
+            guard let clock = synchronizedClock, selected < synchronizedPlayers.count else { return nil }
+            return (synchronizedPlayers[selected].camera, clock.now())
+        case .wall: return nil
+        }
+    }
+
     private func drawTimeline() {
-        guard let player, let facts, case .isolated = mode else { return }
-        let state = player.current
-        facts.want(cameras: tiles.map(\.cameraID), timeline: (player.camera, state.position))
+        guard let facts, let (camera, position) = timelineFocus else { return }
+        facts.want(cameras: tiles.map(\.cameraID), timeline: (camera, position))
         // Until the spans come (from the catalog or the recorder), the row stays empty: never a guess.
         let span = 600.0, row = curses.rows - 2
-        let from = state.position.addingTimeInterval(-span / 2), to = state.position.addingTimeInterval(span / 2)
-        guard let spans = facts.spans(camera: player.camera, covering: from, to: to) else { return }
-        let label = " \(clock.string(from: from)) ", end = " \(clock.string(from: to)) "
+        let from = position.addingTimeInterval(-span / 2), to = position.addingTimeInterval(span / 2)
+        guard let spans = facts.spans(camera: camera, covering: from, to: to) else { return }
+        // The passages searched for on this camera (the route followed), said at the end.
+        let marks = state.timelineMarks.filter { $0.camera == camera && $0.end >= from && $0.start <= to }
+        let legend = marks.isEmpty ? "" : (state.timelineMarks.count > 1 ? "▲ route " : "▲ passage ")
+        let label = " \(clock.string(from: from)) ", end = " \(clock.string(from: to)) " + legend
         let width = curses.columns - label.count - end.count
         guard width > 10 else { return }
-        let cells = Timeline.cells(width: width, cursor: state.position, span: span, recorded: spans.recorded, held: spans.held)
+        let cells = Timeline.cells(
+            width: width, cursor: position, span: span, recorded: spans.recorded, held: spans.held, marks: marks.map { ($0.start, $0.end) })
         curses.put(label, row: row, column: 0, width: label.count, style: .status)
         var column = label.count, index = 0
         while index < cells.count {
@@ -1042,6 +1060,7 @@ public final class WallConsole {
                 case .held: ("━", .held)
                 case .missing: ("·", .dim)
                 case .cursor: ("┃", .playback)
+                case .passage: ("▲", .passage)
                 }
             curses.put(String(repeating: glyph, count: run - index), row: row, column: column, width: run - index, style: style)
             column += run - index

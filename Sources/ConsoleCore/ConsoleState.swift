@@ -110,6 +110,8 @@ public struct ConsoleState: Sendable {
         public var searchResults: [PassageInfo]? = nil
         /// How many results the investigation screen shows at once.
         public var searchRows = 1
+        /// Following: the route the recorder chained.
+        public var searchRoute: [PassageInfo]? = nil
 
         /// Whether a camera may be shown now: live, or in playback its recordings (vidéoprotection: never live).
         public func mayShow(_ camera: String) -> Bool {
@@ -138,10 +140,20 @@ public struct ConsoleState: Sendable {
     public var lastSearch: SearchScreen?
     /// The help was opened from the investigation screen: closing it goes back there.
     private var helpOverSearch = false
+    /// The passages the playback opened from the investigation screen marks on its
+    /// cameras' timelines (the route when following); empty otherwise.
+    public private(set) var timelineMarks: [TimelineMark] = []
 
     public init() {}
 
     public mutating func handle(_ key: ConsoleKey, _ context: Context) -> [ConsoleAction] {
+        let actions = handleKey(key, context)
+        // Marks belong to the playback the search opened: gone with it.
+        if mode == .wall || actions.contains(where: { if case .backToLive = $0 { true } else { false } }) { timelineMarks = [] }
+        return actions
+    }
+
+    private mutating func handleKey(_ key: ConsoleKey, _ context: Context) -> [ConsoleAction] {
         switch overlay {
         case .help:
             if helpOverSearch, let lastSearch {
@@ -174,6 +186,7 @@ public struct ConsoleState: Sendable {
                 }
                     .prefix(ConsoleState.synchronizedLimit))
             guard let first = cameras.first else { return [.redrawAll, .message("requisition \(choice.number) names no camera of this site")] }
+            timelineMarks = []
             mode = cameras.count == 1 ? .isolated(cameraID: first) : .synchronized(cameras: cameras)
             selected = 0
             return [.redrawAll, .openRequisition(number: choice.number, cameras: cameras, at: choice.opensAt)]
@@ -322,7 +335,7 @@ public struct ConsoleState: Sendable {
             break
         }
         let searchContext = SearchScreen.Context(
-            results: context.searchResults, visibleRows: context.searchRows,
+            results: context.searchResults, route: context.searchRoute, visibleRows: context.searchRows,
             neighbours: { context.inventory.camera($0)?.neighbours.filter { context.inventory.camera($0) != nil } ?? [] },
             mayPlay: { context.inventory.camera($0) != nil && (context.mayPlay ?? context.mayView)($0) })
         let outcome = screen.handle(key, searchContext)
@@ -333,10 +346,11 @@ public struct ConsoleState: Sendable {
         case .close:
             overlay = .none
             return [.redrawAll]
-        case .play(_, let cameras, let at):
+        case .play(_, let cameras, let at, let marks):
             overlay = .none
             mode = cameras.count == 1 ? .isolated(cameraID: cameras[0]) : .synchronized(cameras: cameras)
             selected = 0
+            timelineMarks = marks
             return [.redrawAll, .openRequisition(number: screen.requisition, cameras: cameras, at: at)]
         case .startAnalysis: return [.startAnalysis(requisition: screen.requisition)]
         case .stopAnalysis: return [.stopAnalysis(requisition: screen.requisition)]

@@ -44,11 +44,17 @@ public struct SearchScreen: Equatable, Sendable {
     /// for), how many fit, and which cameras the account may play and their neighbours.
     public struct Context {
         public var results: [PassageInfo]?
+        /// Following: the route chained from the passage followed, in time order.
+        public var route: [PassageInfo]?
         public var visibleRows: Int
         public var neighbours: (String) -> [String]
         public var mayPlay: (String) -> Bool
-        public init(results: [PassageInfo]?, visibleRows: Int, neighbours: @escaping (String) -> [String], mayPlay: @escaping (String) -> Bool) {
+        public init(
+            results: [PassageInfo]?, route: [PassageInfo]? = nil, visibleRows: Int, neighbours: @escaping (String) -> [String],
+            mayPlay: @escaping (String) -> Bool
+        ) {
             self.results = results
+            self.route = route
             self.visibleRows = visibleRows
             self.neighbours = neighbours
             self.mayPlay = mayPlay
@@ -61,8 +67,9 @@ public struct SearchScreen: Equatable, Sendable {
         case stay
         /// The screen closes (it is kept, to come back to with the same key).
         case close
-        /// The footage of the passage: its camera and neighbours on a synchronised wall from `at`.
-        case play(camera: String, cameras: [String], at: Date)
+        /// The footage of the passage: its camera and neighbours on a synchronised wall from
+        /// `at`, with the passages to mark on the timeline (the route when following).
+        case play(camera: String, cameras: [String], at: Date, marks: [TimelineMark])
         case startAnalysis
         case stopAnalysis
         /// Another requisition: the list of the open ones.
@@ -105,7 +112,13 @@ public struct SearchScreen: Equatable, Sendable {
             for neighbour in context.neighbours(chosen.camera) where context.mayPlay(neighbour) && !cameras.contains(neighbour) {
                 cameras.append(neighbour)
             }
-            return .play(camera: chosen.camera, cameras: Array(cameras.prefix(ConsoleState.synchronizedLimit)), at: chosen.start.addingTimeInterval(-SearchScreen.leadIn))
+            // On the timeline: the route followed (and the passage chosen, were it not on it).
+            var shown = following != nil ? (context.route ?? []) : []
+            if !shown.contains(where: { $0.id == chosen.id }) { shown.append(chosen) }
+            let marks = shown.map { TimelineMark(camera: $0.camera, start: $0.start, end: $0.end, passage: $0.id, chosen: $0.id == chosen.id) }
+            return .play(
+                camera: chosen.camera, cameras: Array(cameras.prefix(ConsoleState.synchronizedLimit)), at: chosen.start.addingTimeInterval(-SearchScreen.leadIn),
+                marks: marks)
         case .escape, .backspace:
             guard following != nil else { return .close }
             following = nil
@@ -136,6 +149,23 @@ public struct SearchScreen: Equatable, Sendable {
     static func next(after value: String?, in list: [String?]) -> String? {
         let index = list.firstIndex(of: value) ?? 0
         return list[(index + 1) % list.count]
+    }
+}
+
+/// A passage drawn on the playback's timeline of its camera.
+public struct TimelineMark: Equatable, Sendable {
+    public var camera: String
+    public var start: Date
+    public var end: Date
+    public var passage: Int64
+    /// The passage whose playback was asked for (the others are the route's).
+    public var chosen: Bool
+    public init(camera: String, start: Date, end: Date, passage: Int64, chosen: Bool) {
+        self.camera = camera
+        self.start = start
+        self.end = end
+        self.passage = passage
+        self.chosen = chosen
     }
 }
 

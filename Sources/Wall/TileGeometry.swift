@@ -61,12 +61,16 @@ public struct TileGeometry: Sendable, Equatable {
 public enum Timeline {
     public enum Cell: Sendable, Equatable {
         case missing, recorded, held, cursor
+        /// A passage searched for (the vehicle followed on this camera): however short, it has its column.
+        case passage
     }
 
     /// `width` columns covering `span` seconds centred on `cursor`; a column is recorded
-    /// when a recorded range covers most of it, held when a hold also covers it.
+    /// when a recorded range covers most of it, held when a hold also covers it, and a
+    /// passage's when one of `marks` touches it.
     public static func cells(
-        width: Int, cursor: Date, span: Double, recorded: [(start: Date, end: Date)], held: [(start: Date, end: Date)]
+        width: Int, cursor: Date, span: Double, recorded: [(start: Date, end: Date)], held: [(start: Date, end: Date)],
+        marks: [(start: Date, end: Date)] = []
     ) -> [Cell] {
         guard width > 0, span > 0 else { return [] }
         let perColumn = span / Double(width)
@@ -81,6 +85,8 @@ public enum Timeline {
             let from = origin.addingTimeInterval(Double(column) * perColumn), to = from.addingTimeInterval(perColumn)
             if cursor >= from && cursor < to {
                 cells.append(.cursor)
+            } else if marks.contains(where: { $0.start < to && $0.end >= from }) {
+                cells.append(.passage)
             } else if covered(recorded, from: from, to: to) >= perColumn / 2 {
                 cells.append(covered(held, from: from, to: to) > 0 ? .held : .recorded)
             } else {

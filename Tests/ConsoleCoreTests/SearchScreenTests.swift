@@ -15,9 +15,9 @@ struct SearchScreenTests {
             colours: ["red": 0.8], colour: "red", direction: "left-to-right", score: 0.72)
     }
 
-    func context(_ results: [PassageInfo]?, rows: Int = 3, mayPlay: @escaping (String) -> Bool = { _ in true }) -> SearchScreen.Context {
+    func context(_ results: [PassageInfo]?, route: [PassageInfo]? = nil, rows: Int = 3, mayPlay: @escaping (String) -> Bool = { _ in true }) -> SearchScreen.Context {
         SearchScreen.Context(
-            results: results, visibleRows: rows, neighbours: { ["quai": ["gare", "halles"], "gare": ["quai"]][$0] ?? [] }, mayPlay: mayPlay)
+            results: results, route: route, visibleRows: rows, neighbours: { ["quai": ["gare", "halles"], "gare": ["quai"]][$0] ?? [] }, mayPlay: mayPlay)
     }
 
     @Test func criteriaGoRoundAndEachIsANewSearchFromTheTop() {
@@ -64,8 +64,11 @@ struct SearchScreenTests {
     @Test func enterPlaysThePassageWithItsNeighboursThatMayBePlayed() {
         var screen = SearchScreen(requisition: "PV 31")
         let results = [passage(5, "quai", at: 10), passage(6, "gare")]
-        #expect(screen.handle(.enter, context(results)) == .play(camera: "quai", cameras: ["quai", "gare", "halles"], at: start.addingTimeInterval(10 - SearchScreen.leadIn)))
-        #expect(screen.handle(.enter, context(results, mayPlay: { $0 != "halles" })) == .play(camera: "quai", cameras: ["quai", "gare"], at: start.addingTimeInterval(7)))
+        let mark = [TimelineMark(camera: "quai", start: start.addingTimeInterval(10), end: start.addingTimeInterval(14), passage: 5, chosen: true)]
+        #expect(
+            screen.handle(.enter, context(results))
+                == .play(camera: "quai", cameras: ["quai", "gare", "halles"], at: start.addingTimeInterval(10 - SearchScreen.leadIn), marks: mark))
+        #expect(screen.handle(.enter, context(results, mayPlay: { $0 != "halles" })) == .play(camera: "quai", cameras: ["quai", "gare"], at: start.addingTimeInterval(7), marks: mark))
         #expect(screen.handle(.enter, context(results, mayPlay: { $0 != "quai" })).isMessage, "a camera the account may not play is said, not opened")
         #expect(screen.handle(.character("a"), context(results)) == .startAnalysis)
         #expect(screen.handle(.character("s"), context(results)) == .stopAnalysis)
@@ -102,6 +105,34 @@ struct SearchScreenTests {
         _ = state.handle(.escape, context)
         _ = state.handle(.character("S"), context)
         #expect(state.overlay == .search(SearchScreen(requisition: "PV 40")))
+    }
+
+    @Test func playingAFollowedPassageMarksTheRouteOnTheTimelinesUntilBackToLive() {
+        var state = ConsoleState()
+        var context = ConsoleStateTests().context()
+        context.currentRequisition = "PV 31"
+        _ = state.handle(.character("S"), context)
+        let followed = passage(5, "quai", at: 10), next = passage(8, "gare", at: 30), elsewhere = passage(9, "halles", at: 200)
+        context.searchResults = [followed, next, elsewhere]
+        _ = state.handle(.character("f"), context)
+        context.searchResults = [next, elsewhere]
+        context.searchRoute = [followed, next]
+        _ = state.handle(.down, context)
+        #expect(state.handle(.enter, context).contains(.openRequisition(number: "PV 31", cameras: ["halles", "quai"], at: start.addingTimeInterval(197))))
+        #expect(state.timelineMarks.map(\.passage) == [5, 8, 9], "the route, and the passage chosen off it")
+        #expect(state.timelineMarks.filter(\.chosen).map(\.camera) == ["halles"])
+        _ = state.handle(.character("L"), context)
+        #expect(state.timelineMarks.isEmpty, "back to live: the marks are gone")
+        // A search by colour: only the passage played is marked.
+        _ = state.handle(.character("S"), context)
+        _ = state.handle(.escape, context)
+        context.searchResults = [followed]
+        context.searchRoute = nil
+        _ = state.handle(.enter, context)
+        #expect(state.timelineMarks.map(\.passage) == [5])
+        _ = state.handle(.escape, context)
+        _ = state.handle(.escape, context)
+        #expect(state.mode == .wall && state.timelineMarks.isEmpty)
     }
 
     @Test func progressInWords() {

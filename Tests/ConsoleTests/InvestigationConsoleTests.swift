@@ -53,6 +53,11 @@ import Testing
         console.keys("Enter")
         #expect(eventually(timeout: 15) { console.statusLine.contains("SYNCHRONISED PLAYBACK") || console.statusLine.contains("PLAYBACK") }, "\(console.screen())")
         #expect(eventually(timeout: 15) { console.screen().hasPrefix("PLAYBACK ") }, "\(console.screen())")
+        // The focused camera's timeline, over the status bar, marks the passage played (and the route's on this camera).
+        #expect(eventually(timeout: 15) {
+            // The legend's ▲ and at least one column's.
+            console.screen().split(separator: "\n").contains { $0.contains("━") && ($0.hasSuffix("▲ route") || $0.hasSuffix("▲ passage")) && $0.components(separatedBy: "▲").count >= 3 }
+        }, "\(console.screen())")
         // S brings the screen back as it was left.
         console.keys("S")
         #expect(eventually(timeout: 10) { console.screen().contains("following passage") }, "\(console.screen())")

@@ -210,3 +210,19 @@ func layout(_ yaml: String) throws(ConfigurationError) -> WallLayout {
         #expect(geometry.tile(atRow: 59, column: 10) == nil)
     }
 }
+
+@Suite struct TimelineTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func aPassageHasItsColumnOnTheTimelineHoweverShort() {
+        let cursor = start.addingTimeInterval(300)
+        let recorded = [(start: start, end: start.addingTimeInterval(600))]
+        let cells = Timeline.cells(
+            width: 60, cursor: cursor, span: 600, recorded: recorded, held: [], marks: [(start.addingTimeInterval(100.5), start.addingTimeInterval(101))])
+        #expect(cells.filter { $0 == .passage }.count == 1)
+        #expect(cells[10] == .passage, "100 s into the 600 s shown: the 11th of 60 columns")
+        #expect(cells[30] == .cursor && cells[29] == .recorded)
+        let over = Timeline.cells(width: 60, cursor: cursor, span: 600, recorded: recorded, held: [], marks: [(cursor.addingTimeInterval(-5), cursor.addingTimeInterval(5))])
+        #expect(over[30] == .cursor && over[29] == .passage, "the cursor stays over a passage")
+    }
+}
