@@ -64,6 +64,8 @@ public struct Tracker: Sendable {
     public var onceGap = 12.0
     /// Least likeness (`Appearance.similarity`) of a box to a track's appearance for it to join.
     public var minimumLikeness = 0.6
+    /// How far along the street, in its own lengths a second, a vehicle seen once may have gone.
+    public var lengthsPerSecond = 3.0
     /// Tracks seen fewer times are dropped as noise when they end.
     public var minimumHits = 2
 
@@ -81,8 +83,10 @@ public struct Tracker: Sendable {
                     likeness = Appearance.similarity(a, b)
                     if likeness < minimumLikeness { continue }
                 }
-                let size = detection.box.area / max(1, track.last.box.area)
-                if size < 0.4 || size > 2.5 { continue }
+                // The detector's box of one object varies from picture to picture (the whole
+                // car, then only its body): each side may be up to 2.5 times the last one.
+                let w = detection.box.width / max(1, track.last.box.width), h = detection.box.height / max(1, track.last.box.height)
+                if min(w, h) < 0.4 || max(w, h) > 2.5 { continue }
                 let score: Double
                 if track.isStopped {
                     // A standing object stays where it is: only what covers it is it (a car
@@ -90,16 +94,21 @@ public struct Tracker: Sendable {
                     let overlap = track.last.box.iou(detection.box)
                     score = overlap >= 0.3 ? 1 + overlap : 0
                 } else if track.hits == 1 {
-                    // Seen once: it may be standing or on its way; near where it was.
+                    // Seen once: it may be standing or on its way; near where it was, or for a
+                    // vehicle along the street as far as it drives in the time (a car at town
+                    // speed, seen side on, drives about three of its lengths a second).
                     let overlap = track.last.box.iou(detection.box)
                     let dx = abs(track.last.box.centreX - detection.box.centreX) / max(1, max(detection.box.width, track.last.box.width))
                     let dy = abs(track.last.box.centreY - detection.box.centreY) / max(1, max(detection.box.height, track.last.box.height))
-                    score = overlap > 0.2 ? 1 + overlap : (dx < 0.9 && dy < 0.5 ? 1 - dx : 0)
+                    let reach = track.objectClass.isVehicle ? max(0.9, lengthsPerSecond * (time - track.last.time)) : 0.9
+                    score = overlap > 0.2 ? 1 + overlap : (dx < reach && dy < 0.5 ? max(0.05, 1 - dx / reach) : 0)
                 } else {
                     let overlap = guess.iou(detection.box)
                     let dx = guess.centreX - detection.box.centreX, dy = guess.centreY - detection.box.centreY
                     let distance = (dx * dx + dy * dy).squareRoot() / max(1, max(detection.box.width, guess.width))
-                    score = overlap > 0.2 ? 1 + overlap : (distance < 0.5 ? 1 - distance : 0)
+                    // Not from one lane to the other: across the street, only less than half its height.
+                    let across = abs(guess.y1 - detection.box.y1) / max(1, max(detection.box.height, guess.height))
+                    score = across > 0.5 ? 0 : (overlap > 0.2 ? 1 + overlap : (distance < 0.5 ? 1 - distance : 0))
                 }
                 if score > 0 { pairs.append((score * likeness, t, d)) }
             }

@@ -191,7 +191,7 @@ extension Sim {
         @Option(name: [.customLong("color"), .customLong("colour")], help: "The colour searched.") var colour = "red"
         @Option(help: "Least share of the passage's colour votes for it to be a result.") var minimumShare = 0.4
         @Option(help: "text or json.") var format = "text"
-        @Flag(help: "Also list each true passage of the colour with the passages that matched it.") var explain = false
+        @Flag(help: "Also list each true passage of the colour with the passages that matched it, and the results that are not of it.") var explain = false
         @Flag(help: "Also list, for each vehicle followed, its first ranked passages, its true passages with their ranks, and the route.")
         var explainFollowing = false
 
@@ -232,6 +232,12 @@ extension Sim {
                     let seen = all.filter { scorer.match($0) == sighting }
                     let text = seen.map { p in "\(p.id) \(p.objectClass) \(p.colours.map { "\($0.name) \(Int($0.share * 100))%" }.joined(separator: " "))" }
                     print("\(sighting.camera) \(sighting.agent) \(clock.string(from: sighting.start)) \(Int(sighting.end.timeIntervalSince(sighting.start))) s: \(text.isEmpty ? "MISSED" : text.joined(separator: "; "))")
+                }
+                for p in results {
+                    let sighting = scorer.match(p)
+                    guard sighting?.colour != colour else { continue }
+                    let truly = sighting.map { "\($0.agent) \($0.colour)" } ?? "nothing true"
+                    print("WRONG \(p.id) \(p.camera) \(clock.string(from: p.start)) \(p.objectClass) \(p.colours.map { "\($0.name) \(Int($0.share * 100))%" }.joined(separator: " ")): \(truly)")
                 }
             }
             if explainFollowing {

@@ -199,6 +199,36 @@ import Testing
         #expect(Set(ended.map { Direction.of($0) }) == [.leftToRight, .rightToLeft])
     }
 
+    @Test func aFastCarWhoseBoxIsSometimesOnlyItsBodyIsOnePassage() {
+        // 225 px a second, nearly three 80 px lengths a second: 90 px between two detections
+        // 0.4 s apart, more than its length; every other box only its body (half long, half high).
+        var tracker = Tracker()
+        var ended: [Tracker.Track] = []
+        for step in 0..<10 {
+            let x = Double(step) * 90
+            let box = step % 2 == 0 ? Box(x0: x, y0: 100, x1: x + 80, y1: 130) : Box(x0: x + 20, y0: 110, x1: x + 60, y1: 126)
+            ended += tracker.update(time: Double(step) * 0.4, detections: [Detection(box: box, objectClass: .car, confidence: 0.6)]).ended
+        }
+        ended += tracker.finish()
+        #expect(ended.count == 1, "\(ended.map(\.hits))")
+        #expect(ended.first?.hits == 10)
+    }
+
+    @Test func twoCarsInOneLaneAfterEachOtherAndOneInTheOtherLaneStayApart() {
+        // Two cars 200 px apart in the near lane, one in the far lane (40 px higher) going the
+        // same way at the same place as the first: three passages, never a box of one in another's.
+        var tracker = Tracker()
+        var byTrack: [Int: Set<String>] = [:]
+        for step in 0..<12 {
+            let t = Double(step) * 0.4, x = Double(step) * 40
+            let seen = [("first", car(x, 140)), ("second", car(x - 200, 140)), ("far", car(x + 10, 100))].filter { $0.1.box.x0 >= 0 }
+            let (assigned, _) = tracker.update(time: t, detections: seen.map(\.1))
+            for (index, id) in assigned.enumerated() { byTrack[id, default: []].insert(seen[index].0) }
+        }
+        #expect(byTrack.values.allSatisfy { $0.count == 1 }, "\(byTrack)")
+        #expect(Set(byTrack.values.flatMap { $0 }) == ["first", "second", "far"])
+    }
+
     @Test func aFewMissedPicturesDoNotSplitAPassage() {
         var tracker = Tracker()
         var ended: [Tracker.Track] = []
