@@ -100,7 +100,9 @@ public struct Tracker: Sendable {
                     let overlap = track.last.box.iou(detection.box)
                     let dx = abs(track.last.box.centreX - detection.box.centreX) / max(1, max(detection.box.width, track.last.box.width))
                     let dy = abs(track.last.box.centreY - detection.box.centreY) / max(1, max(detection.box.height, track.last.box.height))
-                    let reach = track.objectClass.isVehicle ? max(0.9, lengthsPerSecond * (time - track.last.time)) : 0.9
+                    // A second or so at most: one seen once waits long (a parked car's next look),
+                    // and a car leaving on one side is not the one coming in on the other later.
+                    let reach = track.objectClass.isVehicle ? min(2.5, max(0.9, lengthsPerSecond * (time - track.last.time))) : 0.9
                     score = overlap > 0.2 ? 1 + overlap : (dx < reach && dy < 0.5 ? max(0.05, 1 - dx / reach) : 0)
                 } else {
                     let overlap = guess.iou(detection.box)

@@ -214,6 +214,18 @@ import Testing
         #expect(ended.first?.hits == 10)
     }
 
+    @Test func aCarSeenOnceLeavingIsNotTheOneComingInOnTheOtherSideLater() {
+        // Seen once at the right edge as it leaves; 10 s later a car of the same look comes in
+        // on the left, in the same lane: two things, not one passage driving backwards.
+        var tracker = Tracker()
+        var ended: [Tracker.Track] = []
+        ended += tracker.update(time: 0, detections: [car(560)]).ended
+        for step in 0..<6 { ended += tracker.update(time: 10 + Double(step) * 0.4, detections: [car(Double(step) * 30)]).ended }
+        ended += tracker.finish()
+        #expect(ended.count == 1 && ended.first?.hits == 6, "\(ended.map(\.hits))")
+        #expect(ended.first.map { Direction.of($0) } == .leftToRight)
+    }
+
     @Test func twoCarsInOneLaneAfterEachOtherAndOneInTheOtherLaneStayApart() {
         // Two cars 200 px apart in the near lane, one in the far lane (40 px higher) going the
         // same way at the same place as the first: three passages, never a box of one in another's.
