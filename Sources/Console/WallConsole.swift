@@ -58,7 +58,7 @@ public struct ConsoleOptions: Sendable {
 public final class WallConsole {
     let core: RecorderCore
     /// The recordings (playback, REC marks), when the site has any: local or through the recorder.
-    private let recordings: (any ConsoleRecordings)?
+    let recordings: (any ConsoleRecordings)?
     let facts: RecordingFacts?
     /// The investigation screen's calls to the recorder (analysis, search, thumbnails), when searching is possible here.
     let searchFacts: SearchFacts?
@@ -76,11 +76,11 @@ public final class WallConsole {
     private let timeZone: TimeZone
     private let blitter: Blitter
     let colorMode: ColorMode
-    private let clock: DateFormatter
+    let clock: DateFormatter
     /// Cell size in pixels when the wall draws sixel, nil for block cells.
     var sixelCell: (width: Int, height: Int)?
 
-    private struct Tile {
+    struct Tile {
         let cameraID: String
         let geometry: TileGeometry.Tile
         let renderer: any PictureRenderer
@@ -99,20 +99,20 @@ public final class WallConsole {
         var shownBanner: String?
     }
 
-    private typealias Mode = ConsoleState.Mode
+    typealias Mode = ConsoleState.Mode
     /// The console's state without its terminal: mode, overlay, selection, filter.
     var state = ConsoleState()
-    private var mode: Mode {
+    var mode: Mode {
         get { state.mode }
         set { state.mode = newValue }
     }
     private var overlay: ConsoleState.Overlay { state.overlay }
-    private var selected: Int {
+    var selected: Int {
         get { state.selected }
         set { state.selected = newValue }
     }
     private var filter: ConsoleState.Filter? { state.filter }
-    private var tiles: [Tile] = []
+    var tiles: [Tile] = []
     private var preloaded: [String: FrameSubscription] = [:]
     /// The shape of each camera stream's picture, once its stream said.
     private var knownAspects: [String: Double] = [:]
@@ -125,7 +125,7 @@ public final class WallConsole {
     var chosenRequisition: String?
     /// What recordings are consulted under: the requisition chosen, else the typed text (a
     /// requisition's number or a reason), else the command's options.
-    private var grounds: (reason: String?, requisition: String?) {
+    var grounds: (reason: String?, requisition: String?) {
         if let chosenRequisition { return (nil, chosenRequisition) }
         if let consultation { return (consultation, nil) }
         return (options.reason, options.requisition)
@@ -151,13 +151,13 @@ public final class WallConsole {
     private var tileSeconds = 0.0
     private var budget: OutputBudget?
     /// Playback of the isolated camera's recordings; nil when it shows live.
-    private var player: Player?
+    var player: Player?
     /// The synchronised wall's players (in tile order) and their clock.
-    private var synchronizedPlayers: [Player] = []
-    private var synchronizedClock: PlaybackClock?
-    private var playerSequence: UInt64 = 0
+    var synchronizedPlayers: [Player] = []
+    var synchronizedClock: PlaybackClock?
+    var playerSequence: UInt64 = 0
     /// The row above the status bar is kept for the playback timeline.
-    private var timelineRow = false
+    var timelineRow = false
     /// Cameras with footage written in the last seconds (the REC mark), looked at each second.
     private var recording: Set<String> = []
     private let dateClock: DateFormatter
@@ -341,7 +341,7 @@ public final class WallConsole {
         if tiles.contains(where: { abs(aspect(of: $0.cameraID, isolated: isolated) / $0.aspect - 1) > 0.02 }) { rebuildTiles() }
     }
 
-    private func rebuildTiles() {
+    func rebuildTiles() {
         let old = tiles
         curses.updateSize()
         // In playback the row above the status bar holds the timeline.
@@ -716,7 +716,7 @@ public final class WallConsole {
         }
     }
 
-    private func showMessage(_ text: String, now: Date) {
+    func showMessage(_ text: String, now: Date) {
         message = (text, now.addingTimeInterval(8))
         chromeDirty = true
     }
@@ -875,200 +875,6 @@ public final class WallConsole {
         rebuildTiles()
     }
 
-    // MARK: - Playback
-
-    /// Plays the isolated camera's recordings from `time`: the pane leaves live for the recorder's footage.
-    private func startPlayback(at time: Date, speed: Double) {
-        guard case .isolated(let id) = mode else { return }
-        if let refusal = options.playbackRefusal(id) {
-            showMessage("refused: \(refusal)", now: Date())
-            record(.accessRefused, cameraID: id, detail: "play recordings back: \(refusal)", from: time)
-            return
-        }
-        guard let recordings else {
-            showMessage("no recordings for this site (start `vigie record`)", now: Date())
-            return
-        }
-        stopPlayback()
-        // The pane loses a row to the timeline: lay out first, then size the player to the picture.
-        timelineRow = true
-        rebuildTiles()
-        guard let tile = tiles.first else {
-            timelineRow = false
-            return
-        }
-        do {
-            player = try makePlayer(recordings, camera: id, tile: tile, at: time, speed: speed)
-            playerSequence = 0
-            if recordings.consoleAuditsPlayback { record(.playback, cameraID: id, detail: "opened", from: time) }
-        } catch {
-            player = nil
-            timelineRow = false
-            rebuildTiles()
-            showMessage("cannot play: \(error)", now: Date())
-        }
-    }
-
-    // MARK: - Synchronised playback
-
-    /// The cameras' recordings at the isolated playback's time, driven together by one clock.
-    private func startSynchronized(_ cameras: [String], at time: Date? = nil, speed: Double? = nil) {
-        guard let recordings, let start = time ?? player?.current.position else { return }
-        let pace = speed ?? player?.current.speed ?? 1
-        for camera in cameras where options.playbackRefusal(camera) != nil {
-            let refusal = options.playbackRefusal(camera) ?? ""
-            showMessage("refused: \(refusal)", now: Date())
-            record(.accessRefused, cameraID: camera, detail: "play recordings back: \(refusal)", from: start)
-        }
-        let allowed = cameras.filter { options.playbackRefusal($0) == nil }
-        guard !allowed.isEmpty else {
-            // Nothing to play: stay where the console was.
-            if case .synchronized = mode { mode = player.map { .isolated(cameraID: $0.camera) } ?? .wall }
-            rebuildTiles()
-            return
-        }
-        mode = .synchronized(cameras: allowed)
-        stopPlayback()
-        // The focused camera's timeline under the wall.
-        timelineRow = true
-        rebuildTiles()
-        let clock = PlaybackClock(at: start, speed: pace)
-        synchronizedClock = clock
-        synchronizedPlayers = []
-        for tile in tiles {
-            do {
-                synchronizedPlayers.append(
-                    try makePlayer(recordings, camera: tile.cameraID, tile: tile, at: start, speed: pace, clock: clock))
-                if recordings.consoleAuditsPlayback { record(.playback, cameraID: tile.cameraID, detail: "opened (synchronised)", from: start) }
-            } catch {
-                showMessage("cannot play \(tile.cameraID): \(error)", now: Date())
-            }
-        }
-        showMessage("\(synchronizedPlayers.count) cameras at the same recorded time", now: Date())
-    }
-
-    /// A player of `camera`'s recordings sized to `tile`, under the consultation's grounds.
-    private func makePlayer(
-        _ recordings: any ConsoleRecordings, camera: String, tile: Tile, at time: Date, speed: Double, clock: PlaybackClock? = nil
-    ) throws(MediaError) -> Player {
-        try Player(
-            packets: recordings.packets(camera: camera, reason: grounds.reason, requisition: grounds.requisition), width: tile.renderer.pixelWidth,
-            height: tile.renderer.pixelHeight, at: time, speed: speed, clock: clock)
-    }
-
-    /// After the terminal's size changed: players decode at their tiles' new sizes (each
-    /// started again where it was; the pictures of the old size would not be drawn).
-    private func fitPlayers() {
-        if let player, case .isolated = mode, let tile = tiles.first, player.width != tile.renderer.pixelWidth || player.height != tile.renderer.pixelHeight {
-            let state = player.current
-            startPlayback(at: state.position, speed: state.speed)
-            if state.paused { self.player?.togglePause() }
-        }
-        guard let clock = synchronizedClock, let recordings else { return }
-        for index in synchronizedPlayers.indices where index < tiles.count {
-            let tile = tiles[index], old = synchronizedPlayers[index]
-            guard old.width != tile.renderer.pixelWidth || old.height != tile.renderer.pixelHeight else { continue }
-            old.stop()
-            if let made = try? makePlayer(recordings, camera: tile.cameraID, tile: tile, at: clock.now(), speed: clock.speed, clock: clock) {
-                synchronizedPlayers[index] = made
-                tiles[index].lastSequence = 0
-            }
-        }
-    }
-
-    private func seekSynchronized(to time: Date) {
-        synchronizedClock?.seek(to: time)
-        for player in synchronizedPlayers { player.seek(to: time) }
-    }
-
-    /// Tile `index` shows another camera from the clock's time (the others go on).
-    private func swapSynchronized(_ index: Int, _ camera: String) {
-        guard let clock = synchronizedClock, let recordings, index < synchronizedPlayers.count else { return }
-        if let refusal = options.playbackRefusal(camera) {
-            showMessage("refused: \(refusal)", now: Date())
-            return
-        }
-        synchronizedPlayers[index].stop()
-        rebuildTiles()
-        guard index < tiles.count else { return }
-        let tile = tiles[index]
-        do {
-            synchronizedPlayers[index] = try makePlayer(recordings, camera: camera, tile: tile, at: clock.now(), speed: clock.speed, clock: clock)
-        } catch {
-            showMessage("cannot play \(camera): \(error)", now: Date())
-        }
-        record(.isolated, cameraID: camera, detail: "swapped into the synchronised wall")
-    }
-
-    private func stopSynchronized() {
-        // All asked at once, then half a second for all of them: the console's thread never waits longer.
-        for player in synchronizedPlayers { player.requestStop() }
-        let deadline = DispatchTime.now() + 0.5
-        for player in synchronizedPlayers { player.waitStopped(until: deadline) }
-        synchronizedPlayers = []
-        synchronizedClock = nil
-    }
-
-    /// Back to live; the audit log gets the period that was watched.
-    private func stopPlayback() {
-        timelineRow = false
-        guard let player else { return }
-        self.player = nil
-        let state = player.current
-        player.stop()
-        // Through the recorder, the recorder audits what it sent.
-        if recordings?.consoleAuditsPlayback == true {
-            record(.playback, cameraID: player.camera, detail: "watched", from: state.watchedFrom, to: state.watchedTo)
-        }
-    }
-
-    /// The camera whose timeline is drawn and the time shown: the isolated playback's, or
-    /// the synchronised wall's focus at the wall's time.
-    private var timelineFocus: (camera: String, position: Date)? {
-        switch mode {
-        case .isolated: return player.map { ($0.camera, $0.current.position) }
-        case .synchronized:
-            guard let clock = synchronizedClock, selected < synchronizedPlayers.count else { return nil }
-            return (synchronizedPlayers[selected].camera, clock.now())
-        case .wall: return nil
-        }
-    }
-
-    private func drawTimeline() {
-        guard let facts, let (camera, position) = timelineFocus else { return }
-        facts.want(cameras: tiles.map(\.cameraID), timeline: (camera, position))
-        // Until the spans come (from the catalog or the recorder), the row stays empty: never a guess.
-        let span = 600.0, row = curses.rows - 2
-        let from = position.addingTimeInterval(-span / 2), to = position.addingTimeInterval(span / 2)
-        guard let spans = facts.spans(camera: camera, covering: from, to: to) else { return }
-        // The passages searched for on this camera (the route followed), said at the end.
-        let marks = state.timelineMarks.filter { $0.camera == camera && $0.end >= from && $0.start <= to }
-        let legend = marks.isEmpty ? "" : (state.timelineMarks.count > 1 ? "▲ route " : "▲ passage ")
-        let label = " \(clock.string(from: from)) ", end = " \(clock.string(from: to)) " + legend
-        let width = curses.columns - label.count - end.count
-        guard width > 10 else { return }
-        let cells = Timeline.cells(
-            width: width, cursor: position, span: span, recorded: spans.recorded, held: spans.held, marks: marks.map { ($0.start, $0.end) })
-        curses.put(label, row: row, column: 0, width: label.count, style: .status)
-        var column = label.count, index = 0
-        while index < cells.count {
-            var run = index
-            while run < cells.count && cells[run] == cells[index] { run += 1 }
-            let (glyph, style): (String, Curses.Style) =
-                switch cells[index] {
-                case .recorded: ("━", .recorded)
-                case .held: ("━", .held)
-                case .missing: ("·", .dim)
-                case .cursor: ("┃", .playback)
-                case .passage: ("▲", .passage)
-                }
-            curses.put(String(repeating: glyph, count: run - index), row: row, column: column, width: run - index, style: style)
-            column += run - index
-            index = run
-        }
-        curses.put(end, row: row, column: column, width: end.count, style: .status)
-    }
-
     /// Which visible cameras the recorder is writing now (footage written in the last
     /// seconds), as the background fetch last found.
     private func updateRecordingMarks(now: Date) {
@@ -1142,7 +948,7 @@ public final class WallConsole {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
 
-    private func record(
+    func record(
         _ action: OperatorEvent.Action, cameraID: String? = nil, detail: String? = nil, from: Date? = nil, to: Date? = nil
     ) {
         audit?.record(
