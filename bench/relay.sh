@@ -26,7 +26,8 @@ ids=$("$vigie" cameras list | awk 'NR > 2 { print $2 }' | head -n "$tiles")
 "$vigie" sim prepare --site "$site" --stream sub > /dev/null
 "$vigie" record --site "$site" --storage "$work/storage" --duration $((seconds * 2 + 120)) 2> "$work/record.log" &
 recorder=$!
-trap 'kill $recorder 2> /dev/null || true' EXIT
+# Waited for: a recorder still stopping would remove the next run's socket.
+trap 'kill $recorder 2> /dev/null || true; wait $recorder 2> /dev/null || true' EXIT
 until [ -S "$work/storage/recorder.sock" ]; do sleep 0.2; done
 sleep 10 # every camera connected and recording
 ticks() { awk '{ print $14 + $15 }' "/proc/$recorder/stat"; }
@@ -36,7 +37,10 @@ alone=$(echo "scale=1; ($b - $a) * 100 / $hz / $seconds" | bc)
 "$vigie" bench relay --server "$work/storage/recorder.sock" --consoles "$consoles" --tiles "$tiles" --seconds "$seconds" \
   > "$work/relay.txt" 2> "$work/relay.log" &
 client=$!
-until grep -q measuring "$work/relay.log" 2> /dev/null; do sleep 0.1; done
+until grep -q measuring "$work/relay.log" 2> /dev/null; do
+  kill -0 $client 2> /dev/null || { echo "vigie bench relay failed:" >&2; cat "$work/relay.log" >&2; exit 1; }
+  sleep 0.1
+done
 c=$(ticks); sleep "$seconds"; d=$(ticks)
 wait $client
 served=$(echo "scale=1; ($d - $c) * 100 / $hz / $seconds" | bc)

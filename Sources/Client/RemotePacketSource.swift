@@ -131,8 +131,13 @@ final class StreamSocket: @unchecked Sendable {  // the inbox is guarded by its 
             throw MediaError(kind: .io, operation: "connect", source: source, message: "the recorder is unreachable (\(error))")
         }
         self.channel = channel
-        channel.writeAndFlush(HTTPClientRequestPart.head(requestHead), promise: nil)
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        // The request's head and end in one turn of the channel's loop: written apart, the
+        // recorder's upgrade could be read between them, and the end would then reach the
+        // WebSocket encoder (a crash seen with 16 streams at once).
+        channel.eventLoop.execute {
+            channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        }
         let timer = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
             upgraded.fail(MediaError(kind: .timedOut, operation: "connect", source: source, message: "the recorder did not answer"))
         }
