@@ -4,8 +4,10 @@
 #   CONSOLES x TILES streams: p50, p95, max (goal: p95 under 20 ms);
 # - the recorder's CPU with those consoles against the same recorder with none (goal:
 #   relaying costs at most half of what recording costs).
-# The recorder records TILES simulated cameras (main streams, 1280x720 at 2 Mbit/s); the
-# consoles ask for their sub streams (640x360), as wall tiles do; the client only receives.
+# The recorder records TILES simulated cameras, their main streams (1280x720 at 2 Mbit/s) and,
+# as the site default says, their sub streams (640x360) beside them; the consoles ask for the
+# sub streams, as wall tiles do, relayed from the recorder's own connections; the client only
+# receives. RECORD_SUB=false records the main streams only: the relay then opens the sub streams.
 #   bench/relay.sh [CONSOLES] [TILES] [SECONDS]     (default 4 16 30; needs `make release` first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +21,7 @@ rm -rf "$work" && mkdir -p "$work"
 site=$work/site.yaml
 ids=$("$vigie" cameras list | awk 'NR > 2 { print $2 }' | head -n "$tiles")
 {
-  printf 'site:\n  name: Bench\n  timezone: Europe/Paris\ncameras:\n'
+  printf 'site:\n  name: Bench\n  timezone: Europe/Paris\n  record_sub_streams: %s\ncameras:\n' "${RECORD_SUB:-true}"
   for id in $ids; do printf '  - id: %s\n    name: %s\n    location: Bench\n    main: sim://%s/main\n    sub: sim://%s/sub\n' "$id" "$id" "$id" "$id"; done
 } > "$site"
 "$vigie" sim prepare --site "$site" --stream main > /dev/null
@@ -47,4 +49,4 @@ served=$(echo "scale=1; ($d - $c) * 100 / $hz / $seconds" | bc)
 extra=$(echo "scale=1; $served - $alone" | bc)
 ratio=$(echo "scale=2; $extra / $alone" | bc)
 cat "$work/relay.txt"
-echo "recorder CPU: recording $tiles cameras alone $alone%, with $consoles consoles x $tiles tiles $served% (relaying +$extra%, $ratio of recording)"
+echo "recorder CPU (sub streams recorded: ${RECORD_SUB:-true}): recording $tiles cameras alone $alone%, with $consoles consoles x $tiles tiles $served% (relaying +$extra%, $ratio of recording)"

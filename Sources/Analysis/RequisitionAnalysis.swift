@@ -28,23 +28,41 @@ public final class RequisitionAnalysis: Sendable {
     }
 
     /// The requisition's footage, camera by camera. `siteCameras` stands for a scope with no camera list.
-    public static func plan(_ requisition: Requisition, catalog: any Catalog, siteCameras: [String]) throws(CatalogError) -> [Job] {
-        var jobs: [String: [Int64: (SegmentRecord, ClosedRange<Date>)]] = [:]
+    ///
+    /// Of each camera, the sub stream's segments when it was recorded over the requisition's
+    /// periods (small pictures: a quarter of the decoding), else the main stream's; a camera
+    /// whose main stream was analysed already (`analysed`) stays on it, so that a resumed or
+    /// finished analysis is not started again on the other stream. `stream` forces one.
+    public static func plan(
+        _ requisition: Requisition, catalog: any Catalog, siteCameras: [String], analysed: Set<Int64> = [], stream: StreamChoice? = nil
+    ) throws(CatalogError) -> [Job] {
+        var jobs: [String: [StreamChoice: [Int64: (SegmentRecord, ClosedRange<Date>)]]] = [:]
         for scope in requisition.scopes {
             for camera in scope.cameras.isEmpty ? siteCameras : scope.cameras {
-                for segment in try catalog.segments(camera: camera, from: scope.start, to: scope.end)
+                for segment in try catalog.segments(camera: camera, stream: stream, from: scope.start, to: scope.end)
                 where segment.end > scope.start && segment.start < scope.end {
                     let window = max(scope.start, segment.start)...max(max(scope.start, segment.start), min(scope.end, segment.end))
-                    if let known = jobs[camera]?[segment.id] {
-                        jobs[camera]![segment.id] = (segment, min(known.1.lowerBound, window.lowerBound)...max(known.1.upperBound, window.upperBound))
+                    if let known = jobs[camera]?[segment.stream]?[segment.id] {
+                        jobs[camera]![segment.stream]![segment.id] = (
+                            segment, min(known.1.lowerBound, window.lowerBound)...max(known.1.upperBound, window.upperBound)
+                        )
                     } else {
-                        jobs[camera, default: [:]][segment.id] = (segment, window)
+                        jobs[camera, default: [:]][segment.stream, default: [:]][segment.id] = (segment, window)
                     }
                 }
             }
         }
-        return jobs.keys.sorted().map { camera in
-            Job(camera: camera, segments: jobs[camera]!.values.sorted { $0.0.start < $1.0.start })
+        func seconds(_ segments: [Int64: (SegmentRecord, ClosedRange<Date>)]?) -> Double {
+            (segments ?? [:]).values.reduce(0) { $0 + $1.1.upperBound.timeIntervalSince($1.1.lowerBound) }
+        }
+        return jobs.keys.sorted().compactMap { camera in
+            let streams = jobs[camera]!
+            let main = streams[.main], sub = streams[.sub]
+            let mainStarted = main?.keys.contains { analysed.contains($0) } ?? false
+            // The sub stream where it covers what the main stream does (within a second a segment).
+            let useSub = sub != nil && !mainStarted && seconds(sub) >= seconds(main) - Double(main?.count ?? 0)
+            guard let chosen = useSub ? sub : (main ?? sub) else { return nil }
+            return Job(camera: camera, segments: chosen.values.sorted { $0.0.start < $1.0.start })
         }
     }
 
@@ -65,8 +83,9 @@ public final class RequisitionAnalysis: Sendable {
         guard requisition.status.allowsConsultation else {
             throw AnalysisUnavailable("requisition \(requisition.number) is \(requisition.status.rawValue): its footage is no longer analysed")
         }
-        let jobs = try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: siteCameras)
         let done = try store.catalog.analysedSegments(requisition: requisition.number)
+        let jobs = try RequisitionAnalysis.plan(
+            requisition, catalog: store.catalog, siteCameras: siteCameras, analysed: done, stream: settings.stream)
         let total = jobs.reduce(0) { $0 + $1.segments.count }
         let seconds = jobs.reduce(0.0) { $0 + $1.segments.reduce(0.0) { $0 + $1.1.upperBound.timeIntervalSince($1.1.lowerBound) } }
         let doneSeconds = jobs.reduce(0.0) { sum, job in

@@ -22,6 +22,10 @@ public struct Site: Sendable, Hashable {
     /// For a site of simulated cameras (sim://): the length of the simulated footage's
     /// loop, in seconds (a divisor of a day), when it is not the simulator's default.
     public var simulationLoopSeconds: Int? = nil
+    /// Whether the recorder records each camera's sub stream beside its main stream (the
+    /// default, for cameras that have one): the wall's tiles are then relayed from the
+    /// recorder's own connection, and an analysis decodes the small pictures.
+    public var recordSubStreams: Bool = true
 }
 
 /// How a site uses its cameras (arrêté of the prefect).
@@ -83,7 +87,7 @@ public struct CameraInventory: Sendable {
     public let warnings: [Diagnostic]
 
     static let topKeys = ["site", "cameras"]
-    static let siteKeys = ["name", "timezone", "retention_days", "authorised_retention_days", "storage_quota", "mode", "outside_requisition", "simulation_loop_seconds"]
+    static let siteKeys = ["name", "timezone", "retention_days", "authorised_retention_days", "storage_quota", "mode", "outside_requisition", "simulation_loop_seconds", "record_sub_streams"]
     static let cameraKeys = ["id", "name", "location", "main", "sub", "neighbours", "notes", "transport", "retention_days"]
     /// The most neighbours a camera lists (streets leaving its view).
     public static let maximumNeighbours = 32
@@ -175,6 +179,13 @@ public struct CameraInventory: Sendable {
                     site.simulationLoopSeconds = seconds
                 } else {
                     checker.error(node, "simulation_loop_seconds is a whole number of seconds from 10 to 3600 that divides a day (60, 300, 600...), not `\(value)`")
+                }
+            }
+            if let (value, node) = checker.text(entries, "record_sub_streams", in: "site", required: true) {
+                switch value {
+                case "true", "yes": site.recordSubStreams = true
+                case "false", "no": site.recordSubStreams = false
+                default: checker.error(node, "record_sub_streams is `true` (the default: sub streams recorded beside the main ones) or `false`, not `\(value)`")
                 }
             }
             if let (value, node) = checker.text(entries, "outside_requisition", in: "site", required: true) {

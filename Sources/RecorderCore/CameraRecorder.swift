@@ -6,6 +6,7 @@ import Synchronization
 /// What the recorder says of one camera (`vigie recorder status`).
 public struct CameraRecordingStatus: Sendable {
     public let cameraID: String
+    public let stream: StreamChoice
     public let recording: Bool
     public let segmentPath: String?
     public let segmentStart: Date?
@@ -57,7 +58,8 @@ public final class StorageGate: Sendable {
     func waitForRequest(seconds: Double) -> Bool { urgent.wait(timeout: .now() + seconds) == .success }
 }
 
-/// Records one camera's main stream: stream copy into MPEG-TS segments of about
+/// Records one stream of a camera (its main stream; its sub stream too where the site records
+/// it): stream copy into MPEG-TS segments of about
 /// `segmentSeconds`, cut on keyframes, each indexed in the catalog as it is written.
 ///
 /// Runs on its own thread, fed by a bounded packet subscription (a slow disk drops the
@@ -76,6 +78,7 @@ public final class StorageGate: Sendable {
 /// at the last packet minus that end.
 final class CameraRecorder: @unchecked Sendable {  // mutable state is the recorder thread's own; `shared` is locked
     let cameraID: String
+    let stream: StreamChoice
     private let feed: LiveFeed
     private let store: RecordingStore
     private let gate: StorageGate
@@ -121,17 +124,18 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
     }
 
     init(
-        cameraID: String, feed: LiveFeed, store: RecordingStore, gate: StorageGate, segmentSeconds: Double, progressSeconds: Double = 5,
-        clock: @escaping @Sendable () -> Date = Date.init
+        cameraID: String, stream: StreamChoice = .main, feed: LiveFeed, store: RecordingStore, gate: StorageGate, segmentSeconds: Double,
+        progressSeconds: Double = 5, clock: @escaping @Sendable () -> Date = Date.init
     ) {
         self.cameraID = cameraID
+        self.stream = stream
         self.feed = feed
         self.store = store
         self.gate = gate
         self.segmentSeconds = segmentSeconds
         self.progressSeconds = progressSeconds
         self.clock = clock
-        logger = Logger(label: "vigie.record.\(cameraID)")
+        logger = Logger(label: stream == .main ? "vigie.record.\(cameraID)" : "vigie.record.\(cameraID).sub")
     }
 
     func start() {
@@ -139,7 +143,7 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
             run()
             done.signal()
         }
-        thread.name = "record \(cameraID)"
+        thread.name = stream == .main ? "record \(cameraID)" : "record \(cameraID) sub"
         thread.stackSize = 512 * 1024
         thread.start()
     }
@@ -152,7 +156,7 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
     var status: CameraRecordingStatus {
         shared.withLock {
             CameraRecordingStatus(
-                cameraID: cameraID, recording: $0.segment != nil, segmentPath: $0.segment?.path, segmentStart: $0.segment?.start,
+                cameraID: cameraID, stream: stream, recording: $0.segment != nil, segmentPath: $0.segment?.path, segmentStart: $0.segment?.start,
                 segmentsWritten: $0.segments, bytesWritten: $0.bytes, packetsDropped: $0.dropped, lastError: $0.lastError,
                 interruption: $0.segment == nil ? $0.interruption : nil)
         }
@@ -222,7 +226,7 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
     private func writeGap(from start: Date, to end: Date, reason: String) -> Int64? {
         guard end >= start else { return nil }
         do {
-            return try store.catalog.addGap(GapRecord(camera: cameraID, start: start, end: end, reason: reason))
+            return try store.catalog.addGap(GapRecord(camera: cameraID, start: start, end: end, reason: reason, stream: stream))
         } catch {
             note(error, "catalog refused a gap row")
             return nil
@@ -230,7 +234,7 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
     }
 
     private func note(_ error: any Error, _ what: String) {
-        logger.error("\(cameraID): \(what): \(error)")
+        logger.error("\(cameraID)\(stream == .main ? "" : " (sub stream)"): \(what): \(error)")
         if let catalog = error as? CatalogError, catalog.kind == .damaged { gate.reportDamage(catalog.message) }
         shared.withLock { $0.lastError = "\(what): \(error)" }
     }
@@ -244,8 +248,8 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
         }
         startedAt = clock()
         do {
-            coveredUntil = try store.catalog.lastCovered(camera: cameraID)
-            lastSegmentEnd = try store.catalog.segment(camera: cameraID, before: .distantFuture)?.end
+            coveredUntil = try store.catalog.lastCovered(camera: cameraID, stream: stream)
+            lastSegmentEnd = try store.catalog.segment(camera: cameraID, stream: stream, before: .distantFuture)?.end
         } catch {
             note(error, "cannot read the catalog")
         }
@@ -414,8 +418,8 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
         // (Footage "after" now means the clock went back: times are left as the clock says.)
         let lowerBound = lastSegmentEnd.flatMap { $0 <= wallStart.addingTimeInterval(1) ? $0 : nil }
         let start = fixedStart ?? max(wallStart, lowerBound ?? wallStart)
-        let path = store.newSegmentPath(camera: cameraID, start: start)
-        var record = SegmentRecord(camera: cameraID, path: path, start: start, end: start)
+        let path = store.newSegmentPath(camera: cameraID, start: start, stream: stream)
+        var record = SegmentRecord(camera: cameraID, path: path, start: start, end: start, stream: stream)
         do {
             record.id = try store.catalog.insertSegment(record)
         } catch {
@@ -525,7 +529,7 @@ final class CameraRecorder: @unchecked Sendable {  // mutable state is the recor
             // The disk refused the last bytes: the row says what the file holds, not what was sent.
             guard let truth = try? TransportStreamScan.full(path: store.url(of: record).path), truth.firstPTS != nil else {
                 discard(current)
-                return SegmentRecord(camera: cameraID, path: record.path, start: record.start, end: record.start)
+                return SegmentRecord(camera: cameraID, path: record.path, start: record.start, end: record.start, stream: stream)
             }
             record.end = record.start.addingTimeInterval(truth.duration)
             record.keyframes = truth.keyframes

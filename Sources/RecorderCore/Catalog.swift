@@ -31,10 +31,12 @@ public enum CatalogAccess: Sendable {
     case readOnly
 }
 
-/// One segment file of a camera: about a minute of its main stream, stream-copied.
+/// One segment file of a camera: about a minute of one of its streams, stream-copied.
 public struct SegmentRecord: Sendable, Hashable {
     public var id: Int64
     public var camera: String
+    /// The main stream (playback, exports) or the sub stream (the wall's relay, analysis).
+    public var stream: StreamChoice
     /// Relative to the storage folder: CAMERA/YYYY-MM-DD/HHMMSS.ts (UTC).
     public var path: String
     public var start: Date
@@ -50,10 +52,11 @@ public struct SegmentRecord: Sendable, Hashable {
 
     public init(
         id: Int64 = 0, camera: String, path: String, start: Date, end: Date, bytes: Int64 = 0, sha256: String? = nil,
-        keyframes: [KeyframeMark] = [], state: SegmentState = .open, skew: Double = 0
+        keyframes: [KeyframeMark] = [], state: SegmentState = .open, skew: Double = 0, stream: StreamChoice = .main
     ) {
         self.id = id
         self.camera = camera
+        self.stream = stream
         self.path = path
         self.start = start
         self.end = end
@@ -71,7 +74,9 @@ public struct GapRecord: Sendable, Hashable {
     public var start: Date
     public var end: Date
     public var reason: String
-    public init(camera: String, start: Date, end: Date, reason: String) {
+    public var stream: StreamChoice
+    public init(camera: String, start: Date, end: Date, reason: String, stream: StreamChoice = .main) {
+        self.stream = stream
         self.camera = camera
         self.start = start
         self.end = end
@@ -167,14 +172,15 @@ public protocol Catalog: AnyObject, Sendable {
     /// Replaces what is known of a segment (progress while open, final values at close).
     func updateSegment(_ segment: SegmentRecord) throws(CatalogError)
     func removeSegment(id: Int64) throws(CatalogError)
-    /// Segments of a camera (every camera when nil) that overlap the period, oldest first.
-    func segments(camera: String?, from: Date?, to: Date?) throws(CatalogError) -> [SegmentRecord]
-    /// The segment holding `time` for a camera, else the first one after it.
-    func segment(camera: String, containingOrAfter time: Date) throws(CatalogError) -> SegmentRecord?
+    /// Segments of a camera (every camera when nil) and stream (both when nil) that overlap
+    /// the period, oldest first.
+    func segments(camera: String?, stream: StreamChoice?, from: Date?, to: Date?) throws(CatalogError) -> [SegmentRecord]
+    /// The segment of a camera's stream holding `time`, else the first one after it.
+    func segment(camera: String, stream: StreamChoice, containingOrAfter time: Date) throws(CatalogError) -> SegmentRecord?
     /// The segment just before `time` (for stepping back across a boundary).
-    func segment(camera: String, before time: Date) throws(CatalogError) -> SegmentRecord?
+    func segment(camera: String, stream: StreamChoice, before time: Date) throws(CatalogError) -> SegmentRecord?
     func openSegments() throws(CatalogError) -> [SegmentRecord]
-    /// The relative paths of a camera's segments (what recovery and verify compare with the files).
+    /// The relative paths of a camera's segments, both streams (what recovery and verify compare with the files).
     func segmentPaths(camera: String) throws(CatalogError) -> Set<String>
     func segmentExists(path: String) throws(CatalogError) -> Bool
     /// The oldest closed segments of the site, all cameras, oldest first, after `after` (the
@@ -190,9 +196,9 @@ public protocol Catalog: AnyObject, Sendable {
     /// Moves a gap's end (the segment after it starts earlier than first thought).
     func updateGap(id: Int64, end: Date) throws(CatalogError)
     func removeGap(id: Int64) throws(CatalogError)
-    func gaps(camera: String, from: Date, to: Date) throws(CatalogError) -> [GapRecord]
-    /// The end of what the catalog says of a camera: its last segment or gap.
-    func lastCovered(camera: String) throws(CatalogError) -> Date?
+    func gaps(camera: String, stream: StreamChoice, from: Date, to: Date) throws(CatalogError) -> [GapRecord]
+    /// The end of what the catalog says of a camera's stream: its last segment or gap.
+    func lastCovered(camera: String, stream: StreamChoice) throws(CatalogError) -> Date?
 
     func addHold(_ hold: Hold) throws(CatalogError) -> Hold
     func holds(includeReleased: Bool) throws(CatalogError) -> [Hold]
@@ -276,6 +282,24 @@ public protocol Catalog: AnyObject, Sendable {
     func integrityProblems(limit: Int, stop: @escaping @Sendable () -> Bool) throws(CatalogError) -> [String]
     /// Writes a consistent copy to `destination`.
     func backup(to destination: String) throws(CatalogError)
+}
+
+/// What playback, exports, the timeline and the registers read: the main stream.
+extension Catalog {
+    /// Main-stream segments of a camera (every camera when nil) that overlap the period, oldest first.
+    public func segments(camera: String?, from: Date?, to: Date?) throws(CatalogError) -> [SegmentRecord] {
+        try segments(camera: camera, stream: .main, from: from, to: to)
+    }
+    public func segment(camera: String, containingOrAfter time: Date) throws(CatalogError) -> SegmentRecord? {
+        try segment(camera: camera, stream: .main, containingOrAfter: time)
+    }
+    public func segment(camera: String, before time: Date) throws(CatalogError) -> SegmentRecord? {
+        try segment(camera: camera, stream: .main, before: time)
+    }
+    public func gaps(camera: String, from: Date, to: Date) throws(CatalogError) -> [GapRecord] {
+        try gaps(camera: camera, stream: .main, from: from, to: to)
+    }
+    public func lastCovered(camera: String) throws(CatalogError) -> Date? { try lastCovered(camera: camera, stream: .main) }
 }
 
 extension Date {

@@ -191,7 +191,7 @@ extension RecordingStore {
         // Rows of the backup whose file is gone: destroyed after the backup was made.
         var missing = 0
         let files = Set(store.segmentFiles())
-        for segment in try catalog.segments(camera: nil, from: nil, to: nil) where segment.state != .open && !files.contains(segment.path) {
+        for segment in try catalog.segments(camera: nil, stream: nil, from: nil, to: nil) where segment.state != .open && !files.contains(segment.path) {
             guard let id = try catalog.beginDestruction(
                 Destruction(
                     camera: segment.camera, start: segment.start, end: segment.end, bytes: segment.bytes, path: segment.path, destroyedAt: nil,
@@ -201,7 +201,7 @@ extension RecordingStore {
             try catalog.completeDestruction(id: id, segmentID: segment.id, at: now)
             missing += 1
         }
-        let known = Set(try catalog.segments(camera: nil, from: nil, to: nil).map(\.path))
+        let known = Set(try catalog.segments(camera: nil, stream: nil, from: nil, to: nil).map(\.path))
         let toIndex = files.subtracting(known).sorted()
         let last = try catalog.auditEntries(camera: nil, since: nil, who: nil).last
         let surviving = last.map { CatalogRebuild.AuditHead(sequence: $0.sequence, hash: $0.hash) }
@@ -284,7 +284,7 @@ extension Recorder {
         else { return nil }
         let record = SegmentRecord(
             camera: named.camera, path: path, start: named.start, end: named.start.addingTimeInterval(scan.duration), bytes: scan.bytes,
-            sha256: nil, keyframes: [], state: .rebuilt)
+            sha256: nil, keyframes: [], state: .rebuilt, stream: named.stream)
         return (record, scan)
     }
 
@@ -306,14 +306,14 @@ extension Recorder {
     /// timestamps follow (so their times are as exact as the backup's), or, without such a
     /// segment, the newest file from its name. Returns the paths indexed.
     func indexRecentFiles(of rebuild: CatalogRebuild) -> Set<String> {
-        var byCamera: [String: [String]] = [:]
-        for path in rebuild.filesToIndex { if let camera = SegmentPath.parse(path)?.camera { byCamera[camera, default: []].append(path) } }
+        var byStream: [StreamKey: [String]] = [:]
+        for path in rebuild.filesToIndex { if let named = SegmentPath.parse(path) { byStream[StreamKey(named), default: []].append(path) } }
         var indexed = Set<String>()
         if rebuild.resumed { return indexed }  // each camera's newest footage is in the catalog already
         var rows: [SegmentRecord] = []
-        for (camera, unsorted) in byCamera.sorted(by: { $0.key < $1.key }) {
+        for (key, unsorted) in byStream.sorted(by: { $0.key < $1.key }) {
             let paths = unsorted.sorted()
-            let known = try? store.catalog.segment(camera: camera, before: .distantFuture)
+            let known = try? store.catalog.segment(camera: key.camera, stream: key.stream, before: .distantFuture)
             var previous: (end: Date, scan: TransportStreamScan)? = nil
             var recent = [paths.last!]
             if let known, let scan = try? TransportStreamScan.quick(path: store.url(of: known).path) {
@@ -361,13 +361,13 @@ extension Recorder {
         var done = total - pendingFiles.count
         var gapsAdded = 0
         storage.withLock { $0.indexing = (done, total, 0) }
-        for cameraID in pendingFiles.cameras {
+        for key in pendingFiles.streams {
             if stopping.load(ordering: .acquiring) { break }
-            let paths = pendingFiles.take(camera: cameraID)
+            let paths = pendingFiles.take(key)
             // Newest first, each placed against the row after it (from the catalog at first).
             var next: (start: Date, firstPTS: Int64)? = nil
             if let newest = paths.last.flatMap(SegmentPath.parse),
-                let after = try? store.catalog.segment(camera: cameraID, containingOrAfter: newest.start.addingTimeInterval(0.5)),
+                let after = try? store.catalog.segment(camera: key.camera, stream: key.stream, containingOrAfter: newest.start.addingTimeInterval(0.5)),
                 let scan = try? TransportStreamScan.quick(path: store.url(of: after).path), let first = scan.firstPTS
             {
                 next = (after.start, first)
@@ -375,7 +375,7 @@ extension Recorder {
             var rows: [SegmentRecord] = []
             for path in paths.reversed() {
                 if stopping.load(ordering: .acquiring) {
-                    pendingFiles.putBack(camera: cameraID, paths: paths)  // the next start goes on (see rebuild.pending)
+                    pendingFiles.putBack(key, paths: paths)  // the next start goes on (see rebuild.pending)
                     break
                 }
                 guard let row = quickRow(path), let first = row.scan.firstPTS, let lastPTS = row.scan.lastPTS else {
@@ -403,7 +403,7 @@ extension Recorder {
                 if done % 200 == 0 { storage.withLock { $0.indexing = (done, total, 0) } }
             }
             insert(&rows)
-            gapsAdded += fillUnknownGaps(camera: cameraID, before: recordingStart, rebuiltAt: rebuild.at)
+            gapsAdded += fillUnknownGaps(key, before: recordingStart, rebuiltAt: rebuild.at)
         }
         for path in foreign {
             if let movedTo = try? store.quarantine(path) {
@@ -465,20 +465,21 @@ extension Recorder {
 
     /// Holes in a camera's time before the rebuild that no gap or destruction explains: the
     /// damaged catalog knew why; the rebuilt one says it does not.
-    private func fillUnknownGaps(camera: String, before limit: Date, rebuiltAt: Date) -> Int {
-        guard let segments = try? store.catalog.segments(camera: camera, from: nil, to: limit),
-            let gaps = try? store.catalog.gaps(camera: camera, from: .distantPast, to: limit),
+    private func fillUnknownGaps(_ key: StreamKey, before limit: Date, rebuiltAt: Date) -> Int {
+        let camera = key.camera
+        guard let segments = try? store.catalog.segments(camera: camera, stream: key.stream, from: nil, to: limit),
+            let gaps = try? store.catalog.gaps(camera: camera, stream: key.stream, from: .distantPast, to: limit),
             let destructions = try? store.catalog.destructions(camera: camera, since: nil)
         else { return 0 }
         var items: [(start: Date, end: Date)] = segments.map { ($0.start, $0.end) } + gaps.map { ($0.start, $0.end) }
-        items += destructions.filter { $0.destroyedAt != nil && $0.start < limit }.map { ($0.start, $0.end) }
+        items += destructions.filter { $0.destroyedAt != nil && $0.start < limit && $0.stream == key.stream }.map { ($0.start, $0.end) }
         items.sort { $0.start < $1.start }
         guard var covered = items.first?.end else { return 0 }
         var added = 0
         for item in items.dropFirst() {
             if item.start.timeIntervalSince(covered) > Recorder.tilingTolerance {
                 let reason = "unknown: the catalog was rebuilt on \(rebuiltAt) from the footage files; what happened here was only in the damaged catalog"
-                if (try? store.catalog.addGap(GapRecord(camera: camera, start: covered, end: item.start, reason: reason))) != nil { added += 1 }
+                if (try? store.catalog.addGap(GapRecord(camera: camera, start: covered, end: item.start, reason: reason, stream: key.stream))) != nil { added += 1 }
             }
             covered = max(covered, item.end)
         }
@@ -486,37 +487,54 @@ extension Recorder {
     }
 }
 
-/// The footage files a rebuild has still to index, per camera, oldest first. The rebuild
-/// takes a camera's at a time; the storage guard may take the oldest of all first, to destroy
-/// it when the disk is full (old footage goes first even before it is indexed).
+/// One stream of one camera: what tiles time in the catalog.
+struct StreamKey: Hashable, Comparable, Sendable {
+    var camera: String
+    var stream: StreamChoice
+    init(camera: String, stream: StreamChoice) {
+        self.camera = camera
+        self.stream = stream
+    }
+    init(_ named: (camera: String, start: Date, stream: StreamChoice)) { self.init(camera: named.camera, stream: named.stream) }
+    static func < (a: StreamKey, b: StreamKey) -> Bool { (a.camera, a.stream.rawValue) < (b.camera, b.stream.rawValue) }
+}
+
+extension Destruction {
+    /// The stream whose footage it destroyed (from its file's name).
+    var stream: StreamChoice { SegmentPath.parse(path)?.stream ?? .main }
+}
+
+/// The footage files a rebuild has still to index, per camera stream, oldest first. The
+/// rebuild takes a stream's at a time; the storage guard may take the oldest of all first, to
+/// destroy it when the disk is full (old footage goes first even before it is indexed).
 final class PendingFiles: Sendable {
-    private let files = Mutex<[String: [(path: String, start: Date)]]>([:])
+    private let files = Mutex<[StreamKey: [(path: String, start: Date)]]>([:])
 
     func fill(_ paths: [String]) {
-        var byCamera: [String: [(path: String, start: Date)]] = [:]
-        for path in paths { if let named = SegmentPath.parse(path) { byCamera[named.camera, default: []].append((path, named.start)) } }
-        files.withLock { $0 = byCamera.mapValues { $0.sorted { $0.path < $1.path } } }
+        var byStream: [StreamKey: [(path: String, start: Date)]] = [:]
+        for path in paths { if let named = SegmentPath.parse(path) { byStream[StreamKey(named), default: []].append((path, named.start)) } }
+        files.withLock { $0 = byStream.mapValues { $0.sorted { $0.path < $1.path } } }
     }
 
     var count: Int { files.withLock { $0.values.reduce(0) { $0 + $1.count } } }
-    var cameras: [String] { files.withLock { $0.keys.sorted() } }
+    var streams: [StreamKey] { files.withLock { $0.keys.sorted() } }
 
-    /// Every file left of a camera, oldest first, no longer pending.
-    func take(camera: String) -> [String] { files.withLock { $0.removeValue(forKey: camera)?.map(\.path) ?? [] } }
+    /// Every file left of a camera stream, oldest first, no longer pending.
+    func take(_ key: StreamKey) -> [String] { files.withLock { $0.removeValue(forKey: key)?.map(\.path) ?? [] } }
 
-    func putBack(camera: String, paths: [String]) {
+    func putBack(_ key: StreamKey, paths: [String]) {
         let entries = paths.compactMap { path in SegmentPath.parse(path).map { (path, $0.start) } }
-        files.withLock { $0[camera, default: []] = ($0[camera, default: []] + entries).sorted { $0.path < $1.path } }
+        files.withLock { $0[key, default: []] = ($0[key, default: []] + entries).sorted { $0.path < $1.path } }
     }
 
     /// The oldest file of all when it starts before `limit`, no longer pending.
-    func takeOldest(before limit: Date?) -> (camera: String, path: String, start: Date)? {
+    func takeOldest(before limit: Date?) -> (key: StreamKey, path: String, start: Date)? {
         files.withLock { files in
-            guard let (camera, list) = files.min(by: { ($0.value.first?.start ?? .distantFuture) < ($1.value.first?.start ?? .distantFuture) }),
+            guard let (key, list) = files.min(by: { ($0.value.first?.start ?? .distantFuture) < ($1.value.first?.start ?? .distantFuture) }),
                 let first = list.first, limit.map({ first.start < $0 }) ?? true
             else { return nil }
-            files[camera]?.removeFirst()
-            return (camera, first.path, first.start)
+            files[key]?.removeFirst()
+            return (key, first.path, first.start)
         }
     }
 }

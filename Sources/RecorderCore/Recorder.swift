@@ -63,7 +63,7 @@ public final class Recorder: Sendable {
     /// The files a rebuild has still to index, and where the guard's destructions of them
     /// reached per camera.
     let pendingFiles = PendingFiles()
-    let pendingEnds = Mutex<[String: Date]>([:])
+    let pendingEnds = Mutex<[StreamKey: Date]>([:])
     let clock: @Sendable () -> Date
     let logger = Logger(label: "vigie.recorder")
     private let lock = Mutex<StorageLock?>(nil)
@@ -127,6 +127,13 @@ public final class Recorder: Sendable {
             let recorder = CameraRecorder(cameraID: id, feed: feed, store: store, gate: gate, segmentSeconds: segmentSeconds, clock: clock)
             recorder.start()
             started.append(recorder)
+            // The sub stream beside it: the feed the relay sends to the wall's tiles is then already open.
+            if core.inventory.site.recordSubStreams, core.inventory.camera(id)?.subURL != nil, let sub = core.feed(camera: id, stream: .sub) {
+                let subRecorder = CameraRecorder(
+                    cameraID: id, stream: .sub, feed: sub, store: store, gate: gate, segmentSeconds: segmentSeconds, clock: clock)
+                subRecorder.start()
+                started.append(subRecorder)
+            }
         }
         cameras.withLock { $0 = started }
         // A rebuild's files indexed, then hashed; or the hashing a stop cut short, resumed.
@@ -187,13 +194,13 @@ public final class Recorder: Sendable {
         gate.requestPass()
         let all = cameras.withLock { $0 }
         for camera in all { camera.requestStop() }
-        for camera in all where !camera.wait(timeout: 15) { logger.error("\(camera.cameraID): recorder thread did not stop in 15 s") }
+        for camera in all where !camera.wait(timeout: 15) { logger.error("\(camera.cameraID) \(camera.stream): recorder thread did not stop in 15 s") }
         _ = housekeepingDone.wait(timeout: .now() + 15)
         _ = guardDone.wait(timeout: .now() + 15)
         _ = checkDone.wait(timeout: .now() + 15)
         _ = rebuildDone.wait(timeout: .now() + 30)
         writeStatus()
-        store.audit.record(OperatorEvent(who: who, when: stoppedAt, action: .recorderStopped, detail: "\(all.count) cameras"))
+        store.audit.record(OperatorEvent(who: who, when: stoppedAt, action: .recorderStopped, detail: "\(all.filter { $0.stream == .main }.count) cameras"))
         lock.withLock { lock in
             lock?.release()
             lock = nil
@@ -266,7 +273,7 @@ public final class Recorder: Sendable {
             _ = gate.waitForRequest(seconds: interval > 0 ? interval : 0.5)
             if stopping.load(ordering: .acquiring) { break }
             rate.record(bytes: gate.bytesWritten, at: MonotonicClock.seconds(), paused: gate.isPaused)
-            if interval > 0 { guardStorage(writeRate: rate.plannedBytesPerSecond(cameras: cameras.withLock { $0.count })) }
+            if interval > 0 { guardStorage(writeRate: rate.plannedBytesPerSecond(cameras: cameras.withLock { $0.filter { $0.stream == .main }.count })) }
         }
     }
 

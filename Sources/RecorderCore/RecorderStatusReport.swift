@@ -34,6 +34,19 @@ public struct RecorderStatusReport: Codable, Sendable {
         /// Why it is not recorded now.
         public var interruption: String?
         public var lastError: String?
+        /// Its sub stream, when the recorder records it too.
+        public var sub: SubStream?
+    }
+
+    /// A camera's sub stream recorded beside its main one.
+    public struct SubStream: Codable, Sendable {
+        public var feed: String
+        public var recording: Bool
+        public var bitsPerSecond: Double
+        public var segment: String?
+        public var packetsDropped: Int
+        public var interruption: String?
+        public var lastError: String?
     }
 
     public var pid: Int32
@@ -64,24 +77,35 @@ extension Recorder {
     /// The status file and the metrics, from the cameras, their feeds and the storage.
     func writeStatus() {
         let state = storageState
-        let feeds = Dictionary(core.statuses().filter { $0.stream == "main" }.map { ($0.cameraID, $0) }, uniquingKeysWith: { a, _ in a })
+        let feeds = Dictionary(core.statuses().map { ("\($0.cameraID)/\($0.stream)", $0) }, uniquingKeysWith: { a, _ in a })
         let alerts = retentionNotMet
         var cameras: [RecorderStatusReport.Camera] = []
-        for status in statuses() {
-            let feed = feeds[status.cameraID]
-            let word: String
+        let all = statuses()
+        let subs = Dictionary(all.filter { $0.stream == .sub }.map { ($0.cameraID, $0) }, uniquingKeysWith: { a, _ in a })
+        func word(_ feed: FeedStatus?) -> String {
             switch feed?.state {
-            case .live?: word = "live"
-            case .connecting?, .stopped?, nil: word = "connecting"
-            case .lost?, .reconnecting?: word = "lost"
+            case .live?: "live"
+            case .connecting?, .stopped?, nil: "connecting"
+            case .lost?, .reconnecting?: "lost"
             }
-            cameras.append(
-                .init(
-                    id: status.cameraID, feed: word, recording: status.recording, bitsPerSecond: feed?.bitsPerSecond ?? 0,
-                    segment: status.segmentPath, packetsDropped: status.packetsDropped, retentionNotMetSince: alerts[status.cameraID],
-                    interruption: status.interruption, lastError: status.lastError))
+        }
+        for status in all where status.stream == .main {
+            let feed = feeds["\(status.cameraID)/main"]
+            var camera = RecorderStatusReport.Camera(
+                id: status.cameraID, feed: word(feed), recording: status.recording, bitsPerSecond: feed?.bitsPerSecond ?? 0,
+                segment: status.segmentPath, packetsDropped: status.packetsDropped, retentionNotMetSince: alerts[status.cameraID],
+                interruption: status.interruption, lastError: status.lastError)
             Gauge(label: "vigie_camera_recording", dimensions: [("camera", status.cameraID)]).record(status.recording ? 1 : 0)
             Gauge(label: "vigie_camera_packets_dropped", dimensions: [("camera", status.cameraID)]).record(status.packetsDropped)
+            if let sub = subs[status.cameraID] {
+                let subFeed = feeds["\(status.cameraID)/sub"]
+                camera.sub = .init(
+                    feed: word(subFeed), recording: sub.recording, bitsPerSecond: subFeed?.bitsPerSecond ?? 0, segment: sub.segmentPath,
+                    packetsDropped: sub.packetsDropped, interruption: sub.interruption, lastError: sub.lastError)
+                Gauge(label: "vigie_camera_sub_recording", dimensions: [("camera", status.cameraID)]).record(sub.recording ? 1 : 0)
+                Gauge(label: "vigie_camera_sub_packets_dropped", dimensions: [("camera", status.cameraID)]).record(sub.packetsDropped)
+            }
+            cameras.append(camera)
         }
         let indexing = state.indexing.map { "\($0.done)/\($0.total) indexed, \($0.hashed) hashed" }
         let report = RecorderStatusReport(

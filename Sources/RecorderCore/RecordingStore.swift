@@ -65,14 +65,14 @@ public final class RecordingStore: Sendable {
     public func url(of segment: SegmentRecord) -> URL { root.appendingPathComponent(segment.path) }
 
     /// A new segment's relative path (`SegmentPath`), its folder made, unique on disk.
-    func newSegmentPath(camera: String, start: Date) -> String {
+    func newSegmentPath(camera: String, start: Date, stream: StreamChoice = .main) -> String {
         var counter = 1
-        var path = SegmentPath.make(camera: camera, start: start)
+        var path = SegmentPath.make(camera: camera, start: start, stream: stream)
         try? FileManager.default.createDirectory(
             at: root.appendingPathComponent(path).deletingLastPathComponent(), withIntermediateDirectories: true)
         while FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path) {
             counter += 1
-            path = SegmentPath.make(camera: camera, start: start, counter: counter)
+            path = SegmentPath.make(camera: camera, start: start, counter: counter, stream: stream)
         }
         return path
     }

@@ -243,8 +243,9 @@ public struct RecordedSummary: Sendable, Hashable {
 extension SQLiteCatalog {
     public func recordedSummary(camera: String, from: Date, to: Date) throws(CatalogError) -> RecordedSummary? {
         try locked { database throws(CatalogError) in
+            // The main stream's: the sub stream recorded beside it is the same period again.
             guard let row = try database.query(
-                "SELECT MIN(start_us), MAX(end_us), COUNT(*), IFNULL(SUM(bytes), 0) FROM segments WHERE camera = ? AND end_us > ? AND start_us < ?",
+                "SELECT MIN(start_us), MAX(end_us), COUNT(*), IFNULL(SUM(bytes), 0) FROM segments WHERE camera = ? AND \(try streamExpression(database)) = 'main' AND end_us > ? AND start_us < ?",
                 [.text(camera), .integer(from.micros), .integer(to.micros)]
             ).first, let start = row[0].int, let end = row[1].int
             else { return nil }

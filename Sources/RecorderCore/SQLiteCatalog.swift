@@ -25,8 +25,9 @@ public final class SQLiteCatalog: Catalog {
     /// requisition of an audit entry. 6: the object index of requisitions' analyses
     /// (passages, thumbnails, the segments analysed), deleted with their segments. 7: the
     /// index searched by camera, time and rank; each requisition's passage count and longest
-    /// passage kept by triggers.
-    static let schemaVersion: Int64 = 7
+    /// passage kept by triggers. 8: segments and gaps of a stream (main, or the sub stream
+    /// recorded beside it), indexed by camera, stream and time.
+    static let schemaVersion: Int64 = 8
     static let schema = """
         CREATE TABLE IF NOT EXISTS segments (
             id INTEGER PRIMARY KEY,
@@ -38,9 +39,10 @@ public final class SQLiteCatalog: Catalog {
             sha256 TEXT,
             keyframes BLOB,
             state TEXT NOT NULL,
-            skew_us INTEGER NOT NULL DEFAULT 0
+            skew_us INTEGER NOT NULL DEFAULT 0,
+            stream TEXT NOT NULL DEFAULT 'main'
         );
-        CREATE INDEX IF NOT EXISTS segments_by_camera_time ON segments (camera, start_us);
+        CREATE INDEX IF NOT EXISTS segments_by_camera_stream_time ON segments (camera, stream, start_us);
         CREATE INDEX IF NOT EXISTS segments_by_time ON segments (start_us);
         CREATE INDEX IF NOT EXISTS segments_open ON segments (state) WHERE state = 'open';
         CREATE INDEX IF NOT EXISTS segments_unhashed ON segments (start_us) WHERE state = 'rebuilt' AND sha256 IS NULL;
@@ -49,9 +51,10 @@ public final class SQLiteCatalog: Catalog {
             camera TEXT NOT NULL,
             start_us INTEGER NOT NULL,
             end_us INTEGER NOT NULL,
-            reason TEXT NOT NULL
+            reason TEXT NOT NULL,
+            stream TEXT NOT NULL DEFAULT 'main'
         );
-        CREATE INDEX IF NOT EXISTS gaps_by_camera_time ON gaps (camera, start_us);
+        CREATE INDEX IF NOT EXISTS gaps_by_camera_stream_time ON gaps (camera, stream, start_us);
         CREATE TABLE IF NOT EXISTS holds (
             id INTEGER PRIMARY KEY,
             reference TEXT NOT NULL,
@@ -295,6 +298,17 @@ public final class SQLiteCatalog: Catalog {
             .first?.first?.int ?? 0
         if current == SQLiteCatalog.schemaVersion && tables == 15 { return }
         try database.transaction { () throws(CatalogError) in
+            if current >= 1 && current < 8 {
+                // Schema 8: a stream per segment and gap (those before are the main stream's), before
+                // the schema's indexes on it are made.
+                for table in ["segments", "gaps"] {
+                    let columns = try database.query("SELECT name FROM pragma_table_info('\(table)')").compactMap { $0.first?.string }
+                    if !columns.isEmpty && !columns.contains("stream") {
+                        try database.execute("ALTER TABLE \(table) ADD COLUMN stream TEXT NOT NULL DEFAULT 'main'")
+                    }
+                }
+                try database.execute("DROP INDEX IF EXISTS segments_by_camera_time; DROP INDEX IF EXISTS gaps_by_camera_time")
+            }
             try database.execute(SQLiteCatalog.schema)
             let version = try database.query("PRAGMA user_version").first?.first?.int ?? 0
             if version > SQLiteCatalog.schemaVersion {
@@ -341,6 +355,7 @@ public final class SQLiteCatalog: Catalog {
                     if access == .readWrite { try SQLiteCatalog.prepareForWriting(reopened, path: path) }
                     connection.database = reopened
                     connection.file = file
+                    streamColumn.store(0, ordering: .relaxed)
                 }
             }
             return try body(connection.database)
@@ -477,24 +492,42 @@ public final class SQLiteCatalog: Catalog {
 
     // MARK: Segments
 
-    static let segmentColumns = "id, camera, path, start_us, end_us, bytes, sha256, keyframes, state, skew_us"
+    static let segmentColumns = "id, camera, path, start_us, end_us, bytes, sha256, keyframes, state, skew_us, stream"
 
     static func segment(_ row: [SQLValue]) -> SegmentRecord {
         SegmentRecord(
             id: row[0].int ?? 0, camera: row[1].string ?? "", path: row[2].string ?? "", start: Date(micros: row[3].int ?? 0),
             end: Date(micros: row[4].int ?? 0), bytes: row[5].int ?? 0, sha256: row[6].string,
             keyframes: [KeyframeMark](packed: row[7].bytes ?? []), state: SegmentState(rawValue: row[8].string ?? "") ?? .closed,
-            skew: Double(row[9].int ?? 0) / 1_000_000)
+            skew: Double(row[9].int ?? 0) / 1_000_000, stream: row.count > 10 && row[10].string == "sub" ? .sub : .main)
+    }
+
+    /// Whether the file's segments and gaps have a stream (a catalog of an earlier schema, read
+    /// without upgrading it, holds the main stream only): 0 not known yet, 1 yes, 2 no.
+    private let streamColumn = Atomic<Int>(0)
+    /// The SQL that reads a row's stream: the column, or 'main' in a catalog of an earlier schema.
+    func streamExpression(_ database: SQLiteDatabase) throws(CatalogError) -> String {
+        var known = streamColumn.load(ordering: .relaxed)
+        if known == 0 {
+            let columns = try database.query("SELECT name FROM pragma_table_info('segments')").compactMap { $0.first?.string }
+            known = columns.contains("stream") || columns.isEmpty ? 1 : 2
+            streamColumn.store(known, ordering: .relaxed)
+        }
+        return known == 1 ? "stream" : "'main'"
+    }
+    /// The segment columns as this file has them.
+    func segmentSelect(_ database: SQLiteDatabase) throws(CatalogError) -> String {
+        try streamExpression(database) == "stream" ? SQLiteCatalog.segmentColumns : SQLiteCatalog.segmentColumns.replacingOccurrences(of: ", stream", with: ", 'main'")
     }
 
     public func insertSegment(_ segment: SegmentRecord) throws(CatalogError) -> Int64 {
         try locked { database throws(CatalogError) in
             try database.query(
-                "INSERT INTO segments (camera, path, start_us, end_us, bytes, sha256, keyframes, state, skew_us) VALUES (?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO segments (camera, path, start_us, end_us, bytes, sha256, keyframes, state, skew_us, stream) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [
                     .text(segment.camera), .text(segment.path), .integer(segment.start.micros), .integer(segment.end.micros),
                     .integer(segment.bytes), segment.sha256.sql, .blob(segment.keyframes.packed), .text(segment.state.rawValue),
-                    .integer(Int64(segment.skew * 1_000_000)),
+                    .integer(Int64(segment.skew * 1_000_000)), .text(segment.stream.rawValue),
                 ])
             return database.lastInsertedRow
         }
@@ -505,11 +538,11 @@ public final class SQLiteCatalog: Catalog {
             try database.transaction { () throws(CatalogError) in
                 for segment in segments {
                     try database.query(
-                        "INSERT INTO segments (camera, path, start_us, end_us, bytes, sha256, keyframes, state, skew_us) VALUES (?,?,?,?,?,?,?,?,?)",
+                        "INSERT INTO segments (camera, path, start_us, end_us, bytes, sha256, keyframes, state, skew_us, stream) VALUES (?,?,?,?,?,?,?,?,?,?)",
                         [
                             .text(segment.camera), .text(segment.path), .integer(segment.start.micros), .integer(segment.end.micros),
                             .integer(segment.bytes), segment.sha256.sql, .blob(segment.keyframes.packed), .text(segment.state.rawValue),
-                            .integer(Int64(segment.skew * 1_000_000)),
+                            .integer(Int64(segment.skew * 1_000_000)), .text(segment.stream.rawValue),
                         ])
                 }
             }
@@ -532,11 +565,15 @@ public final class SQLiteCatalog: Catalog {
         try locked { database throws(CatalogError) in try database.query("DELETE FROM segments WHERE id=?", [.integer(id)]) }
     }
 
-    public func segments(camera: String?, from: Date?, to: Date?) throws(CatalogError) -> [SegmentRecord] {
+    public func segments(camera: String?, stream: StreamChoice?, from: Date?, to: Date?) throws(CatalogError) -> [SegmentRecord] {
         var conditions: [String] = [], parameters: [SQLValue] = []
         if let camera {
             conditions.append("camera = ?")
             parameters.append(.text(camera))
+        }
+        if let stream {
+            conditions.append("STREAM = ?")
+            parameters.append(.text(stream.rawValue))
         }
         if let from {
             conditions.append("end_us > ?")
@@ -548,32 +585,36 @@ public final class SQLiteCatalog: Catalog {
         }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         return try locked { database throws(CatalogError) in
-            try database.query("SELECT \(SQLiteCatalog.segmentColumns) FROM segments\(filter) ORDER BY start_us, camera", parameters)
-                .map(SQLiteCatalog.segment)
+            let stream = try streamExpression(database)
+            return try database.query(
+                "SELECT \(try segmentSelect(database)) FROM segments\(filter.replacingOccurrences(of: "STREAM", with: stream)) ORDER BY start_us, camera",
+                parameters
+            ).map(SQLiteCatalog.segment)
         }
     }
 
-    public func segment(camera: String, containingOrAfter time: Date) throws(CatalogError) -> SegmentRecord? {
+    public func segment(camera: String, stream: StreamChoice, containingOrAfter time: Date) throws(CatalogError) -> SegmentRecord? {
         try locked { database throws(CatalogError) in
+            let columns = try segmentSelect(database), filter = "camera = ? AND \(try streamExpression(database)) = ?"
             // The last segment starting at or before the time, if it still runs then; else the next one.
             if let row = try database.query(
-                "SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE camera = ? AND start_us <= ? ORDER BY start_us DESC LIMIT 1",
-                [.text(camera), .integer(time.micros)]
+                "SELECT \(columns) FROM segments WHERE \(filter) AND start_us <= ? ORDER BY start_us DESC LIMIT 1",
+                [.text(camera), .text(stream.rawValue), .integer(time.micros)]
             ).first, (row[4].int ?? 0) > time.micros {
                 return SQLiteCatalog.segment(row)
             }
             return try database.query(
-                "SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE camera = ? AND start_us > ? ORDER BY start_us LIMIT 1",
-                [.text(camera), .integer(time.micros)]
+                "SELECT \(columns) FROM segments WHERE \(filter) AND start_us > ? ORDER BY start_us LIMIT 1",
+                [.text(camera), .text(stream.rawValue), .integer(time.micros)]
             ).first.map(SQLiteCatalog.segment)
         }
     }
 
-    public func segment(camera: String, before time: Date) throws(CatalogError) -> SegmentRecord? {
+    public func segment(camera: String, stream: StreamChoice, before time: Date) throws(CatalogError) -> SegmentRecord? {
         try locked { database throws(CatalogError) in
             try database.query(
-                "SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE camera = ? AND start_us < ? ORDER BY start_us DESC LIMIT 1",
-                [.text(camera), .integer(time.micros)]
+                "SELECT \(try segmentSelect(database)) FROM segments WHERE camera = ? AND \(try streamExpression(database)) = ? AND start_us < ? ORDER BY start_us DESC LIMIT 1",
+                [.text(camera), .text(stream.rawValue), .integer(time.micros)]
             ).first.map(SQLiteCatalog.segment)
         }
     }
@@ -597,15 +638,15 @@ public final class SQLiteCatalog: Catalog {
 
     public func openSegments() throws(CatalogError) -> [SegmentRecord] {
         try locked { database throws(CatalogError) in
-            try database.query("SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE state = 'open' ORDER BY start_us")
+            try database.query("SELECT \(try segmentSelect(database)) FROM segments WHERE state = 'open' ORDER BY start_us")
                 .map(SQLiteCatalog.segment)
         }
     }
 
     public func oldestSegments(limit: Int, after: (start: Date, id: Int64)?) throws(CatalogError) -> [SegmentRecord] {
         // Pages by (start, id) through the time index: a page costs its own rows, whatever came before.
-        let columns = SQLiteCatalog.segmentColumns.replacingOccurrences(of: "keyframes", with: "NULL")
         return try locked { database throws(CatalogError) in
+            let columns = try segmentSelect(database).replacingOccurrences(of: "keyframes", with: "NULL")
             if let after {
                 return try database.query(
                     "SELECT \(columns) FROM segments WHERE state != 'open' AND (start_us, id) > (?, ?) ORDER BY start_us, id LIMIT ?",
@@ -621,7 +662,7 @@ public final class SQLiteCatalog: Catalog {
     public func segmentsToIndex(limit: Int) throws(CatalogError) -> [SegmentRecord] {
         try locked { database throws(CatalogError) in
             try database.query(
-                "SELECT \(SQLiteCatalog.segmentColumns) FROM segments WHERE state = 'rebuilt' AND sha256 IS NULL ORDER BY start_us LIMIT ?",
+                "SELECT \(try segmentSelect(database)) FROM segments WHERE state = 'rebuilt' AND sha256 IS NULL ORDER BY start_us LIMIT ?",
                 [.integer(Int64(limit))]
             ).map(SQLiteCatalog.segment)
         }
@@ -629,12 +670,14 @@ public final class SQLiteCatalog: Catalog {
 
     public func usage() throws(CatalogError) -> [StorageUsage] {
         try locked { database throws(CatalogError) in
-            // Totals from the trigger-kept table; oldest and newest through the (camera, start) index.
-            try database.query(
+            // Totals (both streams) from the trigger-kept table; the main stream's oldest and newest
+            // through the (camera, stream, start) index.
+            let stream = try streamExpression(database)
+            return try database.query(
                 """
                 SELECT u.camera, u.bytes, u.segments,
-                    (SELECT start_us FROM segments s WHERE s.camera = u.camera ORDER BY start_us LIMIT 1),
-                    (SELECT end_us FROM segments s WHERE s.camera = u.camera ORDER BY start_us DESC LIMIT 1)
+                    (SELECT start_us FROM segments s WHERE s.camera = u.camera AND \(stream) = 'main' ORDER BY start_us LIMIT 1),
+                    (SELECT end_us FROM segments s WHERE s.camera = u.camera AND \(stream) = 'main' ORDER BY start_us DESC LIMIT 1)
                 FROM usage u WHERE u.segments > 0 ORDER BY u.camera
                 """)
                 .map {
@@ -651,8 +694,8 @@ public final class SQLiteCatalog: Catalog {
     public func addGap(_ gap: GapRecord) throws(CatalogError) -> Int64 {
         try locked { database throws(CatalogError) in
             try database.query(
-                "INSERT INTO gaps (camera, start_us, end_us, reason) VALUES (?,?,?,?)",
-                [.text(gap.camera), .integer(gap.start.micros), .integer(gap.end.micros), .text(gap.reason)])
+                "INSERT INTO gaps (camera, start_us, end_us, reason, stream) VALUES (?,?,?,?,?)",
+                [.text(gap.camera), .integer(gap.start.micros), .integer(gap.end.micros), .text(gap.reason), .text(gap.stream.rawValue)])
             return database.lastInsertedRow
         }
     }
@@ -667,24 +710,30 @@ public final class SQLiteCatalog: Catalog {
         try locked { database throws(CatalogError) in try database.query("DELETE FROM gaps WHERE id = ?", [.integer(id)]) }
     }
 
-    public func lastCovered(camera: String) throws(CatalogError) -> Date? {
+    public func lastCovered(camera: String, stream: StreamChoice) throws(CatalogError) -> Date? {
         try locked { database throws(CatalogError) in
+            let column = try streamExpression(database)
             let segment = try database.query(
-                "SELECT end_us FROM segments WHERE camera = ? ORDER BY start_us DESC LIMIT 1", [.text(camera)]
+                "SELECT end_us FROM segments WHERE camera = ? AND \(column) = ? ORDER BY start_us DESC LIMIT 1", [.text(camera), .text(stream.rawValue)]
             ).first?.first?.int
-            let gap = try database.query("SELECT MAX(end_us) FROM gaps WHERE camera = ?", [.text(camera)]).first?.first?.int
+            let gap = try database.query(
+                "SELECT MAX(end_us) FROM gaps WHERE camera = ? AND \(column) = ?", [.text(camera), .text(stream.rawValue)]
+            ).first?.first?.int
             guard let latest = [segment, gap].compactMap({ $0 }).max() else { return nil }
             return Date(micros: latest)
         }
     }
 
-    public func gaps(camera: String, from: Date, to: Date) throws(CatalogError) -> [GapRecord] {
+    public func gaps(camera: String, stream: StreamChoice, from: Date, to: Date) throws(CatalogError) -> [GapRecord] {
         try locked { database throws(CatalogError) in
-            try database.query(
-                "SELECT camera, start_us, end_us, reason FROM gaps WHERE camera = ? AND end_us > ? AND start_us < ? ORDER BY start_us",
-                [.text(camera), .integer(from.micros), .integer(to.micros)]
+            let column = try streamExpression(database)
+            return try database.query(
+                "SELECT camera, start_us, end_us, reason FROM gaps WHERE camera = ? AND \(column) = ? AND end_us > ? AND start_us < ? ORDER BY start_us",
+                [.text(camera), .text(stream.rawValue), .integer(from.micros), .integer(to.micros)]
             ).map {
-                GapRecord(camera: $0[0].string ?? "", start: Date(micros: $0[1].int ?? 0), end: Date(micros: $0[2].int ?? 0), reason: $0[3].string ?? "")
+                GapRecord(
+                    camera: $0[0].string ?? "", start: Date(micros: $0[1].int ?? 0), end: Date(micros: $0[2].int ?? 0), reason: $0[3].string ?? "",
+                    stream: stream)
             }
         }
     }

@@ -21,7 +21,9 @@ public struct SegmentImport {
     /// without, the packets' timestamps are wall-clock time already (a simulated camera's).
     /// Returns the segments written, in time order.
     @discardableResult
-    public func write(camera: String, source: any PacketSource, startingAt: Date? = nil, until: Date? = nil) throws -> [SegmentRecord] {
+    public func write(
+        camera: String, stream segmentStream: StreamChoice = .main, source: any PacketSource, startingAt: Date? = nil, until: Date? = nil
+    ) throws -> [SegmentRecord] {
         var written: [SegmentRecord] = []
         var open: (writer: StreamCopyWriter, path: String, start: Double)? = nil
         var lastTime = 0.0, lastDuration = 1.0 / 25
@@ -36,7 +38,8 @@ public struct SegmentImport {
             guard let digest = RecordingStore.digest(of: file) else { throw CocoaError(.fileReadUnknown) }
             var record = SegmentRecord(
                 camera: camera, path: current.path, start: Date(timeIntervalSince1970: current.start),
-                end: Date(timeIntervalSince1970: lastTime + lastDuration), bytes: digest.bytes, sha256: digest.sha256, keyframes: scan.keyframes, state: .closed)
+                end: Date(timeIntervalSince1970: lastTime + lastDuration), bytes: digest.bytes, sha256: digest.sha256, keyframes: scan.keyframes, state: .closed,
+                stream: segmentStream)
             record.id = try store.catalog.insertSegment(record)
             written.append(record)
         }
@@ -50,7 +53,7 @@ public struct SegmentImport {
             if packet.isKeyframe, let current = open, time - current.start >= segmentSeconds - lastDuration / 2 { try close() }
             if open == nil {
                 guard packet.isKeyframe else { continue }
-                let path = store.newSegmentPath(camera: camera, start: Date(timeIntervalSince1970: time))
+                let path = store.newSegmentPath(camera: camera, start: Date(timeIntervalSince1970: time), stream: segmentStream)
                 let writer = try StreamCopyWriter(
                     path: store.root.appendingPathComponent(path).path, formatName: "mpegts", streams: [(source.video.parameters, ticks)])
                 open = (writer, path, time)

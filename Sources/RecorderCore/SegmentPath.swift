@@ -1,16 +1,17 @@
 public import Foundation
 
 /// Where a segment file lives under the storage folder, and back: `CAMERA/YYYY-MM-DD/HHMMSS.ts`
-/// in UTC (`HHMMSS-2.ts` and so on when a name is taken). The one place that builds and reads
-/// these names (the recorder, recovery, a rebuild, the synthetic catalog).
+/// in UTC for the main stream, `HHMMSS.sub.ts` for the sub stream (`HHMMSS-2.ts` and so on
+/// when a name is taken). The one place that builds and reads these names (the recorder,
+/// recovery, a rebuild, the synthetic catalog).
 public enum SegmentPath {
-    /// The relative path of a segment of `camera` starting at `start` (whole seconds, UTC).
-    public static func make(camera: String, start: Date, counter: Int = 1) -> String {
+    /// The relative path of a segment of `camera`'s `stream` starting at `start` (whole seconds, UTC).
+    public static func make(camera: String, start: Date, counter: Int = 1, stream: StreamChoice = .main) -> String {
         let seconds = Int((start.timeIntervalSince1970).rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let second = seconds - days * 86_400
         let (year, month, day) = civil(daysSince1970: days)
-        let suffix = counter > 1 ? "-\(counter)" : ""
+        let suffix = (counter > 1 ? "-\(counter)" : "") + (stream == .sub ? ".sub" : "")
         return "\(camera)/\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))/\(pad(second / 3600, 2))\(pad(second / 60 % 60, 2))\(pad(second % 60, 2))\(suffix).ts"
     }
 
@@ -21,12 +22,13 @@ public enum SegmentPath {
         return parts[1].replacingOccurrences(of: "-", with: "") + "T" + parts[2].dropLast(3) + "Z"
     }
 
-    /// The camera and UTC start a path names, or nil when it is not a segment's path.
-    public static func parse(_ path: String) -> (camera: String, start: Date)? {
+    /// The camera, UTC start and stream a path names, or nil when it is not a segment's path.
+    public static func parse(_ path: String) -> (camera: String, start: Date, stream: StreamChoice)? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, parts[2].hasSuffix(".ts") else { return nil }
         let date = parts[1].split(separator: "-", omittingEmptySubsequences: false)
-        let name = parts[2].dropLast(3)
+        let sub = parts[2].hasSuffix(".sub.ts")
+        let name = parts[2].dropLast(sub ? 7 : 3)
         let time = name.prefix(6)
         let rest = name.dropFirst(6)
         guard date.count == 3, date[0].count == 4, date[1].count == 2, date[2].count == 2, time.count == 6,
@@ -37,7 +39,7 @@ public enum SegmentPath {
         else { return nil }
         let days = daysSince1970(year: year, month: month, day: day)
         let seconds = days * 86_400 + hhmmss / 10000 * 3600 + hhmmss / 100 % 100 * 60 + hhmmss % 100
-        return (String(parts[0]), Date(timeIntervalSince1970: Double(seconds)))
+        return (String(parts[0]), Date(timeIntervalSince1970: Double(seconds)), sub ? .sub : .main)
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

@@ -115,26 +115,26 @@ extension Recorder {
             let oldestKnown = try store.catalog.oldestSegments(limit: 1, after: nil).first?.start
             guard let file = pendingFiles.takeOldest(before: oldestKnown) else { break }
             guard let scan = try? TransportStreamScan.quick(path: store.root.appendingPathComponent(file.path).path), scan.firstPTS != nil else {
-                pendingFiles.putBack(camera: file.camera, paths: [file.path])  // the rebuild judges it
+                pendingFiles.putBack(file.key, paths: [file.path])  // the rebuild judges it
                 break
             }
-            let start = max(file.start, pendingEnds.withLock { $0[file.camera] } ?? file.start)
+            let start = max(file.start, pendingEnds.withLock { $0[file.key] } ?? file.start)
             var destruction = Destruction(
-                camera: file.camera, start: start, end: start.addingTimeInterval(scan.duration), bytes: scan.bytes, path: file.path,
+                camera: file.key.camera, start: start, end: start.addingTimeInterval(scan.duration), bytes: scan.bytes, path: file.path,
                 destroyedAt: nil, reason: "storage full")
             guard let id = try store.catalog.beginDestruction(destruction, segmentID: 0) else {
-                pendingFiles.putBack(camera: file.camera, paths: [file.path])  // held: the rebuild indexes it
+                pendingFiles.putBack(file.key, paths: [file.path])  // held: the rebuild indexes it
                 break
             }
             guard unlink(store.root.appendingPathComponent(file.path).path) == 0 || errno == ENOENT else {
                 try store.catalog.abortDestruction(id: id)
-                pendingFiles.putBack(camera: file.camera, paths: [file.path])
+                pendingFiles.putBack(file.key, paths: [file.path])
                 break
             }
             let at = clock()
             try store.catalog.completeDestruction(id: id, segmentID: 0, at: at)
             destruction.destroyedAt = at
-            pendingEnds.withLock { $0[file.camera] = destruction.end }
+            pendingEnds.withLock { $0[file.key] = destruction.end }
             destroyed.append(destruction)
             freed += destruction.bytes
         }

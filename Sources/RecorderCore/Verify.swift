@@ -28,7 +28,7 @@ extension Recorder {
         var rebuiltUnhashed = 0, rebuilt = 0
         // Camera by camera: a month of a large site is millions of segments.
         for cameraID in cameras {
-            let segments = try catalog.segments(camera: cameraID, from: nil, to: nil)
+            let segments = try catalog.segments(camera: cameraID, stream: nil, from: nil, to: nil)
             report.segments += segments.count
             for segment in segments {
                 let url = store.url(of: segment)
@@ -61,35 +61,42 @@ extension Recorder {
                 }
             }
 
-            // The camera's time, tiled by segments, gaps and destructions.
-            var items: [(start: Date, end: Date, name: String)] = segments.map { ($0.start, $0.end, $0.path) }
-            for gap in try catalog.gaps(camera: cameraID, from: .distantPast, to: .distantFuture) {
-                items.append((gap.start, gap.end, "gap (\(gap.reason))"))
-            }
-            for destruction in try catalog.destructions(camera: cameraID, since: nil) where destruction.destroyedAt != nil {
-                items.append((destruction.start, destruction.end, "destroyed \(destruction.path) (\(destruction.reason))"))
-            }
-            items.sort { ($0.start, $0.end) < ($1.start, $1.end) }
-            if var covered = items.first?.end {
-                var last = items[0].name
-                for item in items.dropFirst() {
-                    let hole = item.start.timeIntervalSince(covered)
-                    if hole > tilingTolerance {
-                        report.problems.append(String(format: "%@: %.3f s missing between %@ and %@, no gap recorded", cameraID, hole, last, item.name))
-                    } else if hole < -tilingTolerance {
-                        report.problems.append(String(format: "%@: %@ and %@ overlap by %.3f s", cameraID, last, item.name, -hole))
-                    }
-                    if item.end >= covered {
-                        covered = item.end
-                        last = item.name
-                    }
+            // Each stream's time, tiled by its segments, gaps and destructions.
+            let destructions = try catalog.destructions(camera: cameraID, since: nil).filter { $0.destroyedAt != nil }
+            for stream in StreamChoice.allCases {
+                let gaps = try catalog.gaps(camera: cameraID, stream: stream, from: .distantPast, to: .distantFuture)
+                let streamSegments = segments.filter { $0.stream == stream }
+                if stream == .sub && streamSegments.isEmpty && gaps.isEmpty { continue }
+                let name = stream == .main ? cameraID : "\(cameraID) (sub stream)"
+                var items: [(start: Date, end: Date, name: String)] = streamSegments.map { ($0.start, $0.end, $0.path) }
+                for gap in gaps {
+                    items.append((gap.start, gap.end, "gap (\(gap.reason))"))
                 }
-                // After a clean stop, what the recorder recorded in that run reaches the stop.
-                if !running, let lastStop, let lastStart, lastStop >= lastStart, covered >= lastStart, lastStop.timeIntervalSince(covered) > 2 {
-                    report.problems.append(
-                        String(
-                            format: "%@: %.1f s missing between %@ and the recorder's stop at %@, no gap recorded", cameraID,
-                            lastStop.timeIntervalSince(covered), last, "\(lastStop)"))
+                for destruction in destructions where destruction.stream == stream {
+                    items.append((destruction.start, destruction.end, "destroyed \(destruction.path) (\(destruction.reason))"))
+                }
+                items.sort { ($0.start, $0.end) < ($1.start, $1.end) }
+                if var covered = items.first?.end {
+                    var last = items[0].name
+                    for item in items.dropFirst() {
+                        let hole = item.start.timeIntervalSince(covered)
+                        if hole > tilingTolerance {
+                            report.problems.append(String(format: "%@: %.3f s missing between %@ and %@, no gap recorded", name, hole, last, item.name))
+                        } else if hole < -tilingTolerance {
+                            report.problems.append(String(format: "%@: %@ and %@ overlap by %.3f s", name, last, item.name, -hole))
+                        }
+                        if item.end >= covered {
+                            covered = item.end
+                            last = item.name
+                        }
+                    }
+                    // After a clean stop, what the recorder recorded in that run reaches the stop.
+                    if !running, let lastStop, let lastStart, lastStop >= lastStart, covered >= lastStart, lastStop.timeIntervalSince(covered) > 2 {
+                        report.problems.append(
+                            String(
+                                format: "%@: %.1f s missing between %@ and the recorder's stop at %@, no gap recorded", name,
+                                lastStop.timeIntervalSince(covered), last, "\(lastStop)"))
+                    }
                 }
             }
             let known = Set(segments.map(\.path))

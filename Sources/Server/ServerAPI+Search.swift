@@ -82,8 +82,8 @@ extension ServerAPI {
     }
 
     private func idleStatus(_ requisition: Requisition) throws -> AnalysisStatus {
-        let jobs = try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: inventory.cameras.map(\.id))
         let done = try store.catalog.analysedSegments(requisition: requisition.number)
+        let jobs = try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: inventory.cameras.map(\.id), analysed: done)
         let segments = jobs.flatMap(\.segments)
         return AnalysisStatus(
             requisition: requisition.number, state: segments.allSatisfy({ done.contains($0.0.id) }) && !segments.isEmpty ? "done" : "idle",

@@ -59,7 +59,7 @@ struct RecorderStatus: ParsableCommand {
             if status?.retentionNotMetSince != nil { retention += " NOT MET" }
             rows.append([
                 camera.id,
-                status.map { "\($0.feed)\($0.recording ? ", REC" : "")" } ?? "-",
+                status.map(Self.state) ?? "-",
                 status.map { String(Int($0.bitsPerSecond) / 1000) } ?? "-",
                 last.map { "\($0.path) (\($0.state.rawValue))" } ?? "-",
                 kept.map { Self.size($0.bytes) } ?? "0",
@@ -68,6 +68,8 @@ struct RecorderStatus: ParsableCommand {
             ])
             if let status, !status.recording, let why = status.interruption { notes.append("\(camera.id): not recording: \(why)") }
             if let error = status?.lastError { notes.append("\(camera.id): last error: \(error)") }
+            if let sub = status?.sub, !sub.recording, let why = sub.interruption { notes.append("\(camera.id): sub stream not recording: \(why)") }
+            if let error = status?.sub?.lastError { notes.append("\(camera.id): sub stream: last error: \(error)") }
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
@@ -99,8 +101,15 @@ struct RecorderStatus: ParsableCommand {
         }
         if let rebuilt = storage.rebuilt { print("ALERT: \(rebuilt)") }
         for camera in report.cameras {
-            print("\(camera.id)  \(camera.feed)\(camera.recording ? ", REC" : "")  \(Int(camera.bitsPerSecond) / 1000) kbit/s  \(camera.segment ?? "-")")
+            print("\(camera.id)  \(Self.state(camera))  \(Int(camera.bitsPerSecond) / 1000) kbit/s  \(camera.segment ?? "-")")
         }
+    }
+
+    /// "live, REC", and the sub stream's when it is recorded too: "live, REC; sub live, REC".
+    static func state(_ camera: RecorderStatusReport.Camera) -> String {
+        let main = "\(camera.feed)\(camera.recording ? ", REC" : "")"
+        guard let sub = camera.sub else { return main }
+        return main + "; sub \(sub.feed)\(sub.recording ? ", REC" : "")"
     }
 
     static func size(_ bytes: Int64) -> String {

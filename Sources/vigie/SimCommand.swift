@@ -88,16 +88,24 @@ struct Sim: ParsableCommand {
             let (_, store) = try storageOptions.open(.readWrite)
             let archive = SegmentImport(store: store)
             for camera in inventory.cameras(matching: cameras) where SimulatedAddress.parse(camera.mainURL) != nil {
-                let began = MonotonicClock.seconds()
-                do {
-                    // What the camera sent from `start` on, as fast as it is read.
-                    let source = try simulation.open(url: camera.mainURL, replayFrom: start)
-                    let written = try archive.write(camera: camera.id, source: source, until: end)
-                    let seconds = written.reduce(0) { $0 + $1.duration }
-                    print(String(format: "%@ %d segments, %.0f s of footage in %.1f s", camera.id.padded(28), written.count, seconds, MonotonicClock.seconds() - began))
-                } catch {
-                    printError("vigie sim archive: \(camera.id): \(error)")
-                    throw ExitCode(1)
+                // Both streams, as the recorder records them (the sub stream unless the site says not to).
+                var streams: [(StreamChoice, String)] = [(.main, camera.mainURL)]
+                if inventory.site.recordSubStreams, let sub = camera.subURL, SimulatedAddress.parse(sub) != nil { streams.append((.sub, sub)) }
+                for (stream, url) in streams {
+                    let began = MonotonicClock.seconds()
+                    do {
+                        // What the camera sent from `start` on, as fast as it is read.
+                        let source = try simulation.open(url: url, replayFrom: start)
+                        let written = try archive.write(camera: camera.id, stream: stream, source: source, until: end)
+                        let seconds = written.reduce(0) { $0 + $1.duration }
+                        print(
+                            String(
+                                format: "%@ %@ %d segments, %.0f s of footage in %.1f s", camera.id.padded(28), stream.rawValue.padded(4), written.count,
+                                seconds, MonotonicClock.seconds() - began))
+                    } catch {
+                        printError("vigie sim archive: \(camera.id) \(stream.rawValue): \(error)")
+                        throw ExitCode(1)
+                    }
                 }
             }
         }

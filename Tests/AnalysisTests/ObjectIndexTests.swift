@@ -57,6 +57,35 @@ import Testing
         #expect(try store.catalog.passageCount(requisition: "PV-9") == 0)
     }
 
+    @Test func theSubStreamIsAnalysedWhereItWasRecordedAndAStartedAnalysisStaysOnItsStream() throws {
+        let (store, root) = try store()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let t = Date(timeIntervalSince1970: 1_800_000_000)
+        var ids: [String: [StreamChoice: Int64]] = [:]
+        for camera in ["gare", "quai", "pont"] {
+            for stream in StreamChoice.allCases where camera != "pont" || stream == .main {
+                // The quai's sub stream was lost for the second half minute: it does not cover the period.
+                let end = camera == "quai" && stream == .sub ? t.addingTimeInterval(30) : t.addingTimeInterval(60)
+                ids[camera, default: [:]][stream] = try store.catalog.insertSegment(
+                    SegmentRecord(
+                        camera: camera, path: SegmentPath.make(camera: camera, start: t, stream: stream), start: t, end: end, state: .closed, stream: stream))
+            }
+        }
+        let requisition = Requisition(
+            number: "PV-SUB", authority: "OPJ", basis: .preliminary, received: t, scopes: [RequisitionScope(cameras: [], start: t, end: t.addingTimeInterval(60))],
+            status: .open, createdBy: "tech", createdAt: t)
+        let cameras = ["gare", "quai", "pont"]
+        func chosen(_ jobs: [RequisitionAnalysis.Job]) -> [String: StreamChoice] {
+            Dictionary(uniqueKeysWithValues: jobs.map { ($0.camera, $0.segments[0].0.stream) })
+        }
+        #expect(chosen(try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: cameras)) == ["gare": .sub, "quai": .main, "pont": .main])
+        // The gare's main stream analysed already (before its sub stream was recorded): it stays on it.
+        let started = try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: cameras, analysed: [ids["gare"]![.main]!])
+        #expect(chosen(started)["gare"] == .main)
+        #expect(chosen(try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: cameras, stream: .main)).values.allSatisfy { $0 == .main })
+        #expect(try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: cameras).allSatisfy { $0.segments.count == 1 })
+    }
+
     @Test func analysisIsRefusedWithoutAnOpenRequisition() throws {
         let (store, root) = try store()
         defer { try? FileManager.default.removeItem(at: root) }

@@ -4,18 +4,20 @@ import Testing
 
 /// Consoles as the recorder's clients, in real terminals (tmux): three consoles as three
 /// accounts on one recorder, through its Unix socket and over TLS, all showing pictures,
-/// while the real RTSP server sees one session per camera stream; an operator limited to one
+/// while the real RTSP server sees one session per camera stream (each camera's main and sub
+/// streams recorded, the sub one relayed to the tiles); an operator limited to one
 /// camera sees only it; what the consoles do is audited by the recorder under each account.
 @Suite(.serialized) struct ServerConsoleTests {
     @Test func threeConsolesAsThreeAccountsShareOneCameraSessionEach() throws {
         let vigie = try #require(WallConsoleTests.vigie, "build vigie first")
-        let fixture = try RTSPFixture(cameras: 2, basePort: RTSPFixture.randomBasePort())
+        // Two cameras, each a main stream and a sub stream (a server each, to count sessions per stream).
+        let fixture = try RTSPFixture(cameras: 4, basePort: RTSPFixture.randomBasePort())
         defer { fixture.stopAll() }
         let folder = TestPaths.temporaryFolder("consoles")
         let site = folder.appendingPathComponent("site.yaml"), storage = folder.appendingPathComponent("storage")
         var yaml = "site:\n  name: Test\n  timezone: Europe/Paris\ncameras:\n"
-        for (index, url) in fixture.urls.enumerated() {
-            yaml += "  - id: cam\(index)\n    name: Caméra \(index)\n    location: Loopback\n    main: \(url)\n"
+        for index in 0..<2 {
+            yaml += "  - id: cam\(index)\n    name: Caméra \(index)\n    location: Loopback\n    main: \(fixture.urls[2 * index])\n    sub: \(fixture.urls[2 * index + 1])\n"
         }
         try yaml.write(to: site, atomically: true, encoding: .utf8)
         let common = ["--site", site.path, "--storage", storage.path]
@@ -62,7 +64,12 @@ import Testing
         // The operator limited to cam0 is shown only cam0; the others both cameras.
         #expect(consoles[1].screen().contains("Caméra 0") && !consoles[1].screen().contains("Caméra 1"), "\(consoles[1].screen())")
         #expect(consoles[0].screen().contains("Caméra 0") && consoles[0].screen().contains("Caméra 1"))
-        // One RTSP session per camera stream at the camera server, however many consoles show it.
+        // One RTSP session per camera stream at the camera server, however many consoles show it:
+        // the recorder's, recording both streams and relaying the sub streams to the tiles.
+        #expect(eventually(timeout: 20, every: 0.5) {
+            let subs = try? runProgram("/usr/bin/sqlite3", [storage.appendingPathComponent("catalog.sqlite").path, "SELECT COUNT(DISTINCT camera) FROM segments WHERE stream = 'sub'"])
+            return subs?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2"
+        })
         for url in fixture.urls {
             let port = try #require(url.split(separator: ":").last?.split(separator: "/").first)
             let sessions = try runProgram("/usr/bin/ss", ["-Htn", "state", "established", "( sport = :\(port) )"]).stdout

@@ -33,6 +33,65 @@ import Testing
         #expect(try catalog.usage().first?.segments == 5)
     }
 
+    @Test func eachStreamIsItsOwnTimeAndPlaybackReadsTheMainOne() throws {
+        let (catalog, _) = try catalog()
+        for minute in 0..<3 {
+            let start = t0.addingTimeInterval(Double(minute) * 60)
+            for stream in StreamChoice.allCases {
+                let path = SegmentPath.make(camera: "a", start: start, stream: stream)
+                _ = try catalog.insertSegment(
+                    SegmentRecord(camera: "a", path: path, start: start, end: start.addingTimeInterval(60), state: .closed, stream: stream))
+            }
+        }
+        try catalog.addGap(GapRecord(camera: "a", start: t0.addingTimeInterval(180), end: t0.addingTimeInterval(200), reason: "sub lost", stream: .sub))
+        // What playback, exports and the timeline read: the main stream only.
+        #expect(try catalog.segments(camera: "a", from: nil, to: nil).map(\.stream) == [.main, .main, .main])
+        #expect(try catalog.segment(camera: "a", containingOrAfter: t0.addingTimeInterval(70))?.path == "a/2026-09-21/141420.ts")
+        #expect(try catalog.segment(camera: "a", stream: .sub, containingOrAfter: t0.addingTimeInterval(70))?.path == "a/2026-09-21/141420.sub.ts")
+        #expect(try catalog.segment(camera: "a", stream: .sub, before: .distantFuture)?.stream == .sub)
+        #expect(try catalog.segments(camera: "a", stream: nil, from: nil, to: nil).count == 6)
+        // Each stream's coverage and gaps are its own.
+        #expect(try catalog.gaps(camera: "a", from: .distantPast, to: .distantFuture).isEmpty)
+        #expect(try catalog.gaps(camera: "a", stream: .sub, from: .distantPast, to: .distantFuture).map(\.reason) == ["sub lost"])
+        #expect(try catalog.lastCovered(camera: "a") == t0.addingTimeInterval(180))
+        #expect(try catalog.lastCovered(camera: "a", stream: .sub) == t0.addingTimeInterval(200))
+        // Usage counts both streams' files; its oldest and newest are the main stream's.
+        let usage = try #require(try catalog.usage().first)
+        #expect(usage.segments == 6 && usage.oldest == t0 && usage.newest == t0.addingTimeInterval(180))
+        #expect(try catalog.segmentPaths(camera: "a").count == 6)
+        #expect(try catalog.recordedSummary(camera: "a", from: .distantPast, to: .distantFuture)?.segments == 3)
+    }
+
+    @Test func aCatalogOfSchemaSevenGetsStreamsAndKeepsItsSegments() throws {
+        let folder = TestPaths.temporaryFolder("schema7")
+        let path = folder.appendingPathComponent("catalog.sqlite").path
+        // The segments and gaps tables as schema 7 made them, one row each.
+        let old = """
+            CREATE TABLE segments (id INTEGER PRIMARY KEY, camera TEXT NOT NULL, path TEXT NOT NULL UNIQUE, start_us INTEGER NOT NULL,
+                end_us INTEGER NOT NULL, bytes INTEGER NOT NULL DEFAULT 0, sha256 TEXT, keyframes BLOB, state TEXT NOT NULL, skew_us INTEGER NOT NULL DEFAULT 0);
+            CREATE INDEX segments_by_camera_time ON segments (camera, start_us);
+            CREATE TABLE gaps (id INTEGER PRIMARY KEY, camera TEXT NOT NULL, start_us INTEGER NOT NULL, end_us INTEGER NOT NULL, reason TEXT NOT NULL);
+            CREATE INDEX gaps_by_camera_time ON gaps (camera, start_us);
+            INSERT INTO segments (camera, path, start_us, end_us, state) VALUES ('a', 'a/2026-09-21/220000.ts', 1790000000000000, 1790000060000000, 'closed');
+            INSERT INTO gaps (camera, start_us, end_us, reason) VALUES ('a', 1790000060000000, 1790000070000000, 'signal lost');
+            PRAGMA user_version = 7;
+            """
+        let made = try runProgram("/usr/bin/sqlite3", [path, old])
+        #expect(made.status == 0, "\(made.stderr)")
+        // Read-only first: an earlier schema is read as the main stream's, nothing written.
+        let reader = try SQLiteCatalog(path: path, access: .readOnly)
+        #expect(try reader.segments(camera: "a", from: nil, to: nil).map(\.stream) == [.main])
+        #expect(try reader.lastCovered(camera: "a") == t0.addingTimeInterval(70))
+        let catalog = try SQLiteCatalog(path: path)
+        #expect(try catalog.segment(camera: "a", containingOrAfter: t0)?.path == "a/2026-09-21/220000.ts")
+        #expect(try catalog.gaps(camera: "a", from: .distantPast, to: .distantFuture).map(\.reason) == ["signal lost"])
+        #expect(try catalog.lastCovered(camera: "a", stream: .sub) == nil)
+        let indexes = sqlite(path, "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name IN ('segments', 'gaps') ORDER BY name")
+        #expect(indexes.contains("segments_by_camera_stream_time") && indexes.contains("gaps_by_camera_stream_time"))
+        #expect(!indexes.contains("segments_by_camera_time") && !indexes.contains("gaps_by_camera_time"))
+        #expect(sqlite(path, "PRAGMA user_version") == "8")
+    }
+
     @Test func holdsAreKeptAndReleased() throws {
         let (catalog, _) = try catalog()
         let hold = try catalog.addHold(

@@ -133,11 +133,20 @@ import Testing
         let start = Date(timeIntervalSince1970: 1_796_169_599)  // 2026-12-01 23:59:59 UTC
         #expect(SegmentPath.make(camera: "rue-daniel", start: start) == "rue-daniel/2026-12-01/235959.ts")
         #expect(SegmentPath.make(camera: "rue-daniel", start: start, counter: 2) == "rue-daniel/2026-12-01/235959-2.ts")
-        for path in ["rue-daniel/2026-12-01/235959.ts", "rue-daniel/2026-12-01/235959-2.ts", "a/2024-02-29/000000.ts"] {
+        #expect(SegmentPath.make(camera: "rue-daniel", start: start, stream: .sub) == "rue-daniel/2026-12-01/235959.sub.ts")
+        #expect(SegmentPath.make(camera: "rue-daniel", start: start, counter: 3, stream: .sub) == "rue-daniel/2026-12-01/235959-3.sub.ts")
+        for path in [
+            "rue-daniel/2026-12-01/235959.ts", "rue-daniel/2026-12-01/235959-2.ts", "a/2024-02-29/000000.ts", "a/2024-02-29/000000.sub.ts",
+            "a/2024-02-29/000000-2.sub.ts",
+        ] {
             let parsed = SegmentPath.parse(path)
-            #expect(parsed.map { SegmentPath.make(camera: $0.camera, start: $0.start, counter: path.contains("-2.") ? 2 : 1) } == path)
+            #expect(parsed?.stream == (path.hasSuffix(".sub.ts") ? .sub : .main))
+            #expect(parsed.map { SegmentPath.make(camera: $0.camera, start: $0.start, counter: path.contains("-2.") ? 2 : 1, stream: $0.stream) } == path)
         }
-        for path in ["a/2026-13-01/000000.ts", "a/2026-12-01/246000.ts", "a/2026-12-01/0000.ts", "a/b/c/000000.ts", "a/2026-12-01/000000.mp4", "a/2026-12-01/000000-x.ts"] {
+        for path in [
+            "a/2026-13-01/000000.ts", "a/2026-12-01/246000.ts", "a/2026-12-01/0000.ts", "a/b/c/000000.ts", "a/2026-12-01/000000.mp4",
+            "a/2026-12-01/000000-x.ts", "a/2026-12-01/000000.main.ts", "a/2026-12-01/000000.sub.sub.ts", "a/2026-12-01/.sub.ts",
+        ] {
             #expect(SegmentPath.parse(path) == nil, "\(path)")
         }
         #expect(SegmentPath.stamp(start) == "20261201T235959Z")
