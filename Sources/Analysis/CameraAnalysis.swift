@@ -40,8 +40,8 @@ public struct AnalysisSettings: Sendable {
     public var wholePictureEvery = 10.0
     /// Motion cells, in analysed pixels.
     public var cell = 8
-    /// The stream analysed; nil: each camera's sub stream where it was recorded, else its main stream.
-    public var stream: StreamChoice? = nil
+    /// Analyse each camera's sub stream where it was recorded (faster, poorer), else its main stream.
+    public var preferSubStream = false
     public init() {}
 }
 

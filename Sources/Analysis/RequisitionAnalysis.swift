@@ -29,17 +29,18 @@ public final class RequisitionAnalysis: Sendable {
 
     /// The requisition's footage, camera by camera. `siteCameras` stands for a scope with no camera list.
     ///
-    /// Of each camera, the sub stream's segments when it was recorded over the requisition's
-    /// periods (small pictures: a quarter of the decoding), else the main stream's; a camera
-    /// whose main stream was analysed already (`analysed`) stays on it, so that a resumed or
-    /// finished analysis is not started again on the other stream. `stream` forces one.
+    /// Of each camera, the main stream's segments; with `preferSubStream`, the sub stream's
+    /// where it was recorded over the requisition's periods (small pictures: a quarter of the
+    /// decoding, but a poorer look: see the benchmark). A camera one of whose streams was
+    /// analysed already (`analysed`) stays on it, so that a resumed or finished analysis is
+    /// never started again on the other stream.
     public static func plan(
-        _ requisition: Requisition, catalog: any Catalog, siteCameras: [String], analysed: Set<Int64> = [], stream: StreamChoice? = nil
+        _ requisition: Requisition, catalog: any Catalog, siteCameras: [String], analysed: Set<Int64> = [], preferSubStream: Bool = false
     ) throws(CatalogError) -> [Job] {
         var jobs: [String: [StreamChoice: [Int64: (SegmentRecord, ClosedRange<Date>)]]] = [:]
         for scope in requisition.scopes {
             for camera in scope.cameras.isEmpty ? siteCameras : scope.cameras {
-                for segment in try catalog.segments(camera: camera, stream: stream, from: scope.start, to: scope.end)
+                for segment in try catalog.segments(camera: camera, stream: nil, from: scope.start, to: scope.end)
                 where segment.end > scope.start && segment.start < scope.end {
                     let window = max(scope.start, segment.start)...max(max(scope.start, segment.start), min(scope.end, segment.end))
                     if let known = jobs[camera]?[segment.stream]?[segment.id] {
@@ -59,8 +60,10 @@ public final class RequisitionAnalysis: Sendable {
             let streams = jobs[camera]!
             let main = streams[.main], sub = streams[.sub]
             let mainStarted = main?.keys.contains { analysed.contains($0) } ?? false
+            let subStarted = sub?.keys.contains { analysed.contains($0) } ?? false
             // The sub stream where it covers what the main stream does (within a second a segment).
-            let useSub = sub != nil && !mainStarted && seconds(sub) >= seconds(main) - Double(main?.count ?? 0)
+            let covers = sub != nil && seconds(sub) >= seconds(main) - Double(main?.count ?? 0)
+            let useSub = subStarted && !mainStarted || preferSubStream && covers && !mainStarted
             guard let chosen = useSub ? sub : (main ?? sub) else { return nil }
             return Job(camera: camera, segments: chosen.values.sorted { $0.0.start < $1.0.start })
         }
@@ -85,7 +88,7 @@ public final class RequisitionAnalysis: Sendable {
         }
         let done = try store.catalog.analysedSegments(requisition: requisition.number)
         let jobs = try RequisitionAnalysis.plan(
-            requisition, catalog: store.catalog, siteCameras: siteCameras, analysed: done, stream: settings.stream)
+            requisition, catalog: store.catalog, siteCameras: siteCameras, analysed: done, preferSubStream: settings.preferSubStream)
         let total = jobs.reduce(0) { $0 + $1.segments.count }
         let seconds = jobs.reduce(0.0) { $0 + $1.segments.reduce(0.0) { $0 + $1.1.upperBound.timeIntervalSince($1.1.lowerBound) } }
         let doneSeconds = jobs.reduce(0.0) { sum, job in

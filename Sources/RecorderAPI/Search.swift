@@ -115,9 +115,15 @@ public struct SearchReply: Codable, Sendable, Hashable {
 }
 
 extension RecorderService {
-    /// Starts or resumes the analysis; `again` first drops the requisition's index (a model replaced).
+    /// Starts or resumes the analysis; `again` first drops the requisition's index (a model
+    /// replaced); `subStream` analyses the sub streams where they were recorded (faster, poorer).
     public func startAnalysis(requisition: String, again: Bool = false) throws(ServiceError) -> AnalysisStatus {
-        try call("POST", "/v1/requisitions/\(RecorderService.escape(requisition))/analysis\(again ? "?again=true" : "")", body: [], as: AnalysisStatus.self)
+        try startAnalysis(requisition: requisition, again: again, subStream: false)
+    }
+    public func startAnalysis(requisition: String, again: Bool, subStream: Bool) throws(ServiceError) -> AnalysisStatus {
+        let query = [again ? "again=true" : nil, subStream ? "stream=sub" : nil].compactMap { $0 }.joined(separator: "&")
+        return try call(
+            "POST", "/v1/requisitions/\(RecorderService.escape(requisition))/analysis\(query.isEmpty ? "" : "?" + query)", body: [], as: AnalysisStatus.self)
     }
     public func analysis(requisition: String) throws(ServiceError) -> AnalysisStatus {
         try call("GET", "/v1/requisitions/\(RecorderService.escape(requisition))/analysis", as: AnalysisStatus.self)

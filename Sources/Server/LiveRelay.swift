@@ -172,7 +172,13 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
                         }
                         return Array(viewers.values)
                     }
-                    for viewer in audience { viewer.offer(frame) }
+                    // One turn of each event loop for all its viewers, not one a viewer.
+                    var byLoop: [ObjectIdentifier: (loop: any EventLoop, viewers: [LiveViewer])] = [:]
+                    for viewer in audience {
+                        let loop = viewer.channel.eventLoop
+                        byLoop[ObjectIdentifier(loop), default: (loop, [])].viewers.append(viewer)
+                    }
+                    for (loop, viewers) in byLoop.values { loop.execute { for viewer in viewers { viewer.deliver(frame) } } }
                 case .streamLost(_, let reason):
                     let audience = lock.withLock { () -> [LiveViewer] in
                         header = nil
@@ -188,51 +194,53 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
 }
 
 /// One console's WebSocket for one stream. Never slows the relay: when the connection
-/// cannot take more (bytes written but not yet sent over `limit`), packets are dropped up to
-/// the next keyframe, and counted.
-final class LiveViewer: @unchecked Sendable {  // `relay` set once at registration; counters atomic
+/// cannot take more (NIO's buffer of bytes written but not yet sent over `limit`: the
+/// channel is no longer writable), packets are dropped up to the next keyframe, and counted.
+final class LiveViewer: @unchecked Sendable {  // `relay` set once at registration; `waitingForKeyframe` only on the event loop
     let channel: any Channel
     weak var relay: LiveRelay?
-    private let pending = Atomic<Int>(0)
-    private let waitingForKeyframe = Atomic<Bool>(true)
+    /// Read and written on the channel's event loop only.
+    private var waitingForKeyframe = true
     let dropped = Atomic<Int>(0)
     static let limit = 4 << 20
 
-    init(channel: any Channel) { self.channel = channel }
-
-    func send(_ message: LiveMessage) {
-        waitingForKeyframe.store(true, ordering: .relaxed)
-        var buffer = channel.allocator.buffer(capacity: 256)
-        buffer.writeBytes(API.encode(message))
-        write(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
+    init(channel: any Channel) {
+        self.channel = channel
+        channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: LiveViewer.limit / 2, high: LiveViewer.limit)).whenFailure { _ in }
     }
 
     /// Every write goes through the event loop's queue, never inline: a relay writes while it
     /// holds its lock (so a new viewer's first frames come before any later packet), and an
     /// inline write that fails would close the channel and re-enter the relay from here.
-    private func write(_ frame: WebSocketFrame, promise: EventLoopPromise<Void>?) {
-        let channel = channel
-        channel.eventLoop.execute { channel.writeAndFlush(frame, promise: promise) }
+    func send(_ message: LiveMessage) {
+        var buffer = channel.allocator.buffer(capacity: 256)
+        buffer.writeBytes(API.encode(message))
+        let frame = WebSocketFrame(fin: true, opcode: .text, data: buffer)
+        channel.eventLoop.execute { [self] in
+            waitingForKeyframe = true
+            channel.writeAndFlush(frame, promise: nil)
+        }
     }
 
-    func offer(_ frame: RelayedPacket) {
-        if waitingForKeyframe.load(ordering: .relaxed) {
+    /// A packet for this viewer alone (the group of pictures a new viewer gets), queued to its loop.
+    func offer(_ frame: RelayedPacket) { channel.eventLoop.execute { [self] in deliver(frame) } }
+
+    /// Writes a packet, on the channel's event loop: dropped, up to the next keyframe, while
+    /// the connection is behind.
+    func deliver(_ frame: RelayedPacket) {
+        if waitingForKeyframe {
             guard frame.isKeyframe else {
                 dropped.add(1, ordering: .relaxed)
                 return
             }
         }
-        let size = frame.bytes.readableBytes
-        guard pending.load(ordering: .relaxed) + size <= LiveViewer.limit || pending.load(ordering: .relaxed) == 0 else {
-            waitingForKeyframe.store(true, ordering: .relaxed)
+        guard channel.isWritable else {
+            waitingForKeyframe = true
             dropped.add(1, ordering: .relaxed)
             return
         }
-        waitingForKeyframe.store(false, ordering: .relaxed)
-        pending.add(size, ordering: .relaxed)
-        let promise = channel.eventLoop.makePromise(of: Void.self)
-        promise.futureResult.whenComplete { [self] _ in pending.subtract(size, ordering: .relaxed) }
-        write(WebSocketFrame(fin: true, opcode: .binary, data: frame.bytes), promise: promise)
+        waitingForKeyframe = false
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .binary, data: frame.bytes), promise: nil)
     }
 }
 

@@ -81,9 +81,10 @@ extension ServerAPI {
         return known
     }
 
-    private func idleStatus(_ requisition: Requisition) throws -> AnalysisStatus {
+    private func idleStatus(_ requisition: Requisition, preferSubStream: Bool = false) throws -> AnalysisStatus {
         let done = try store.catalog.analysedSegments(requisition: requisition.number)
-        let jobs = try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: inventory.cameras.map(\.id), analysed: done)
+        let jobs = try RequisitionAnalysis.plan(
+            requisition, catalog: store.catalog, siteCameras: inventory.cameras.map(\.id), analysed: done, preferSubStream: preferSubStream)
         let segments = jobs.flatMap(\.segments)
         return AnalysisStatus(
             requisition: requisition.number, state: segments.allSatisfy({ done.contains($0.0.id) }) && !segments.isEmpty ? "done" : "idle",
@@ -113,14 +114,20 @@ extension ServerAPI {
             analysedShares.withLock { $0[requisition.number] = nil }
             audit(OperatorEvent(who: actor.name, action: .analysisStarted, detail: "index dropped to analyse again: \(dropped) passage(s)", requisition: requisition.number))
         }
-        let analysis = RequisitionAnalysis(store: store, engine: engine, model: AnalysisFiles().detectorModel)
-        var status = try idleStatus(requisition)
+        var settings = AnalysisSettings()
+        switch request.query["stream"] {
+        case nil, "main": break
+        case "sub": settings.preferSubStream = true
+        case let other?: return .error(400, "stream is main or sub, not \(TerminalText.escaped(other))")
+        }
+        let analysis = RequisitionAnalysis(store: store, engine: engine, model: AnalysisFiles().detectorModel, settings: settings)
+        var status = try idleStatus(requisition, preferSubStream: settings.preferSubStream)
         status.state = "running"
         analyses.withLock { $0[requisition.number] = status }
         let scope = requisition.scopes.map { "\($0.cameras.isEmpty ? "all cameras" : $0.cameras.joined(separator: ",")) \($0.start.formatted(.iso8601))/\($0.end.formatted(.iso8601))" }
         audit(
             OperatorEvent(
-                who: actor.name, action: .analysisStarted, detail: "analysis of \(status.segmentsTotal - status.segmentsDone) segment(s): \(scope.joined(separator: "; "))",
+                who: actor.name, action: .analysisStarted, detail: "analysis of \(status.segmentsTotal - status.segmentsDone) segment(s)\(settings.preferSubStream ? " (sub streams where recorded)" : ""): \(scope.joined(separator: "; "))",
                 from: requisition.scopes.map(\.start).min(), to: requisition.scopes.map(\.end).max(), requisition: requisition.number))
         let number = requisition.number, began = Date(), startedDone = status.secondsDone
         let cameras = inventory.cameras.map(\.id)

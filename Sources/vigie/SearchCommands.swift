@@ -21,9 +21,12 @@ struct AnalyseCommand: ParsableCommand {
     @Flag(help: "Only say how far the analysis is.") var status = false
     @Flag(help: "Stop the analysis running on the recorder (it resumes where it stopped next time).") var stop = false
     @Flag(help: "Drop the index made so far and analyse everything again (after the model was replaced).") var again = false
+    @Option(help: "main (the default) or sub: the sub streams where the recorder recorded them, about 1.6 times faster but a poorer look for following.")
+    var stream = "main"
 
     func validate() throws {
         if again && (status || stop) { throw ValidationError("--again starts an analysis: not with --status or --stop") }
+        guard stream == "main" || stream == "sub" else { throw ValidationError("--stream is main or sub, not \(stream)") }
     }
 
     func run() throws {
@@ -36,7 +39,7 @@ struct AnalyseCommand: ParsableCommand {
             print(AnalyseCommand.line(state))
             return
         }
-        var state = try check("vigie analyse") { () throws(ServiceError) in try service.startAnalysis(requisition: number, again: again) }
+        var state = try check("vigie analyse") { () throws(ServiceError) in try service.startAnalysis(requisition: number, again: again, subStream: stream == "sub") }
         let interrupted = InterruptSignal()
         var shown = ""
         while state.state == "running" || state.state == "stopping" {

@@ -36,7 +36,9 @@ import TestSupport
 
         let archived = try runProgram(vigie, ["sim", "archive"] + common + ["--from", from, "--to", to])
         #expect(archived.status == 0, "\(archived.stderr)")
-        #expect(archived.stdout.components(separatedBy: "\n").filter { $0.contains("2 segments, 120 s of footage") }.count == 5, "\(archived.stdout)")
+        // Both streams of each camera, as the recorder records them; the analysis reads the main ones.
+        #expect(archived.stdout.components(separatedBy: "\n").filter { $0.contains("main 2 segments, 120 s of footage") }.count == 5, "\(archived.stdout)")
+        #expect(archived.stdout.components(separatedBy: "\n").filter { $0.contains("sub  2 segments, 120 s of footage") }.count == 5, "\(archived.stdout)")
         let entered = try runProgram(
             vigie, ["requisition", "add"] + common + ["--number", "PV-TRUTH", "--authority", "OPJ test", "--basis", "77-1-1", "--cameras", "all", "--from", from, "--to", to])
         #expect(entered.status == 0, "\(entered.stderr)")

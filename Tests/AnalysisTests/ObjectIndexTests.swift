@@ -78,12 +78,19 @@ import Testing
         func chosen(_ jobs: [RequisitionAnalysis.Job]) -> [String: StreamChoice] {
             Dictionary(uniqueKeysWithValues: jobs.map { ($0.camera, $0.segments[0].0.stream) })
         }
-        #expect(chosen(try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: cameras)) == ["gare": .sub, "quai": .main, "pont": .main])
-        // The gare's main stream analysed already (before its sub stream was recorded): it stays on it.
-        let started = try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: cameras, analysed: [ids["gare"]![.main]!])
+        // The main stream by default; the sub stream where it covers the period when asked.
+        #expect(chosen(try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: cameras)).values.allSatisfy { $0 == .main })
+        #expect(
+            chosen(try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: cameras, preferSubStream: true))
+                == ["gare": .sub, "quai": .main, "pont": .main])
+        // The gare's main stream analysed already: asking for the sub stream keeps it on its main one.
+        let started = try RequisitionAnalysis.plan(
+            requisition, catalog: store.catalog, siteCameras: cameras, analysed: [ids["gare"]![.main]!], preferSubStream: true)
         #expect(chosen(started)["gare"] == .main)
-        #expect(chosen(try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: cameras, stream: .main)).values.allSatisfy { $0 == .main })
-        #expect(try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: cameras).allSatisfy { $0.segments.count == 1 })
+        // Its sub stream analysed: the status's plan (main by default) counts what was done.
+        let resumed = try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: cameras, analysed: [ids["gare"]![.sub]!])
+        #expect(chosen(resumed)["gare"] == .sub)
+        #expect(try RequisitionAnalysis.plan(requisition, catalog: store.catalog, siteCameras: cameras, preferSubStream: true).allSatisfy { $0.segments.count == 1 })
     }
 
     @Test func analysisIsRefusedWithoutAnOpenRequisition() throws {
