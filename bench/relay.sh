@@ -8,13 +8,15 @@
 # as the site default says, their sub streams (640x360) beside them; the consoles ask for the
 # sub streams, as wall tiles do, relayed from the recorder's own connections; the client only
 # receives. RECORD_SUB=false records the main streams only: the relay then opens the sub streams.
+# Recording alone is measured before and after the consoles (their mean is the reference; the
+# two say how noisy the machine was). VIGIE=path runs another build of vigie (a comparison).
 #   bench/relay.sh [CONSOLES] [TILES] [SECONDS]     (default 4 16 30; needs `make release` first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 consoles=${1:-4}
 tiles=${2:-16}
 seconds=${3:-30}
-vigie=$PWD/.build/release/vigie
+vigie=${VIGIE:-$PWD/.build/release/vigie}
 work=${BENCH_DIR:-/tmp/vigie-bench}/relay
 [ -x "$vigie" ] || { echo "build first: make release" >&2; exit 1; }
 rm -rf "$work" && mkdir -p "$work"
@@ -26,7 +28,7 @@ ids=$("$vigie" cameras list | awk 'NR > 2 { print $2 }' | head -n "$tiles")
 } > "$site"
 "$vigie" sim prepare --site "$site" --stream main > /dev/null
 "$vigie" sim prepare --site "$site" --stream sub > /dev/null
-"$vigie" record --site "$site" --storage "$work/storage" --duration $((seconds * 2 + 120)) 2> "$work/record.log" &
+"$vigie" record --site "$site" --storage "$work/storage" --duration $((seconds * 3 + 120)) 2> "$work/record.log" &
 recorder=$!
 # Waited for: a recorder still stopping would remove the next run's socket.
 trap 'kill $recorder 2> /dev/null || true; wait $recorder 2> /dev/null || true' EXIT
@@ -35,7 +37,7 @@ sleep 10 # every camera connected and recording
 ticks() { awk '{ print $14 + $15 }' "/proc/$recorder/stat"; }
 hz=$(getconf CLK_TCK)
 a=$(ticks); sleep "$seconds"; b=$(ticks)
-alone=$(echo "scale=1; ($b - $a) * 100 / $hz / $seconds" | bc)
+before=$(echo "scale=1; ($b - $a) * 100 / $hz / $seconds" | bc)
 "$vigie" bench relay --server "$work/storage/recorder.sock" --consoles "$consoles" --tiles "$tiles" --seconds "$seconds" \
   > "$work/relay.txt" 2> "$work/relay.log" &
 client=$!
@@ -46,7 +48,11 @@ done
 c=$(ticks); sleep "$seconds"; d=$(ticks)
 wait $client
 served=$(echo "scale=1; ($d - $c) * 100 / $hz / $seconds" | bc)
+sleep 3 # the consoles' connections closed
+e=$(ticks); sleep "$seconds"; f=$(ticks)
+after=$(echo "scale=1; ($f - $e) * 100 / $hz / $seconds" | bc)
+alone=$(echo "scale=1; ($before + $after) / 2" | bc)
 extra=$(echo "scale=1; $served - $alone" | bc)
 ratio=$(echo "scale=2; $extra / $alone" | bc)
 cat "$work/relay.txt"
-echo "recorder CPU (sub streams recorded: ${RECORD_SUB:-true}): recording $tiles cameras alone $alone%, with $consoles consoles x $tiles tiles $served% (relaying +$extra%, $ratio of recording)"
+echo "recorder CPU (sub streams recorded: ${RECORD_SUB:-true}): recording $tiles cameras alone $alone% (before $before%, after $after%), with $consoles consoles x $tiles tiles $served% (relaying +$extra%, $ratio of recording)"

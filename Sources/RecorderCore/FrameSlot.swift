@@ -67,7 +67,8 @@ public enum FeedEvent: Sendable {
 /// A bounded queue of feed events that drops the oldest packets when the consumer falls
 /// behind, and counts what it dropped. Stream start and loss events are never dropped.
 /// Bounded in packets and in bytes: a camera sending huge packets cannot make it hold more
-/// than `maximumBytes`.
+/// than `maximumBytes`. Or, made with a handler, no queue: each event is handed to the
+/// handler on the feed's thread (a consumer that never blocks, such as the live relay).
 public final class PacketSubscription: @unchecked Sendable {  // all state guarded by `condition`
     public let cameraID: String
     public let capacity: Int
@@ -79,11 +80,17 @@ public final class PacketSubscription: @unchecked Sendable {  // all state guard
     private var closed = false
     private let condition = NSCondition()
     private let onCancel: @Sendable (PacketSubscription) -> Void
+    /// When set, events go to it at once, on the feed's thread, instead of the queue.
+    private let handler: (@Sendable (FeedEvent) -> Void)?
 
-    init(cameraID: String, capacity: Int, maximumBytes: Int = 64 << 20, onCancel: @escaping @Sendable (PacketSubscription) -> Void) {
+    init(
+        cameraID: String, capacity: Int, maximumBytes: Int = 64 << 20, handler: (@Sendable (FeedEvent) -> Void)? = nil,
+        onCancel: @escaping @Sendable (PacketSubscription) -> Void
+    ) {
         self.cameraID = cameraID
         self.capacity = capacity
         self.maximumBytes = maximumBytes
+        self.handler = handler
         self.onCancel = onCancel
     }
 
@@ -95,6 +102,13 @@ public final class PacketSubscription: @unchecked Sendable {  // all state guard
     }
 
     func push(_ event: FeedEvent) {
+        if let handler {
+            condition.lock()
+            let open = !closed
+            condition.unlock()
+            if open { handler(event) }
+            return
+        }
         condition.lock()
         defer { condition.unlock() }
         guard !closed else { return }

@@ -111,9 +111,17 @@ public final class LiveFeed: Sendable {
     /// Asks for the compressed packets, through a queue of `capacity` packets that drops
     /// the oldest when the consumer falls behind; starts the feed if needed.
     public func subscribePackets(capacity: Int = 500) -> PacketSubscription {
-        let subscription = PacketSubscription(cameraID: cameraID, capacity: capacity) { [weak self] gone in
-            self?.remove(packets: gone)
-        }
+        subscribe(PacketSubscription(cameraID: cameraID, capacity: capacity) { [weak self] gone in self?.remove(packets: gone) })
+    }
+
+    /// Hands each event to `handler` on the feed's receive thread, as it comes: no queue and
+    /// no thread of the subscriber's to wake. The handler must never block (it would hold up
+    /// the camera's reading and every other subscriber). Kept while the subscription lives.
+    public func subscribePackets(handler: @escaping @Sendable (FeedEvent) -> Void) -> PacketSubscription {
+        subscribe(PacketSubscription(cameraID: cameraID, capacity: 0, handler: handler) { [weak self] gone in self?.remove(packets: gone) })
+    }
+
+    private func subscribe(_ subscription: PacketSubscription) -> PacketSubscription {
         let video = shared.withLock { shared -> StreamInfo? in
             shared.packets.append(WeakPackets(subscription: subscription))
             return shared.machine.state.isLive ? shared.video : nil

@@ -11,22 +11,26 @@ import Synchronization
 
 /// The relays of live pictures: one per camera stream that some console shows, each with
 /// one subscription to the recorder's own feed (so the camera sees one session, however
-/// many consoles), a cache of the current group of pictures, and its viewers.
+/// many consoles), a cache of the current group of pictures, and its viewers. One thread
+/// for them all, once a second, ends the relays no one has watched for a while.
 final class LiveRelays: Sendable {
     let core: RecorderCore
     private let relays = Mutex<[String: LiveRelay]>([:])
+    private let housekeeping = Mutex<(thread: Bool, stopped: Bool)>((false, false))
+    private let tick = NSCondition()
 
     init(core: RecorderCore) { self.core = core }
 
     /// Adds a viewer to the relay of `camera`'s `stream` (made and started when it is the first).
     func add(_ viewer: LiveViewer, camera: String, stream: StreamChoice) -> Bool {
         guard let feed = core.feed(camera: camera, stream: stream) else { return false }
+        startHousekeeping()
         let key = "\(feed.cameraID)/\(feed.stream)"
         // A relay ending (its last viewer left a while ago) takes no new viewer: a new one is made.
         while true {
             let relay = relays.withLock { relays in
                 if let existing = relays[key], existing.isRunning { return existing }
-                let made = LiveRelay(feed: feed) { [weak self] gone in self?.relays.withLock { if $0[key] === gone { $0[key] = nil } } }
+                let made = LiveRelay(feed: feed)
                 relays[key] = made
                 return made
             }
@@ -37,20 +41,54 @@ final class LiveRelays: Sendable {
     }
 
     func stopAll() {
+        housekeeping.withLock { $0.stopped = true }
+        tick.lock()
+        tick.broadcast()
+        tick.unlock()
         let all = relays.withLock { relays in
             defer { relays.removeAll() }
             return Array(relays.values)
         }
         for relay in all { relay.stop() }
     }
+
+    private func startHousekeeping() {
+        let start = housekeeping.withLock { state -> Bool in
+            guard !state.thread && !state.stopped else { return false }
+            state.thread = true
+            return true
+        }
+        guard start else { return }
+        let thread = Thread { [self] in
+            while !housekeeping.withLock({ $0.stopped }) {
+                tick.lock()
+                _ = tick.wait(until: Date().addingTimeInterval(1))
+                tick.unlock()
+                endIdle(at: MonotonicClock.seconds())
+            }
+        }
+        thread.name = "relay housekeeping"
+        thread.start()
+    }
+
+    /// Ends the relays left without viewers for longer than `LiveRelay.keepWarm`.
+    func endIdle(at now: Double) {
+        let ended = relays.withLock { relays -> [LiveRelay] in
+            let idle = relays.filter { $0.value.endIfIdle(at: now) }
+            for key in idle.keys { relays[key] = nil }
+            return Array(idle.values)
+        }
+        for relay in ended { relay.stop() }
+    }
 }
 
-/// One camera stream relayed: a thread takes the feed's packets and offers each to every
-/// viewer. It stays `keepWarm` seconds after the last viewer leaves, its group of pictures
-/// kept current, so that a console zapping back to the page paints it at once; then it
-/// ends (the feed lingers, then disconnects if nothing else, the recorder for one, wants it).
+/// One camera stream relayed: the feed hands it each packet on the feed's own thread (no
+/// thread of its own to wake 25 times a second), and it offers the packet to every viewer's
+/// event loop without waiting. It stays `keepWarm` seconds after the last viewer leaves,
+/// its group of pictures kept current, so that a console zapping back to the page paints
+/// it at once; then it ends (the feed lingers, then disconnects if nothing else, the
+/// recorder for one, wants it).
 final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
-    private let feed: LiveFeed
     private let lock = NSLock()
     private var viewers: [ObjectIdentifier: LiveViewer] = [:]
     private var header: LiveMessage?
@@ -58,22 +96,21 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
     private var groupOfPictures: [RelayedPacket] = []
     private var groupBytes = 0
     private var running = true
-    private let onEnd: @Sendable (LiveRelay) -> Void
+    private var idleSince: Double?
+    private var subscription: PacketSubscription?
     /// Seconds a relay with no viewer goes on (a wall zapping through its pages comes back
     /// to a page within minutes): only packets, no decoding, one camera session it has anyway.
     static let keepWarm: Double = 120
-    private let logger = Logger(label: "vigie.relay")
     static let groupLimit = (packets: 600, bytes: 24 << 20)
     private let viewersGauge: Gauge
+    /// Packets not sent to a viewer that was behind (it went on from the next keyframe).
+    let droppedCounter: Counter
 
-    init(feed: LiveFeed, onEnd: @escaping @Sendable (LiveRelay) -> Void) {
-        self.feed = feed
-        self.onEnd = onEnd
+    init(feed: LiveFeed) {
         viewersGauge = Gauge(label: "vigie_live_viewers", dimensions: [("camera", feed.cameraID), ("stream", feed.stream)])
-        let subscription = feed.subscribePackets(capacity: 300)
-        let thread = Thread { [self] in pump(subscription) }
-        thread.name = "relay \(feed.cameraID)/\(feed.stream)"
-        thread.start()
+        droppedCounter = Counter(label: "vigie_live_packets_dropped", dimensions: [("camera", feed.cameraID), ("stream", feed.stream)])
+        let subscription = feed.subscribePackets { [weak self] event in self?.handle(event) }
+        lock.withLock { self.subscription = subscription }
     }
 
     var isRunning: Bool { lock.withLock { running } }
@@ -85,6 +122,7 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
         let count = lock.withLock { () -> Int? in
             guard running else { return nil }
             viewers[ObjectIdentifier(viewer)] = viewer
+            idleSince = nil
             if let header {
                 viewer.send(header)
                 for frame in groupOfPictures { viewer.offer(frame) }
@@ -99,96 +137,99 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
     func remove(_ viewer: LiveViewer) {
         let left = lock.withLock { () -> Int in
             viewers[ObjectIdentifier(viewer)] = nil
+            if viewers.isEmpty && idleSince == nil { idleSince = MonotonicClock.seconds() }
             return viewers.count
         }
         viewersGauge.record(left)
     }
 
-    private let ended = DispatchSemaphore(value: 0)
-
-    /// Ends the relay and waits (a moment at most) for its thread: nothing is written after.
-    func stop() {
-        lock.withLock { running = false }
-        _ = ended.wait(timeout: .now() + 2)
+    /// Decides, under the lock, whether the relay ends: no viewer for `keepWarm` seconds. A
+    /// viewer joining at that moment is either seen or refused (and gets a new relay).
+    func endIfIdle(at now: Double) -> Bool {
+        lock.withLock {
+            guard running, viewers.isEmpty else { return false }
+            guard let since = idleSince else {
+                idleSince = now
+                return false
+            }
+            if now - since <= LiveRelay.keepWarm { return false }
+            running = false
+            return true
+        }
     }
 
-    private func pump(_ subscription: PacketSubscription) {
-        defer {
-            subscription.cancel()
-            onEnd(self)
-            // Viewers still there when the relay stops (the recorder stopping) are closed: their
-            // consoles reconnect, as to a camera.
-            let left = lock.withLock { () -> [LiveViewer] in
-                defer { viewers.removeAll() }
+    /// Ends the relay: its subscription is cancelled (the feed calls it no more once this
+    /// returns but for an event already being handed over, which finds it stopped), and the
+    /// viewers still there (the recorder stopping) are closed: their consoles reconnect, as
+    /// to a camera.
+    func stop() {
+        let (left, subscription) = lock.withLock { () -> ([LiveViewer], PacketSubscription?) in
+            running = false
+            defer {
+                viewers.removeAll()
+                self.subscription = nil
+            }
+            return (Array(viewers.values), self.subscription)
+        }
+        subscription?.cancel()
+        viewersGauge.record(0)
+        for viewer in left { viewer.channel.close(promise: nil) }
+    }
+
+    /// One event from the feed, on the feed's thread: never blocks (the viewers' writes are
+    /// queued to their event loops, one turn of each loop for all its viewers).
+    private func handle(_ event: FeedEvent) {
+        switch event {
+        case .streamStarted(let video):
+            let message = LiveMessage(describing: video)
+            let audience = lock.withLock { () -> [LiveViewer] in
+                guard running else { return [] }
+                header = message
+                groupOfPictures.removeAll()
+                groupBytes = 0
                 return Array(viewers.values)
             }
-            for viewer in left { viewer.channel.close(promise: nil) }
-            ended.signal()
+            for viewer in audience { viewer.send(message) }
+        case .packet(let packet, let received):
+            let frame = RelayedPacket(packet, receivedAt: received)
+            let audience = lock.withLock { () -> [LiveViewer] in
+                guard running else { return [] }
+                if packet.isKeyframe {
+                    groupOfPictures.removeAll(keepingCapacity: true)
+                    groupBytes = 0
+                }
+                if !groupOfPictures.isEmpty || packet.isKeyframe {
+                    groupOfPictures.append(frame)
+                    groupBytes += frame.bytes.readableBytes
+                    if groupOfPictures.count > LiveRelay.groupLimit.packets || groupBytes > LiveRelay.groupLimit.bytes {
+                        groupOfPictures.removeAll()  // a group too long to keep: new viewers wait for the next keyframe
+                        groupBytes = 0
+                    }
+                }
+                return Array(viewers.values)
+            }
+            LiveRelay.deliver(frame, to: audience)
+        case .streamLost(_, let reason):
+            let audience = lock.withLock { () -> [LiveViewer] in
+                guard running else { return [] }
+                header = nil
+                groupOfPictures.removeAll()
+                groupBytes = 0
+                return Array(viewers.values)
+            }
+            for viewer in audience { viewer.send(LiveMessage(type: "lost", reason: reason)) }
         }
-        var idleSince: Double? = nil
-        while true {
-            // The last viewer left: kept warm a while (a zap back), then the relay ends. Decided
-            // under the lock, so a viewer joining at that moment is either seen or refused.
-            let now = MonotonicClock.seconds()
-            let alive = lock.withLock { () -> Bool in
-                guard running else { return false }
-                if viewers.isEmpty {
-                    if let since = idleSince, now - since > LiveRelay.keepWarm {
-                        running = false
-                        return false
-                    }
-                    if idleSince == nil { idleSince = now }
-                } else {
-                    idleSince = nil
-                }
-                return true
-            }
-            guard alive else { return }
-            for event in subscription.takeAll(timeout: 0.25) {
-                switch event {
-                case .streamStarted(let video):
-                    let message = LiveMessage(describing: video)
-                    let audience = lock.withLock { () -> [LiveViewer] in
-                        header = message
-                        groupOfPictures.removeAll()
-                        groupBytes = 0
-                        return Array(viewers.values)
-                    }
-                    for viewer in audience { viewer.send(message) }
-                case .packet(let packet, let received):
-                    let frame = RelayedPacket(packet, receivedAt: received)
-                    let audience = lock.withLock { () -> [LiveViewer] in
-                        if packet.isKeyframe {
-                            groupOfPictures.removeAll(keepingCapacity: true)
-                            groupBytes = 0
-                        }
-                        if !groupOfPictures.isEmpty || packet.isKeyframe {
-                            groupOfPictures.append(frame)
-                            groupBytes += frame.bytes.readableBytes
-                            if groupOfPictures.count > LiveRelay.groupLimit.packets || groupBytes > LiveRelay.groupLimit.bytes {
-                                groupOfPictures.removeAll()  // a group too long to keep: new viewers wait for the next keyframe
-                                groupBytes = 0
-                            }
-                        }
-                        return Array(viewers.values)
-                    }
-                    // One turn of each event loop for all its viewers, not one a viewer.
-                    var byLoop: [ObjectIdentifier: (loop: any EventLoop, viewers: [LiveViewer])] = [:]
-                    for viewer in audience {
-                        let loop = viewer.channel.eventLoop
-                        byLoop[ObjectIdentifier(loop), default: (loop, [])].viewers.append(viewer)
-                    }
-                    for (loop, viewers) in byLoop.values { loop.execute { for viewer in viewers { viewer.deliver(frame) } } }
-                case .streamLost(_, let reason):
-                    let audience = lock.withLock { () -> [LiveViewer] in
-                        header = nil
-                        groupOfPictures.removeAll()
-                        groupBytes = 0
-                        return Array(viewers.values)
-                    }
-                    for viewer in audience { viewer.send(LiveMessage(type: "lost", reason: reason)) }
-                }
-            }
+    }
+
+    /// One turn of each event loop for all the viewers it serves, not one a viewer (the
+    /// viewers are nearly always on one or two loops: no dictionary for that).
+    static func deliver(_ frame: RelayedPacket, to audience: [LiveViewer]) {
+        var rest = audience[...]
+        while let first = rest.first {
+            let loop = first.channel.eventLoop
+            let same = rest.filter { $0.channel.eventLoop === loop }
+            rest = rest.filter { $0.channel.eventLoop !== loop }
+            loop.execute { for viewer in same { viewer.deliver(frame) } }
         }
     }
 }
@@ -201,6 +242,8 @@ final class LiveViewer: @unchecked Sendable {  // `relay` set once at registrati
     weak var relay: LiveRelay?
     /// Read and written on the channel's event loop only.
     private var waitingForKeyframe = true
+    /// The connection could not take a packet: what is skipped until the next keyframe is dropped.
+    private var behind = false
     let dropped = Atomic<Int>(0)
     static let limit = 4 << 20
 
@@ -229,18 +272,22 @@ final class LiveViewer: @unchecked Sendable {  // `relay` set once at registrati
     /// the connection is behind.
     func deliver(_ frame: RelayedPacket) {
         if waitingForKeyframe {
-            guard frame.isKeyframe else {
-                dropped.add(1, ordering: .relaxed)
-                return
-            }
+            // Before its first picture, or a new stream's, a viewer skips nothing it had.
+            guard frame.isKeyframe else { return behind ? drop() : () }
         }
         guard channel.isWritable else {
             waitingForKeyframe = true
-            dropped.add(1, ordering: .relaxed)
-            return
+            behind = true
+            return drop()
         }
         waitingForKeyframe = false
+        behind = false
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .binary, data: frame.bytes), promise: nil)
+    }
+
+    private func drop() {
+        dropped.add(1, ordering: .relaxed)
+        relay?.droppedCounter.increment()
     }
 }
 

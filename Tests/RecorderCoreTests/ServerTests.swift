@@ -260,4 +260,77 @@ import Testing
         // The recorder writes its first status within seconds of starting.
         #expect(eventually(timeout: 20, every: 0.5) { ((try? vigie(["recorder", "status", "--server", server]))?.stdout ?? "").contains("Recorder at \(server)") })
     }
+    /// A console that stops reading (a frozen machine, a saturated link) never slows the
+    /// camera, the recording or the others: once its connection holds 4 MiB, its packets are
+    /// dropped and counted in /metrics, and when it reads again it goes on from a keyframe.
+    @Test func aViewerThatFallsBehindSkipsToTheNextKeyframe() throws {
+        let folder = TestPaths.temporaryFolder("server-behind")
+        let site = try TestSites.simulated(["a"], in: folder)
+        let storage = folder.appendingPathComponent("storage")
+        let recorder = try Self.start(["--site", site.path, "--storage", storage.path], storage: storage, log: folder.appendingPathComponent("record.log").path)
+        defer {
+            recorder.process.kill(SIGTERM)
+            _ = recorder.process.wait()
+        }
+        let script = """
+            import socket, struct, sys, time
+            path = sys.argv[1]
+            def metrics():
+                m = socket.socket(socket.AF_UNIX); m.settimeout(10); m.connect(path)
+                m.sendall(b"GET /metrics HTTP/1.1\\r\\nHost: vigie\\r\\nConnection: close\\r\\n\\r\\n")
+                data = b""
+                while True:
+                    d = m.recv(65536)
+                    if not d: break
+                    data += d
+                m.close()
+                return sum(float(l.split()[-1]) for l in data.decode("latin-1").splitlines()
+                           if l.startswith("vigie_live_packets_dropped{") and 'stream="main"' in l)
+            s = socket.socket(socket.AF_UNIX); s.settimeout(20)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            s.connect(path)
+            s.sendall(b"GET /v1/live/a/main HTTP/1.1\\r\\nHost: vigie\\r\\nConnection: Upgrade\\r\\nUpgrade: websocket\\r\\n"
+                      b"Sec-WebSocket-Version: 13\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\n\\r\\n")
+            head = b""
+            while not head.endswith(b"\\r\\n\\r\\n"): head += s.recv(1)
+            print("upgrade", head.split(b"\\r\\n")[0].decode())
+            def recvn(n):
+                out = b""
+                while len(out) < n:
+                    d = s.recv(n - len(out))
+                    if not d: raise SystemExit("closed")
+                    out += d
+                return out
+            def frame():
+                b0, b1 = recvn(2)
+                n = b1 & 0x7f
+                if n == 126: n = struct.unpack(">H", recvn(2))[0]
+                elif n == 127: n = struct.unpack(">Q", recvn(8))[0]
+                return b0 & 0x0f, recvn(n)
+            # A first picture, then nothing read until the recorder drops packets for us.
+            while frame()[0] != 2: pass
+            began = time.time()
+            while metrics() == 0:
+                if time.time() - began > 90: raise SystemExit("nothing dropped in 90 s")
+                time.sleep(1)
+            print("stalled", round(time.time() - began), "s")
+            packets = []
+            end = time.time() + 6
+            while time.time() < end:
+                opcode, payload = frame()
+                if opcode == 2: packets.append((payload[1] & 1, struct.unpack(">q", payload[10:18])[0], struct.unpack(">q", payload[18:26])[0]))
+            jumps = [i for i in range(1, len(packets)) if packets[i][1] - packets[i - 1][1] > 1.5 * max(packets[i - 1][2], 1)]
+            print("packets", len(packets), "jumps", len(jumps), "keyframes after jumps", sum(packets[i][0] for i in jumps))
+            print("dropped", int(metrics()))
+            """
+        let run = try runProgram("/usr/bin/env", ["python3", "-c", script, recorder.socket])
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stdout.contains("upgrade HTTP/1.1 101"), "\(run.stdout)")
+        // It read again: what came after each hole in its stream starts at a keyframe.
+        let counts = run.stdout.split(separator: "\n").first { $0.hasPrefix("packets ") }?.split(separator: " ").compactMap { Int($0) } ?? []
+        #expect(counts.count == 3 && counts[0] > 25 && counts[1] >= 1 && counts[2] == counts[1], "\(run.stdout)")
+        // Meanwhile the recording went on: no gap but the one of its start.
+        let gaps = sqlite(storage.appendingPathComponent("catalog.sqlite").path, "SELECT reason FROM gaps WHERE camera = 'a'")
+        #expect(gaps.split(separator: "\n").allSatisfy { $0 == "connecting" }, "\(gaps)")
+    }
 }
