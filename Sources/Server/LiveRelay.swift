@@ -182,14 +182,7 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
         switch event {
         case .streamStarted(let video):
             let message = LiveMessage(describing: video)
-            let audience = lock.withLock { () -> [LiveViewer] in
-                guard running else { return [] }
-                header = message
-                groupOfPictures.removeAll()
-                groupBytes = 0
-                return Array(viewers.values)
-            }
-            for viewer in audience { viewer.send(message) }
+            for viewer in newStream(message) { viewer.send(message) }
         case .packet(let packet, let received):
             let frame = RelayedPacket(packet, receivedAt: received)
             let audience = lock.withLock { () -> [LiveViewer] in
@@ -210,14 +203,19 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
             }
             LiveRelay.deliver(frame, to: audience)
         case .streamLost(_, let reason):
-            let audience = lock.withLock { () -> [LiveViewer] in
-                guard running else { return [] }
-                header = nil
-                groupOfPictures.removeAll()
-                groupBytes = 0
-                return Array(viewers.values)
-            }
-            for viewer in audience { viewer.send(LiveMessage(type: "lost", reason: reason)) }
+            for viewer in newStream(nil) { viewer.send(LiveMessage(type: "lost", reason: reason)) }
+        }
+    }
+
+    /// A stream starts (`header`) or is lost (nil): the cached group of pictures goes; the
+    /// viewers to tell.
+    private func newStream(_ message: LiveMessage?) -> [LiveViewer] {
+        lock.withLock {
+            guard running else { return [] }
+            header = message
+            groupOfPictures.removeAll()
+            groupBytes = 0
+            return Array(viewers.values)
         }
     }
 
