@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Media
 import Metrics
 public import RecorderAPI
 public import RecorderCore
@@ -111,6 +112,8 @@ public final class ServerAPI: Sendable {
         return String(cString: name)
     }()
     let stopping = Atomic<Bool>(false)
+    /// The accounts and sessions that live grants were last checked against (`stillAllowed`).
+    let grantFacts = Mutex<GrantFacts?>(nil)
     private let logger = Logger(label: "vigie.server")
     /// How long a login lasts.
     public static let sessionLifetime: Double = 12 * 3600
@@ -232,12 +235,23 @@ public final class ServerAPI: Sendable {
     }
 
     /// Whether a grant still holds (a revoked or expired session, a disabled account, a role
-    /// or cameras changed end it).
+    /// or cameras changed end it). Read from the catalog at most once a second
+    /// (`GrantFacts.lifetime`) for all the streams being watched: a console of 16 tiles has
+    /// 16 grants checked every 2 s, one query each was a share of the relay's cost.
     func stillAllowed(_ grant: LiveGrant) -> Bool {
-        guard let accounts = try? store.catalog.accounts() else { return true }  // a busy catalog: keep the picture
+        let now = MonotonicClock.seconds()
+        let facts: GrantFacts
+        if let recent = grantFacts.withLock({ $0 }), now - recent.at < GrantFacts.lifetime {
+            facts = recent
+        } else {
+            guard let accounts = try? store.catalog.accounts() else { return true }  // a busy catalog: keep the picture
+            facts = GrantFacts(at: now, accounts: accounts)
+            grantFacts.withLock { $0 = facts }
+        }
+        let accounts = facts.accounts
         let actor: Actor
         if let session = grant.session {
-            guard let current = try? store.catalog.session(tokenSHA256: session.tokenSHA256), current.isValid(at: Date()),
+            guard let current = facts.session(session.tokenSHA256, now: now, catalog: store.catalog, into: grantFacts), current.isValid(at: Date()),
                 let account = accounts.first(where: { $0.name == session.account })
             else { return false }
             actor = .account(account)
@@ -641,5 +655,32 @@ public final class ServerAPI: Sendable {
         let segments = try store.catalog.segments(camera: camera.id, from: from, to: to).map { TimelineInfo.Span(from: $0.start, to: $0.end) }
         let gaps = try store.catalog.gaps(camera: camera.id, from: from, to: to).map { TimelineInfo.Span(from: $0.start, to: $0.end, reason: $0.reason) }
         return .json(TimelineInfo(camera: camera.id, segments: segments, gaps: gaps))
+    }
+}
+
+/// The accounts, and the sessions looked up, as the catalog gave them at `at` (monotonic
+/// seconds): what every live grant checked within `lifetime` of it is checked against. A
+/// revoked session or a disabled account is seen within `lifetime` plus the grants' 2 s.
+struct GrantFacts: Sendable {
+    static let lifetime: Double = 1
+    let at: Double
+    let accounts: [Account]
+    /// Sessions by their token's SHA-256, as found (one not found is asked again).
+    var sessions: [String: LoginSession] = [:]
+
+    init(at: Double, accounts: [Account]) {
+        self.at = at
+        self.accounts = accounts
+    }
+
+    /// The session of `tokenSHA256`, looked up once for these facts; nil when there is none
+    /// or the catalog cannot say (the grant then ends, as before).
+    func session(_ tokenSHA256: String, now: Double, catalog: any Catalog, into shared: borrowing Mutex<GrantFacts?>) -> LoginSession? {
+        if let known = shared.withLock({ $0?.at == at ? $0?.sessions[tokenSHA256] : nil }) { return known }
+        guard let found = try? catalog.session(tokenSHA256: tokenSHA256) else { return nil }
+        shared.withLock { facts in
+            if facts?.at == at { facts?.sessions[tokenSHA256] = found }
+        }
+        return found
     }
 }
