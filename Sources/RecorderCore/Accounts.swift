@@ -193,8 +193,8 @@ public struct LoginSession: Sendable, Hashable {
 }
 
 /// Failed logins slow the next try down, per account and per address: the first 3 failures
-/// cost nothing, then each further try must wait 2^(n-3) seconds after the last failure, up to
-/// 15 minutes; failures older than an hour are forgotten, a success forgets them. Pure: the
+/// cost nothing, then each further try must wait 5 × 2^(n-3) seconds after the last failure
+/// (5 s, 10 s, 20 s...), up to 15 minutes; failures older than an hour are forgotten, a success forgets them. Pure: the
 /// server keeps one and gives it the time.
 public struct LoginThrottle: Sendable {
     struct Record: Sendable {
@@ -203,6 +203,7 @@ public struct LoginThrottle: Sendable {
     }
     private var records: [String: Record] = [:]
     public static let freeFailures = 3
+    public static let firstWait: Double = 5
     public static let longestWait: Double = 15 * 60
     public static let forgetAfter: Double = 3600
 
@@ -213,7 +214,7 @@ public struct LoginThrottle: Sendable {
         guard let record = records[key], now.timeIntervalSince(record.last) < LoginThrottle.forgetAfter,
             record.failures >= LoginThrottle.freeFailures
         else { return 0 }
-        let delay = min(LoginThrottle.longestWait, pow(2, Double(record.failures - LoginThrottle.freeFailures)))
+        let delay = min(LoginThrottle.longestWait, LoginThrottle.firstWait * pow(2, Double(record.failures - LoginThrottle.freeFailures)))
         return max(0, delay - now.timeIntervalSince(record.last))
     }
 

@@ -251,7 +251,7 @@ public final class ServerAPI: Sendable {
         let accounts = facts.accounts
         let actor: Actor
         if let session = grant.session {
-            guard let current = facts.session(session.tokenSHA256, now: now, catalog: store.catalog, into: grantFacts), current.isValid(at: Date()),
+            guard let current = facts.session(session.tokenSHA256, catalog: store.catalog, into: grantFacts), current.isValid(at: Date()),
                 let account = accounts.first(where: { $0.name == session.account })
             else { return false }
             actor = .account(account)
@@ -675,7 +675,7 @@ struct GrantFacts: Sendable {
 
     /// The session of `tokenSHA256`, looked up once for these facts; nil when there is none
     /// or the catalog cannot say (the grant then ends, as before).
-    func session(_ tokenSHA256: String, now: Double, catalog: any Catalog, into shared: borrowing Mutex<GrantFacts?>) -> LoginSession? {
+    func session(_ tokenSHA256: String, catalog: any Catalog, into shared: borrowing Mutex<GrantFacts?>) -> LoginSession? {
         if let known = shared.withLock({ $0?.at == at ? $0?.sessions[tokenSHA256] : nil }) { return known }
         guard let found = try? catalog.session(tokenSHA256: tokenSHA256) else { return nil }
         shared.withLock { facts in

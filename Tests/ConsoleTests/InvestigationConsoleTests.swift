@@ -36,7 +36,7 @@ import Testing
         #expect(eventually(timeout: 10) { console.screen().contains("analysis idle 0% · 0/5 segments") }, "\(console.screen())")
         console.keys("a")
         #expect(eventually(timeout: 10) { console.screen().contains("analysis running") || console.screen().contains("analysis done") }, "\(console.screen())")
-        try #require(eventually(timeout: 180, every: 1) { console.screen().contains("analysis done 100% · 5/5 segments") }, "the analysis did not end (is the engine installed? scripts/install-analysis): \(console.screen())")
+        try #require(eventually(timeout: 600, every: 1) { console.screen().contains("analysis done 100% · 5/5 segments") }, "the analysis did not end (is the engine installed? scripts/install-analysis): \(console.screen())")
         // Its end brings the passages indexed into the list, without a key.
         #expect(eventually(timeout: 10) { console.screen().contains(" 1. ") && !console.screen().contains(" of 0 passage(s) indexed") }, "\(console.screen())")
         console.keys("o")

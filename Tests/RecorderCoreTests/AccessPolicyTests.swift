@@ -72,4 +72,25 @@ import Testing
         #expect(!PasswordHash.matches("", ""))
         #expect(PasswordHash.weakness("short") != nil && PasswordHash.weakness("aaaaaaaaaaaa") != nil && PasswordHash.weakness("correct horse") == nil)
     }
+
+    @Test func failedLoginsWaitLongerAndLongerThenAreForgotten() {
+        var throttle = LoginThrottle()
+        for second in 0..<3 {
+            #expect(throttle.wait(for: "account:tech", at: now + Double(second)) == 0)
+            throttle.failed("account:tech", at: now + Double(second))
+        }
+        // After 3 free failures: 5 s after the last one, then 10, 20... at most 15 minutes.
+        #expect(throttle.wait(for: "account:tech", at: now + 2) == 5)
+        #expect(throttle.wait(for: "account:tech", at: now + 4) == 3)
+        #expect(throttle.wait(for: "account:tech", at: now + 7) == 0)
+        #expect(throttle.wait(for: "address:127.0.0.1", at: now + 2) == 0, "each key its own")
+        throttle.failed("account:tech", at: now + 7)
+        #expect(throttle.wait(for: "account:tech", at: now + 7) == 10)
+        for _ in 0..<20 { throttle.failed("account:tech", at: now + 100) }
+        #expect(throttle.wait(for: "account:tech", at: now + 100) == LoginThrottle.longestWait)
+        // An hour later, forgotten; a success forgets at once.
+        #expect(throttle.wait(for: "account:tech", at: now + 100 + LoginThrottle.forgetAfter) == 0)
+        throttle.succeeded("account:tech")
+        #expect(throttle.wait(for: "account:tech", at: now + 101) == 0)
+    }
 }

@@ -121,7 +121,10 @@ import Testing
             try runProgram(try TestSites.program, arguments, environment: ["XDG_CONFIG_HOME": config, "VIGIE_CACHE": TestSites.cache], input: input)
         }
         let server = "127.0.0.1:\(recorder.port)"
-        Thread.sleep(forTimeInterval: 2)  // the address's own throttle from the failures above
+        // The address's own throttle from the failures above: wait what the recorder said.
+        let retryAfter = throttled.body.split(separator: "\n").first { $0.lowercased().hasPrefix("retry-after:") }
+            .flatMap { Double($0.split(separator: ":")[1].trimmingCharacters(in: .whitespacesAndNewlines)) } ?? LoginThrottle.firstWait
+        Thread.sleep(forTimeInterval: retryAfter + 0.5)
         let wrongPin = try vigie(["login", "--server", server, "--user", "chef", "--fingerprint", "SHA256:" + String(repeating: "0", count: 64)], input: "correct horse battery\n")
         #expect(wrongPin.status == 69 && wrongPin.stderr.contains("did not present the certificate pinned"), "\(wrongPin.stderr)")
         let chefLogin = try vigie(["login", "--server", server, "--user", "chef", "--fingerprint", recorder.fingerprint], input: "correct horse battery\n")
