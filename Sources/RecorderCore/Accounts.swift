@@ -194,8 +194,8 @@ public struct LoginSession: Sendable, Hashable {
 
 /// Failed logins slow the next try down, per account and per address: the first 3 failures
 /// cost nothing, then each further try must wait 5 × 2^(n-3) seconds after the last failure
-/// (5 s, 10 s, 20 s...), up to 15 minutes; failures older than an hour are forgotten, a success forgets them. Pure: the
-/// server keeps one and gives it the time.
+/// (5 s, 10 s, 20 s...), up to 15 minutes; failures older than an hour are forgotten, a
+/// success forgets them. Pure: the server keeps one and gives it the time.
 public struct LoginThrottle: Sendable {
     struct Record: Sendable {
         var failures: Int
