@@ -62,7 +62,7 @@ for ((n = 0; n < seeks; n++)); do
   ln -f "$template" "$store/$path"
   at="$(date -u -d "@$target" '+%Y-%m-%d %H:%M:%S').$(printf %03d $fraction)Z"
   t0=$(date +%s%N)
-  "$vigie" play "$camera" --at "$at" --site "$site" --storage "$store" --frames 1 --size 80x24 2> "$work/play.err" > /dev/null
+  "$vigie" play "$camera" --at "$at" --site "$site" --storage "$store" --frames 1 --size 80x24 --reason bench 2> "$work/play.err" > /dev/null
   t1=$(date +%s%N)
   sed -n 's/.* shown \([0-9.]*\) ms after the seek began.*/\1/p' "$work/play.err" >> "$work/vigie.txt"
   sed -n 's/.* shown \([0-9.]*\) ms after the seek began (\(.*\))$/\1 ms: \2/p' "$work/play.err" >> "$work/breakdown.txt"
@@ -70,7 +70,7 @@ for ((n = 0; n < seeks; n++)); do
   for via in socket tls; do
     if [ $via = socket ]; then server=$socket; else server=$address; fi
     t0=$(date +%s%N)
-    "$vigie" play "$camera" --at "$at" --server "$server" --frames 1 --size 80x24 2> "$work/play.err" > /dev/null
+    "$vigie" play "$camera" --at "$at" --server "$server" --frames 1 --size 80x24 --reason bench 2> "$work/play.err" > /dev/null
     t1=$(date +%s%N)
     sed -n 's/.* shown \([0-9.]*\) ms after the seek began.*/\1/p' "$work/play.err" >> "$work/$via.txt"
     echo "$(( (t1 - t0) / 1000 ))" >> "$work/$via-process.txt"
