@@ -5,6 +5,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 public import RecorderAPI
+import Synchronization
 
 /// Where a recorder listens: its Unix socket (local consoles and commands) or HOST:PORT
 /// over TLS 1.3.
@@ -151,30 +152,46 @@ public final class RecorderClient: RecorderTransport {
         }
     }
 
-    static func tlsHandler(host: String, trust: ServerTrust?) throws -> NIOSSLClientHandler {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.minimumTLSVersion = .tlsv13
-        let serverName = host.first?.isNumber == true || host.contains(":") ? nil : host
-        switch trust {
-        case .fingerprint(let pinned):
-            let context = try NIOSSLContext(configuration: configuration)
-            return try NIOSSLClientHandler(context: context, serverHostname: serverName) { certificates, promise in
-                // The pinned certificate is the whole trust: nothing else is checked, nothing else passes.
-                guard let leaf = certificates.first, let der = try? leaf.toDERBytes(),
-                    "SHA256:" + SHA256.hash(data: der).map({ String(format: "%02x", $0) }).joined() == pinned.lowercased().replacingOccurrences(of: "sha256:", with: "SHA256:")
-                else {
-                    promise.succeed(.failed)
-                    return
-                }
-                promise.succeed(.certificateVerified)
+    /// One TLS context a trust for the whole process, made at its first use: a context reads
+    /// the system's certificate authorities (a file of some hundred certificates), which is
+    /// no work for each request, nor for the event loop that sets a connection up.
+    private static let contexts = Mutex<[ServerTrust?: NIOSSLContext]>([:])
+
+    static func context(for trust: ServerTrust?) throws -> NIOSSLContext {
+        try contexts.withLock { contexts in
+            if let made = contexts[trust] { return made }
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.minimumTLSVersion = .tlsv13
+            switch trust {
+            case .fingerprint:
+                break  // checked by the handler's own verification, which replaces the default one
+            case .certificateAuthority(let file):
+                configuration.trustRoots = .file(file)
+                configuration.certificateVerification = .fullVerification
+            case nil:
+                configuration.certificateVerification = .fullVerification
             }
-        case .certificateAuthority(let file):
-            configuration.trustRoots = .file(file)
-            configuration.certificateVerification = .fullVerification
-            return try NIOSSLClientHandler(context: try NIOSSLContext(configuration: configuration), serverHostname: serverName)
-        case nil:
-            configuration.certificateVerification = .fullVerification
-            return try NIOSSLClientHandler(context: try NIOSSLContext(configuration: configuration), serverHostname: serverName)
+            let made = try NIOSSLContext(configuration: configuration)
+            contexts[trust] = made
+            return made
+        }
+    }
+
+    static func tlsHandler(host: String, trust: ServerTrust?) throws -> NIOSSLClientHandler {
+        let context = try context(for: trust)
+        let serverName = host.first?.isNumber == true || host.contains(":") ? nil : host
+        guard case .fingerprint(let pinned) = trust else {
+            return try NIOSSLClientHandler(context: context, serverHostname: serverName)
+        }
+        return try NIOSSLClientHandler(context: context, serverHostname: serverName) { certificates, promise in
+            // The pinned certificate is the whole trust: nothing else is checked, nothing else passes.
+            guard let leaf = certificates.first, let der = try? leaf.toDERBytes(),
+                "SHA256:" + SHA256.hash(data: der).map({ String(format: "%02x", $0) }).joined() == pinned.lowercased().replacingOccurrences(of: "sha256:", with: "SHA256:")
+            else {
+                promise.succeed(.failed)
+                return
+            }
+            promise.succeed(.certificateVerified)
         }
     }
 }

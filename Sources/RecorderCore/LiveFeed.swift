@@ -52,7 +52,12 @@ public final class LiveFeed: Sendable {
     private let logger: Logger
 
     private struct WeakFrame { weak var subscription: FrameSubscription? }
-    private struct WeakPackets { weak var subscription: PacketSubscription? }
+    private struct WeakPackets {
+        weak var subscription: PacketSubscription?
+        /// Joined a running stream and asked to be caught up: the receive thread hands it the
+        /// stream's description and the current group of pictures before its next packet.
+        var catchingUp = false
+    }
     private struct Shared {
         var machine: FeedStateMachine
         var threadRunning = false
@@ -117,14 +122,24 @@ public final class LiveFeed: Sendable {
     /// Hands each event to `handler` on the feed's receive thread, as it comes: no queue and
     /// no thread of the subscriber's to wake. The handler must never block (it would hold up
     /// the camera's reading and every other subscriber). Kept while the subscription lives.
-    public func subscribePackets(handler: @escaping @Sendable (FeedEvent) -> Void) -> PacketSubscription {
-        subscribe(PacketSubscription(cameraID: cameraID, capacity: 0, handler: handler) { [weak self] gone in self?.remove(packets: gone) })
+    ///
+    /// With `catchUp`, a subscriber that joins a running stream first gets, on that thread
+    /// and before the next packet, the stream's description and the packets since the last
+    /// keyframe (with the times they were received): a relay made on a zap has a picture to
+    /// give at once instead of waiting up to a group of pictures for the camera's next keyframe.
+    public func subscribePackets(catchUp: Bool = false, handler: @escaping @Sendable (FeedEvent) -> Void) -> PacketSubscription {
+        subscribe(
+            PacketSubscription(cameraID: cameraID, capacity: 0, handler: handler) { [weak self] gone in self?.remove(packets: gone) },
+            catchUp: catchUp)
     }
 
-    private func subscribe(_ subscription: PacketSubscription) -> PacketSubscription {
+    private func subscribe(_ subscription: PacketSubscription, catchUp: Bool = false) -> PacketSubscription {
         let video = shared.withLock { shared -> StreamInfo? in
-            shared.packets.append(WeakPackets(subscription: subscription))
-            return shared.machine.state.isLive ? shared.video : nil
+            let live = shared.machine.state.isLive ? shared.video : nil
+            // Caught up by the receive thread, in order with the packets that follow; a stream
+            // not live yet starts with its description to every subscriber anyway.
+            shared.packets.append(WeakPackets(subscription: subscription, catchingUp: catchUp && live != nil))
+            return catchUp ? nil : live
         }
         // A subscriber that joins a running stream learns its codec first.
         if let video { subscription.push(.streamStarted(video)) }
@@ -283,7 +298,7 @@ public final class LiveFeed: Sendable {
         // The packets since the last keyframe: a viewer that comes while the feed runs (a
         // zap back to a page within the linger) is caught up from them and sees a picture at
         // once, not at the next keyframe. Bounded; over the bound, the next keyframe again.
-        var groupOfPictures: [Packet] = []
+        var groupOfPictures: [(packet: Packet, receivedAt: Double)] = []
         var groupBytes = 0
         while true {
             // Demand is checked every few packets, not every packet (cheap either way).
@@ -292,7 +307,7 @@ public final class LiveFeed: Sendable {
             guard let packet = try source.read() else { return }
             let now = Date()
             let monotonic = MonotonicClock.seconds()
-            let (frameSubscribers, packetSubscribers) = shared.withLock { shared in
+            let (frameSubscribers, packetSubscribers, joined) = shared.withLock { shared in
                 if first {
                     shared.video = video
                     shared.transportName = source.transport
@@ -301,12 +316,26 @@ public final class LiveFeed: Sendable {
                 shared.received.record(bytes: packet.size, at: monotonic)
                 shared.lastPacketAt = now
                 shared.packetsReceived += 1
-                return (shared.frames.compactMap(\.subscription), shared.packets.compactMap(\.subscription))
+                // Those that joined since the last packet, to catch up (at the first packet, the
+                // description goes to everyone and there is nothing cached yet).
+                var joined: [PacketSubscription] = []
+                for index in shared.packets.indices where shared.packets[index].catchingUp {
+                    shared.packets[index].catchingUp = false
+                    if !first, let subscription = shared.packets[index].subscription { joined.append(subscription) }
+                }
+                return (shared.frames.compactMap(\.subscription), shared.packets.compactMap(\.subscription), joined)
             }
             if first {
                 first = false
                 logger.info("\(cameraID)/\(stream) live: \(video.parameters.codecName) \(video.parameters.width)x\(video.parameters.height) over \(source.transport)")
                 for subscriber in packetSubscribers { subscriber.push(.streamStarted(video)) }
+            }
+            for subscriber in joined {
+                subscriber.push(.streamStarted(video))
+                // A keyframe now starts a new group: the cached one would be dropped at once.
+                if !packet.isKeyframe {
+                    for earlier in groupOfPictures { subscriber.push(.packet(earlier.packet, receivedAt: earlier.receivedAt)) }
+                }
             }
             for subscriber in packetSubscribers { subscriber.push(.packet(packet, receivedAt: now.timeIntervalSince1970)) }
             if packet.isKeyframe {
@@ -315,7 +344,7 @@ public final class LiveFeed: Sendable {
             }
             if packet.isKeyframe || !groupOfPictures.isEmpty {
                 if groupOfPictures.count < LiveFeed.groupLimit.packets && groupBytes + packet.size <= LiveFeed.groupLimit.bytes {
-                    groupOfPictures.append(packet)
+                    groupOfPictures.append((packet, now.timeIntervalSince1970))
                     groupBytes += packet.size
                 } else {
                     groupOfPictures.removeAll()
@@ -330,7 +359,7 @@ public final class LiveFeed: Sendable {
             }
             if decoder == nil {
                 // A new viewer starts at the last keyframe: this one, or the cached group's.
-                guard groupOfPictures.first?.isKeyframe == true else { continue }
+                guard groupOfPictures.first?.packet.isKeyframe == true else { continue }
                 do {
                     // Viewers see pictures far smaller than the stream: preview decoding (no deblocking).
                     decoder = try Decoder(parameters: video.parameters, timeBase: video.timeBase, threads: 1, forPreview: true)
@@ -341,7 +370,7 @@ public final class LiveFeed: Sendable {
                 // Caught up from the keyframe: decoded, not scaled nor shown (the picture shown is this packet's).
                 for earlier in groupOfPictures.dropLast() {
                     do {
-                        try decoder!.send(earlier)
+                        try decoder!.send(earlier.packet)
                         while try decoder!.receive() != nil {}
                     } catch {
                         logger.debug("\(cameraID)/\(stream) catching up: \(error)")

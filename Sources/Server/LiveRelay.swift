@@ -109,7 +109,9 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
     init(feed: LiveFeed) {
         viewersGauge = Gauge(label: "vigie_live_viewers", dimensions: [("camera", feed.cameraID), ("stream", feed.stream)])
         droppedCounter = Counter(label: "vigie_live_packets_dropped", dimensions: [("camera", feed.cameraID), ("stream", feed.stream)])
-        let subscription = feed.subscribePackets { [weak self] event in self?.handle(event) }
+        // Caught up from the feed's group of pictures: the first viewer of a stream the recorder
+        // already reads (it records it) paints at once, not at the camera's next keyframe.
+        let subscription = feed.subscribePackets(catchUp: true) { [weak self] event in self?.handle(event) }
         lock.withLock { self.subscription = subscription }
     }
 

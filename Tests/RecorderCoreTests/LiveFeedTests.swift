@@ -3,6 +3,7 @@ import Media
 import RecorderCore
 import Simulation
 import TestSupport
+import Synchronization
 import Testing
 
 /// Feeds against real sources: GStreamer's RTSP server on loopback and the simulated city.
@@ -134,5 +135,55 @@ import Testing
         #expect(eventually(timeout: 10) { again.latest() != nil })
         feed.stop()
         #expect(feed.state == .stopped)
+    }
+
+    /// A subscriber that asks to be caught up (the server's relay, made on a zap) gets the
+    /// stream's description and the packets since the last keyframe before the live ones, in
+    /// order, with nothing missed or doubled: not the camera's next keyframe, seconds later.
+    @Test func aSubscriberJoiningARunningStreamIsCaughtUpFromTheLastKeyframe() throws {
+        let runtime = SimulatedCityRuntime(
+            city: SimulatedCity(cameras: [SimulatedCameraSpec(id: "a", name: "A", location: "L", neighbours: [])]),
+            cache: LiveFeedTests.footage, timeZone: TimeZone(identifier: "UTC")!)
+        let feed = LiveFeed(
+            cameraID: "a", stream: "sub", url: "sim://a/sub",
+            opener: { url, _, interrupt throws(MediaError) in try runtime.open(url: url, interrupt: interrupt) })
+        defer { feed.stop() }
+        // The recorder's subscription: every packet, in order.
+        let recorder = feed.subscribePackets(capacity: 10_000)
+        var recorded: [(dts: Int64?, key: Bool)] = []
+        func readRecorder(until done: () -> Bool) {
+            while !done(), let event = recorder.next(timeout: 10) {
+                if case .packet(let packet, _) = event { recorded.append((packet.dts, packet.isKeyframe)) }
+            }
+        }
+        // Joins a few packets after a keyframe that came in real time (the second: the first group
+        // comes at once, as a camera's server sends it), far from the next (a group lasts 2 s).
+        readRecorder {
+            recorded.filter(\.key).count >= 2 && (recorded.lastIndex { $0.key }).map { recorded.count - $0 > 5 } == true
+        }
+        let joinedAt = Date().timeIntervalSince1970
+        let caughtUp = Mutex<[FeedEvent]>([])
+        let relay = feed.subscribePackets(catchUp: true) { event in caughtUp.withLock { $0.append(event) } }
+        #expect(eventually(timeout: 10) { caughtUp.withLock { $0.count } >= 20 })
+        relay.cancel()
+        let events = caughtUp.withLock { $0 }
+        guard case .streamStarted = events.first else {
+            Issue.record("the first event is not the stream's description")
+            return
+        }
+        let packets = events.dropFirst().compactMap { event -> (dts: Int64?, key: Bool, receivedAt: Double)? in
+            if case .packet(let packet, let receivedAt) = event { return (packet.dts, packet.isKeyframe, receivedAt) }
+            return nil
+        }
+        #expect(packets.count == events.count - 1)
+        // From the cache: a keyframe received before the subscription, and the packets after it.
+        #expect(packets.first?.key == true)
+        #expect((packets.first?.receivedAt ?? .infinity) < joinedAt)
+        #expect(packets.prefix { $0.receivedAt < joinedAt }.count > 5)
+        // The same packets as the recorder's, in the same order, from that keyframe on.
+        readRecorder { recorded.count > 500 || recorded.contains { $0.dts == packets.last?.dts } }
+        let start = try #require(recorded.firstIndex { $0.dts == packets.first?.dts })
+        #expect(recorded[start...].prefix(packets.count).map(\.dts) == packets.map(\.dts))
+        recorder.cancel()
     }
 }
