@@ -178,6 +178,13 @@ let package = Package(
         .testTarget(
             name: "AnalysisTests", dependencies: ["Analysis", "RecorderCore", "Media", "Simulation", "TestSupport"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServerWireTests",
+            dependencies: [
+                "Server", "Media", "RecorderAPI", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Media", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RecorderCoreTests",

@@ -75,11 +75,16 @@ public struct LivePacketHeader: Sendable, Hashable {
     }
 
     public var bytes: [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "P"), isKeyframe ? 1 : 0]
+        // One allocation: the relay makes one a packet.
+        var out = [UInt8]()
         out.reserveCapacity(LivePacketHeader.size)
-        for value in [pts ?? .min, dts ?? .min, duration, receivedMicros] {
-            withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
-        }
+        out.append(UInt8(ascii: "P"))
+        out.append(isKeyframe ? 1 : 0)
+        func append(_ value: Int64) { withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) } }
+        append(pts ?? .min)
+        append(dts ?? .min)
+        append(duration)
+        append(receivedMicros)
         return out
     }
 

@@ -195,7 +195,7 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
                 }
                 if !groupOfPictures.isEmpty || packet.isKeyframe {
                     groupOfPictures.append(frame)
-                    groupBytes += frame.bytes.readableBytes
+                    groupBytes += frame.wire.readableBytes
                     if groupOfPictures.count > LiveRelay.groupLimit.packets || groupBytes > LiveRelay.groupLimit.bytes {
                         groupOfPictures.removeAll()  // a group too long to keep: new viewers wait for the next keyframe
                         groupBytes = 0
@@ -222,8 +222,13 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
     }
 
     /// One turn of each event loop for all the viewers it serves, not one a viewer (the
-    /// viewers are nearly always on one or two loops: no dictionary for that).
+    /// viewers are nearly always on one loop: no dictionary, and no array made, for that).
     static func deliver(_ frame: RelayedPacket, to audience: [LiveViewer]) {
+        guard let loop = audience.first?.channel.eventLoop else { return }
+        if audience.allSatisfy({ $0.channel.eventLoop === loop }) {
+            loop.execute { for viewer in audience { viewer.deliver(frame) } }
+            return
+        }
         var rest = audience[...]
         while let first = rest.first {
             let loop = first.channel.eventLoop
@@ -237,9 +242,12 @@ final class LiveRelay: @unchecked Sendable {  // state guarded by `lock`
 /// One console's WebSocket for one stream. Never slows the relay: when the connection
 /// cannot take more (NIO's buffer of bytes written but not yet sent over `limit`: the
 /// channel is no longer writable), packets are dropped up to the next keyframe, and counted.
-final class LiveViewer: @unchecked Sendable {  // `relay` set once at registration; `waitingForKeyframe` only on the event loop
+final class LiveViewer: @unchecked Sendable {  // `relay` set once at registration; `waitingForKeyframe` and `writer` only on the event loop
     let channel: any Channel
     weak var relay: LiveRelay?
+    /// Where the packets' frames, already encoded, enter the pipeline (below the WebSocket
+    /// encoder); it must be added to the channel's pipeline with `addWriter`.
+    let writer = PreEncodedFrames()
     /// Read and written on the channel's event loop only.
     private var waitingForKeyframe = true
     /// The connection could not take a packet: what is skipped until the next keyframe is dropped.
@@ -282,7 +290,14 @@ final class LiveViewer: @unchecked Sendable {  // `relay` set once at registrati
         }
         waitingForKeyframe = false
         behind = false
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .binary, data: frame.bytes), promise: nil)
+        writer.writeAndFlush(frame.wire)
+    }
+
+    /// Puts the writer of pre-encoded frames into the pipeline of an upgraded WebSocket, just
+    /// below its frame encoder (on the channel's event loop).
+    func addWriter() throws {
+        let encoder = try channel.pipeline.syncOperations.handler(type: WebSocketFrameEncoder.self)
+        try channel.pipeline.syncOperations.addHandler(writer, position: .before(encoder))
     }
 
     private func drop() {
@@ -303,22 +318,52 @@ extension LiveMessage {
     }
 }
 
-/// A packet as every viewer receives it: header and payload, built once per packet and
-/// shared by all the viewers' writes (the buffer is copy-on-write and never changed).
+/// A packet as every viewer receives it: the whole WebSocket frame (a final binary frame,
+/// unmasked as a server's are; then the packet's header and payload), encoded once per packet
+/// and shared by all the viewers' writes (the buffer is copy-on-write and never changed), so
+/// that each write is one buffer and one system call, not a frame header made for each viewer.
 struct RelayedPacket: Sendable {
-    let bytes: ByteBuffer
+    let wire: ByteBuffer
     let isKeyframe: Bool
 
     init(_ packet: Packet, receivedAt: Double) {
-        var buffer = ByteBufferAllocator().buffer(capacity: packet.size + LivePacketHeader.size)
+        let length = packet.size + LivePacketHeader.size
+        var buffer = ByteBufferAllocator().buffer(capacity: length + 10)
+        buffer.writeInteger(UInt8(0x82))  // FIN, binary (RFC 6455 5.2)
+        switch length {
+        case ..<126: buffer.writeInteger(UInt8(length))
+        case ...0xFFFF:
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(length))
+        default:
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(length))
+        }
         buffer.writeBytes(
             LivePacketHeader(
                 isKeyframe: packet.isKeyframe, pts: packet.pts, dts: packet.dts, duration: packet.duration,
                 receivedMicros: Int64(receivedAt * 1_000_000)
             ).bytes)
         _ = packet.withPayload { buffer.writeBytes($0) }
-        bytes = buffer
+        wire = buffer
         isKeyframe = packet.isKeyframe
+    }
+}
+
+/// Below a WebSocket's frame encoder: the way in for frames already encoded (the relay's
+/// packets), which go from here to the socket (or TLS) untouched; what the encoder writes
+/// passes through.
+final class PreEncodedFrames: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    /// On the channel's event loop.
+    func writeAndFlush(_ frame: ByteBuffer) {
+        context?.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }
 }
 

@@ -98,6 +98,7 @@ public final class RecorderServer: Sendable {
                     guard let relays else { return channel.close() }
                     let viewer = LiveViewer(channel: channel)
                     return channel.eventLoop.makeCompletedFuture {
+                        try viewer.addWriter()
                         try channel.pipeline.syncOperations.addHandler(
                             LiveViewerHandler(
                                 pool: pool, stillAllowed: { api.stillAllowed(granted) }, ended: { [weak viewer] in if let viewer { viewer.relay?.remove(viewer) } }))
