@@ -81,6 +81,19 @@ extension WallConsole {
         showMessage("\(synchronizedPlayers.count) cameras at the same recorded time", now: Date())
     }
 
+    /// The playback showing starts again where it is, under the grounds just given: the
+    /// recorder checks them when a stream opens, so one refused for want of a reason (or
+    /// played under the former grounds) is asked for again.
+    func replayUnderNewGrounds() {
+        if let player, case .isolated = mode {
+            let state = player.current
+            startPlayback(at: state.position, speed: state.speed)
+            if state.paused { self.player?.togglePause() }
+        } else if case .synchronized(let cameras) = mode, let clock = synchronizedClock {
+            startSynchronized(cameras, at: clock.now(), speed: clock.speed)
+        }
+    }
+
     /// A player of `camera`'s recordings sized to `tile`, under the consultation's grounds.
     func makePlayer(
         _ recordings: any ConsoleRecordings, camera: String, tile: Tile, at time: Date, speed: Double, clock: PlaybackClock? = nil

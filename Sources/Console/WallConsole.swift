@@ -630,6 +630,7 @@ public final class WallConsole {
         curses.put(" " + parts.joined(separator: " │ "), row: curses.rows - 1, column: 0, width: curses.columns, style: .status)
     }
 
+    /// At most 74 columns each: the help fits an 80-column terminal whole.
     static let helpLines = [
         "Vigie — keys",
         "",
@@ -645,13 +646,17 @@ public final class WallConsole {
         "N    (isolated)   choose a neighbouring camera by its key (follow someone)",
         "[ ]  (isolated)   recordings: back / forward 10 s ({ } one minute)",
         "t    (isolated)   recordings at a date and time (local)",
-        "W    (playback)   the camera and its neighbours at the same time, driven together:",
-        "                  arrows move the focus, N swaps it for a neighbour, Esc leaves it alone",
-        "R                 the requisition (its number) recordings are consulted under, or a reason",
-        "r                 the requisitions open to consultation: play one's footage by its key",
-        "S                 investigation of a requisition: analyse its footage, search by class and",
-        "                  colour (c o x), f follow the selected vehicle across the cameras, Enter",
-        "                  plays it there with its neighbours, a / s start / stop the analysis",
+        "W    (playback)   the camera and its neighbours at the same time, driven",
+        "                  together: arrows move the focus, N swaps it for a",
+        "                  neighbour, Esc leaves it alone",
+        "R                 the requisition (its number) recordings are consulted",
+        "                  under, or a reason",
+        "r                 the requisitions open to consultation: play one's",
+        "                  footage by its key",
+        "S                 investigation of a requisition: analyse its footage,",
+        "                  search by class and colour (c o x), f follow the",
+        "                  selected vehicle across the cameras, Enter plays it",
+        "                  there with its neighbours, a / s start / stop analysis",
         "Space + - .       in playback: pause, faster, slower, one frame",
         "L                 back to live",
         "mouse             click selects, double click isolates",
@@ -663,7 +668,8 @@ public final class WallConsole {
         switch overlay {
         case .none: return
         case .help:
-            let width = min(curses.columns - 4, 76), top = max(0, (curses.rows - WallConsole.helpLines.count - 2) / 2)
+            let longest = WallConsole.helpLines.map(\.count).max() ?? 0
+            let width = min(curses.columns - 4, longest + 4), top = max(0, (curses.rows - WallConsole.helpLines.count - 2) / 2)
             let left = max(0, (curses.columns - width) / 2)
             curses.put("", row: top, column: left, width: width, style: .status)
             for (offset, line) in WallConsole.helpLines.enumerated() {
@@ -845,6 +851,7 @@ public final class WallConsole {
             consultation = text.isEmpty ? nil : text
             chosenRequisition = nil
             showMessage(text.isEmpty ? "recordings: consulted under the requisition that covers them" : "recordings consulted under: \(text)", now: now)
+            replayUnderNewGrounds()
         }
     }
 

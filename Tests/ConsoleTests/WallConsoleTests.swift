@@ -138,6 +138,8 @@ import Testing
         // The help lists the keys; any key closes it.
         session.keys("?")
         #expect(eventually(timeout: 5) { session.screen().contains("Vigie — keys") })
+        // Whole lines, none cut short.
+        #expect(session.screen().contains("there with its neighbours, a / s start / stop analysis"))
         session.keys("x")
         #expect(eventually(timeout: 5) { !session.screen().contains("Vigie — keys") })
         // q asks first; n keeps the console running; y quits and restores the terminal.
