@@ -42,6 +42,10 @@ public struct AnalysisSettings: Sendable {
     public var cell = 8
     /// Analyse each camera's sub stream where it was recorded (faster, poorer), else its main stream.
     public var preferSubStream = false
+    /// How much a region where something moves may be enlarged for the detector: 1, each
+    /// region at its own size (measured on the simulated city, sub streams, 240 s: 31.7
+    /// camera-hours per CPU-hour against 19.3 enlarged twice, red cars as well found).
+    public var regionScale = 1.0
     public init() {}
 }
 

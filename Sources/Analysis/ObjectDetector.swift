@@ -28,28 +28,40 @@ public struct DetectorDescription: Sendable, Codable {
 }
 
 /// A YOLO detector on OpenVINO: one network for the whole picture (the periodic look for
-/// standing vehicles) and one, smaller, for the regions where something moves. Used by
-/// one thread (a camera's analysis).
+/// standing vehicles) and, for the regions where something moves, networks whose input fits
+/// each region at about its own size (sides multiples of 32, at most `regionSide`): a small
+/// region costs a small inference, instead of being enlarged to one fixed square. They are
+/// compiled when first needed and kept. Used by one thread (a camera's analysis).
 public final class ObjectDetector {
+    private let engine: InferenceEngine
+    private let model: URL
     private let whole: Network
-    private let region: Network
     private let wholeDecoder: YOLODecoder
-    private let regionDecoder: YOLODecoder
+    private var regionNetworks: [Int: (Network, YOLODecoder)] = [:]
+    private let anchors: [[(Double, Double)]]
+    /// The largest side of a region network's input.
+    public let regionSide: Int
+    /// How much a region may be enlarged to fill its network (small objects gain from it).
+    public let regionScale: Double
     public let description: DetectorDescription
-    /// Inferences run, and the time they took.
+    /// Inferences run.
     public private(set) var inferences = 0
 
     /// `pictureWidth` x `pictureHeight`: the analysed pictures' size; the whole-picture
     /// network keeps their proportions (its sides multiples of 32).
-    public init(engine: InferenceEngine, model: URL, pictureWidth: Int, pictureHeight: Int, regionSide: Int = 256) throws(AnalysisUnavailable) {
+    public init(engine: InferenceEngine, model: URL, pictureWidth: Int, pictureHeight: Int, regionSide: Int = 256, regionScale: Double = 1.0)
+        throws(AnalysisUnavailable)
+    {
         description = try DetectorDescription.load(model: model)
+        self.engine = engine
+        self.model = model
+        self.regionSide = max(64, regionSide / 32 * 32)
+        self.regionScale = max(0.25, regionScale)
         let wholeWidth = 416
         let wholeHeight = max(64, Int((Double(wholeWidth) * Double(pictureHeight) / Double(pictureWidth) / 32).rounded(.up)) * 32)
         whole = try engine.network(model: model, inputShape: [1, 3, wholeHeight, wholeWidth])
-        region = try engine.network(model: model, inputShape: [1, 3, regionSide, regionSide])
-        let anchors = description.outputs.map { $0.anchors.map { ($0[0], $0[1]) } }
+        anchors = description.outputs.map { $0.anchors.map { ($0[0], $0[1]) } }
         wholeDecoder = YOLODecoder(anchors: anchors, classCount: description.classes.count, inputWidth: wholeWidth, inputHeight: wholeHeight)
-        regionDecoder = YOLODecoder(anchors: anchors, classCount: description.classes.count, inputWidth: regionSide, inputHeight: regionSide)
     }
 
     /// Objects in the whole picture.
@@ -57,9 +69,23 @@ public final class ObjectDetector {
         try run(whole, wholeDecoder, image, Box(x0: 0, y0: 0, x1: Double(image.width), y1: Double(image.height)))
     }
 
+    /// The input (width, height) of the network for a region of `width` x `height` pixels.
+    public static func regionInput(width: Double, height: Double, side: Int, scale: Double) -> (width: Int, height: Int) {
+        let s = min(scale, Double(side) / max(1, width), Double(side) / max(1, height))
+        func fit(_ length: Double) -> Int { min(side, max(64, Int((length * s / 32).rounded(.up)) * 32)) }
+        return (fit(width), fit(height))
+    }
+
     /// Objects in a region of the picture (boxes in the picture's pixels).
     public func detect(_ image: RGBImage, in area: Box) throws(AnalysisUnavailable) -> [Detection] {
-        try run(region, regionDecoder, image, area)
+        let input = ObjectDetector.regionInput(width: area.width, height: area.height, side: regionSide, scale: regionScale)
+        let key = input.width * 10_000 + input.height
+        if regionNetworks[key] == nil {
+            let network = try engine.network(model: model, inputShape: [1, 3, input.height, input.width])
+            regionNetworks[key] = (network, YOLODecoder(anchors: anchors, classCount: description.classes.count, inputWidth: input.width, inputHeight: input.height))
+        }
+        let (network, decoder) = regionNetworks[key]!
+        return try run(network, decoder, image, area)
     }
 
     private func run(_ network: Network, _ decoder: YOLODecoder, _ image: RGBImage, _ area: Box) throws(AnalysisUnavailable) -> [Detection] {

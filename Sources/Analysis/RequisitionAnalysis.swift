@@ -114,7 +114,7 @@ public final class RequisitionAnalysis: Sendable {
                 defer { group.leave() }
                 let detector: ObjectDetector
                 do {
-                    detector = try ObjectDetector(engine: engine, model: model, pictureWidth: settings.width, pictureHeight: settings.width * 9 / 16)
+                    detector = try ObjectDetector(engine: engine, model: model, pictureWidth: settings.width, pictureHeight: settings.width * 9 / 16, regionScale: settings.regionScale)
                 } catch {
                     shared.withLock { $0.outcome.failures.append("\(error)"); $0.queue = [] }
                     return

@@ -182,6 +182,23 @@ import Testing
         #expect(regions.count == 2)
         #expect(regions.allSatisfy { $0.width >= 63 && $0.height >= 63 })
     }
+
+    @Test func aRegionIsDetectedAtAboutItsOwnSizeNotEnlargedToOneSquare() {
+        // A 128-pixel square region: its own size at scale 1, twice at scale 2, never past the largest side.
+        #expect(ObjectDetector.regionInput(width: 128, height: 128, side: 256, scale: 1) == (128, 128))
+        #expect(ObjectDetector.regionInput(width: 128, height: 128, side: 256, scale: 2) == (256, 256))
+        // A wide region keeps its proportions (the letterbox pads less than a square would).
+        #expect(ObjectDetector.regionInput(width: 300, height: 130, side: 256, scale: 1) == (256, 128))
+        // The whole 640x360 picture as one region: shrunk to the largest side, proportions kept.
+        #expect(ObjectDetector.regionInput(width: 640, height: 360, side: 256, scale: 1) == (256, 160))
+        // A sliver: at least 64 on a side; sides are multiples of 32.
+        let sliver = ObjectDetector.regionInput(width: 20, height: 150, side: 256, scale: 1)
+        #expect(sliver == (64, 160))
+        for (w, h) in [(97.0, 131.0), (255.0, 33.0), (1000.0, 1000.0)] {
+            let input = ObjectDetector.regionInput(width: w, height: h, side: 256, scale: 1.5)
+            #expect(input.width % 32 == 0 && input.height % 32 == 0 && (64...256).contains(input.width) && (64...256).contains(input.height))
+        }
+    }
 }
 
 @Suite struct TrackerTests {
