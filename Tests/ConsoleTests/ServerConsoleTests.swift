@@ -93,7 +93,6 @@ import Testing
         // No requisition covers it yet, and no reason was given: refused by the recorder.
         consoles[2].keys("[")
         #expect(eventually(timeout: 15) { consoles[2].statusLine.contains("no open requisition covers camera cam0") }, "\(consoles[2].statusLine)")
-        consoles[2].keys("L")
         // The supervisor enters a requisition (on the socket, as chef); the technician names it (R) and rewinds.
         let now = Date()
         let format = DateFormatter()
@@ -105,10 +104,12 @@ import Testing
             vigie, ["requisition", "add", "--number", "PV 31", "--authority", "OPJ Leroy", "--basis", "60-1", "--cameras", "cam0",
                     "--from", local(now.addingTimeInterval(-120)), "--to", local(now.addingTimeInterval(120))] + common)
         #expect(entered.status == 0, "\(entered)")
+        // Naming it plays the refused playback again under it, with no other key.
         consoles[2].keys("R", "P", "V", "Space", "3", "1", "Enter")
-        #expect(eventually(timeout: 5) { consoles[2].statusLine.contains("consulted under: PV 31") }, "\(consoles[2].statusLine)")
-        consoles[2].keys("[")
-        #expect(eventually(timeout: 15) { consoles[2].statusLine.contains("PLAYBACK") && consoles[2].screen().hasPrefix("PLAYBACK ") }, "\(consoles[2].screen())")
+        #expect(eventually(timeout: 15) {
+            let screen = consoles[2].screen()
+            return consoles[2].statusLine.contains("PLAYBACK") && screen.hasPrefix("PLAYBACK ") && !screen.contains("ERROR")
+        }, "\(consoles[2].screen())")
         #expect(eventually(timeout: 10) { consoles[2].screen().contains("━┃") || consoles[2].screen().contains("┃━") }, "\(consoles[2].screen())")
         for console in consoles { console.keys("q", "y") }
         for console in consoles { #expect(eventually(timeout: 15) { console.screen().contains("EXIT=0") }, "\(console.screen())") }
